@@ -1,0 +1,1 @@
+//! Leptos/WASM NPS survey widget (placeholder until its issue lands).
