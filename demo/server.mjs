@@ -1,0 +1,124 @@
+// The demo shop: serves the pages, receives the edge's signed webhooks, and shows what arrived.
+// No dependencies beyond Node's standard library, so it runs on any Node ≥ 20.
+//
+//   node demo/server.mjs --port 8080 --edge http://127.0.0.1:8787 --secret whsec_... [--db path]
+//
+// Pages are templates: {{EDGE}} becomes the edge's origin, so the demo works on any port.
+import { createServer } from "node:http";
+import { readFile } from "node:fs/promises";
+import { createHmac, timingSafeEqual } from "node:crypto";
+import { extname, join, normalize } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const here = fileURLToPath(new URL(".", import.meta.url));
+const args = Object.fromEntries(
+  process.argv.slice(2).reduce((acc, a, i, all) => (a.startsWith("--") ? [...acc, [a.slice(2), all[i + 1]]] : acc), []),
+);
+const port = Number(args.port ?? 8080);
+const edge = (args.edge ?? "http://127.0.0.1:8787").replace(/\/$/, "");
+const secret = args.secret ?? process.env.NPS_WEBHOOK_SECRET ?? "";
+const readToken = args["read-token"] ?? process.env.NPS_READ_TOKEN ?? "";
+
+/** Deliveries the webhook receiver accepted, newest first (bounded). */
+const deliveries = [];
+const seenIds = new Set();
+/** Chat alerts received (detractor alerts), newest first (bounded). */
+const alerts = [];
+
+const types = { ".html": "text/html; charset=utf-8", ".css": "text/css", ".js": "text/javascript", ".svg": "image/svg+xml", ".png": "image/png" };
+
+/** The strict CSP the demo pages run under: the widget needs only these sources. */
+const csp = [
+  "default-src 'none'",
+  `script-src 'self' ${edge} 'wasm-unsafe-eval'`,
+  `connect-src 'self' ${edge}`,
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "font-src 'self'",
+  "base-uri 'none'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+].join("; ");
+
+/** Standard Webhooks v1: base64 HMAC-SHA256 of "id.timestamp.body" with the whsec_ key. */
+export function verifyWebhook(headers, body, whsec) {
+  const id = headers["webhook-id"], ts = headers["webhook-timestamp"], sigs = headers["webhook-signature"];
+  if (!id || !ts || !sigs || !whsec.startsWith("whsec_")) return false;
+  if (Math.abs(Date.now() / 1000 - Number(ts)) > 300) return false;
+  const key = Buffer.from(whsec.slice(6), "base64");
+  const expected = createHmac("sha256", key).update(`${id}.${ts}.${body}`).digest();
+  return sigs.split(" ").some((s) => {
+    const [v, b64] = s.split(",");
+    const got = Buffer.from(b64 ?? "", "base64");
+    return v === "v1" && got.length === expected.length && timingSafeEqual(got, expected);
+  });
+}
+
+async function readBody(req) {
+  const chunks = [];
+  for await (const c of req) chunks.push(c);
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+function send(res, status, type, body, extra = {}) {
+  res.writeHead(status, { "content-type": type, "cache-control": "no-store", ...extra });
+  res.end(body);
+}
+
+const server = createServer(async (req, res) => {
+  const url = new URL(req.url, `http://${req.headers.host}`);
+  try {
+    if (req.method === "POST" && url.pathname === "/hooks/nps") {
+      const body = await readBody(req);
+      const ok = verifyWebhook(req.headers, body, secret);
+      if (!ok) return send(res, 401, "text/plain", "bad signature");
+      const id = req.headers["webhook-id"];
+      // Receivers dedupe on webhook-id: at-least-once delivery may repeat one.
+      if (!seenIds.has(id)) {
+        seenIds.add(id);
+        deliveries.unshift({ webhookId: id, receivedAt: new Date().toISOString(), verified: true, payload: JSON.parse(body) });
+        deliveries.length = Math.min(deliveries.length, 500);
+      }
+      return send(res, 204, "text/plain", "");
+    }
+    if (req.method === "POST" && url.pathname === "/hooks/alert") {
+      // A stand-in for a chat's incoming webhook (Slack-compatible JSON): kept for display.
+      alerts.unshift({ receivedAt: new Date().toISOString(), message: JSON.parse(await readBody(req)) });
+      alerts.length = Math.min(alerts.length, 200);
+      return send(res, 200, "text/plain", "ok");
+    }
+    if (url.pathname === "/api/alerts") return send(res, 200, "application/json", JSON.stringify(alerts));
+    if (url.pathname === "/api/responses") {
+      // What the edge stored, through its read API (the token never reaches the browser).
+      const r = await fetch(`${edge}/v1/sites/demo/responses?limit=50`, { headers: { authorization: `Bearer ${readToken}` } });
+      if (!r.ok) return send(res, 502, "application/json", JSON.stringify({ status: r.status, detail: await r.text() }));
+      const j = await r.json();
+      return send(res, 200, "application/json", JSON.stringify(j.items ?? j.responses ?? j.data ?? j));
+    }
+    if (url.pathname === "/api/deliveries") return send(res, 200, "application/json", JSON.stringify(deliveries));
+    if (url.pathname === "/favicon.ico") return send(res, 301, "text/plain", "", { location: "/favicon.svg" });
+    if (url.pathname === "/healthz") return send(res, 200, "text/plain", "ok");
+
+    let path = normalize(decodeURIComponent(url.pathname)).replace(/^(\.\.[/\\])+/, "");
+    if (path.endsWith("/")) path += "index.html";
+    if (!extname(path)) path += ".html";
+    const file = join(here, "site", path);
+    if (!file.startsWith(join(here, "site"))) return send(res, 404, "text/plain", "not found");
+    let data = await readFile(file);
+    const type = types[extname(file)] ?? "application/octet-stream";
+    const headers = {};
+    if (type.startsWith("text/html")) {
+      data = data.toString("utf8").replaceAll("{{EDGE}}", edge);
+      headers["content-security-policy"] = csp;
+    }
+    return send(res, 200, type, data, headers);
+  } catch (e) {
+    if (e.code === "ENOENT") return send(res, 404, "text/plain", "not found");
+    console.error(e);
+    return send(res, 500, "text/plain", "error");
+  }
+});
+
+server.listen(port, "127.0.0.1", () => {
+  console.log(`demo shop listening on http://127.0.0.1:${server.address().port}`);
+});

@@ -1,0 +1,617 @@
+//! Typed edge configuration: one TOML file natively, a TOML or JSON string in a worker var.
+//!
+//! Two phases: parsing (serde, `deny_unknown_fields`, so a typo is an error, not a silent default)
+//! and [`Config::validate`], which is pure and names the bad key (`sites[1].origins[0]: …`).
+//! Secrets are referenced as `env:NAME` and resolved by the runtime with
+//! [`Config::resolve_secrets`] (the core cannot read the environment).
+
+use serde::{Deserialize, Serialize};
+
+use nps_protocol::limits::is_valid_id;
+use nps_protocol::Segment;
+
+use crate::cors::OriginPattern;
+use crate::routing::Route;
+use crate::webhook::WebhookSecret;
+
+/// A configuration error, naming the bad key.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{key}: {reason}")]
+pub struct ConfigError {
+    /// Dotted path of the bad key, e.g. `sites[1].origins[0]` (empty for a syntax error).
+    pub key: String,
+    /// What is wrong.
+    pub reason: String,
+}
+
+impl ConfigError {
+    fn new(key: impl Into<String>, reason: impl Into<String>) -> Self {
+        ConfigError {
+            key: key.into(),
+            reason: reason.into(),
+        }
+    }
+}
+
+/// The whole edge configuration.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Sites allowed to post (at least one).
+    #[serde(default)]
+    pub sites: Vec<Site>,
+    /// Where accepted responses go besides the embedded store.
+    #[serde(default)]
+    pub sinks: Vec<SinkConfig>,
+    /// Retry schedule of sink deliveries.
+    #[serde(default)]
+    pub retry: RetryPolicy,
+    /// Take the client address from the first `X-Forwarded-For` entry (only behind a trusted
+    /// proxy; otherwise clients could pick their own rate-limit bucket). Default false.
+    #[serde(default)]
+    pub trust_forwarded_for: bool,
+    /// Bearer tokens of the suppression (admin) and report (read) APIs.
+    #[serde(default)]
+    pub tokens: crate::auth::Tokens,
+}
+
+/// One site (one customer web site) and its rules.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Site {
+    /// Site id, as sent by the widget in `site`.
+    pub id: String,
+    /// Allowed `Origin`s, exact (`https://shop.example`) or with any port
+    /// (`http://localhost:*`). A browser origin is scheme://host[:port], no path.
+    pub origins: Vec<String>,
+    /// How long a response id (+rev) is remembered for deduplication, in hours. Default 24.
+    #[serde(default = "default_id_window_hours")]
+    pub dedup_window_hours: u64,
+    /// One answer per respondent per survey within this many days. 0 disables. Default 90.
+    #[serde(default = "default_respondent_window_days")]
+    pub respondent_window_days: u64,
+    /// Token bucket per site + client.
+    #[serde(default)]
+    pub rate_limit: RateLimit,
+}
+
+fn default_id_window_hours() -> u64 {
+    24
+}
+fn default_respondent_window_days() -> u64 {
+    90
+}
+
+impl Site {
+    /// Id dedup window in milliseconds.
+    pub fn id_window_ms(&self) -> u64 {
+        self.dedup_window_hours.saturating_mul(3_600_000)
+    }
+
+    /// Respondent window in milliseconds (0 = disabled).
+    pub fn respondent_window_ms(&self) -> u64 {
+        self.respondent_window_days.saturating_mul(86_400_000)
+    }
+
+    /// True when `origin` is on this site's allowlist.
+    pub fn allows_origin(&self, origin: &str) -> bool {
+        self.origins
+            .iter()
+            .filter_map(|o| OriginPattern::parse(o).ok())
+            .any(|p| p.matches(origin))
+    }
+}
+
+/// Token-bucket parameters.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimit {
+    /// Sustained requests per minute per client. Default 60.
+    #[serde(default = "default_per_minute")]
+    pub per_minute: u32,
+    /// Bucket size: requests allowed in a burst. Default 20.
+    #[serde(default = "default_burst")]
+    pub burst: u32,
+}
+
+fn default_per_minute() -> u32 {
+    60
+}
+fn default_burst() -> u32 {
+    20
+}
+
+impl Default for RateLimit {
+    fn default() -> Self {
+        RateLimit {
+            per_minute: default_per_minute(),
+            burst: default_burst(),
+        }
+    }
+}
+
+/// Retry schedule for sink deliveries: exponential backoff from `base_ms`, capped at `max_ms`,
+/// with jitter; after `max_attempts` failed attempts the delivery becomes a dead letter.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetryPolicy {
+    /// First retry delay. Default 1000 ms.
+    #[serde(default = "default_base_ms")]
+    pub base_ms: u64,
+    /// Longest delay between attempts. Default 600000 ms (10 min).
+    #[serde(default = "default_max_ms")]
+    pub max_ms: u64,
+    /// Attempts before a dead letter. Default 20 (about 2 h with the defaults).
+    #[serde(default = "default_max_attempts")]
+    pub max_attempts: u32,
+}
+
+fn default_base_ms() -> u64 {
+    1000
+}
+fn default_max_ms() -> u64 {
+    600_000
+}
+fn default_max_attempts() -> u32 {
+    20
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            base_ms: default_base_ms(),
+            max_ms: default_max_ms(),
+            max_attempts: default_max_attempts(),
+        }
+    }
+}
+
+/// A sink: where accepted responses are delivered. Tagged by `type`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum SinkConfig {
+    /// The embedded store (SQLite natively, D1 on Cloudflare): every accepted response and event.
+    Sqlite {
+        /// Database file (native). Default `nps-edge.sqlite`.
+        #[serde(default = "default_sqlite_path")]
+        path: String,
+        /// `full` (default): every commit is fsynced before the 202, so an accepted response
+        /// survives a power loss. `normal`: fsync at checkpoints only — survives a crash or kill
+        /// of the process (the WAL is in the OS), may lose the last commits on power loss.
+        #[serde(default)]
+        synchronous: Synchronous,
+    },
+    /// Signed HTTP POST (Standard Webhooks v1) per response, retried, then dead-lettered.
+    Webhook {
+        /// Unique sink name (metrics label, outbox key). Default `webhook`.
+        #[serde(default = "default_webhook_name")]
+        name: String,
+        /// Receiver URL (http or https).
+        url: String,
+        /// `whsec_<base64>` or `env:VAR` naming where it is.
+        secret: String,
+        /// Only these segments (`detractor`, `passive`, `promoter`); empty = all.
+        #[serde(default)]
+        segments: Vec<String>,
+        /// Only these survey ids; empty = all.
+        #[serde(default)]
+        surveys: Vec<String>,
+        /// Only these site ids; empty = all.
+        #[serde(default)]
+        sites: Vec<String>,
+        /// Per-attempt timeout. Default 5000 ms.
+        #[serde(default = "default_timeout_ms")]
+        timeout_ms: u64,
+    },
+    /// One JSON line per response on standard output.
+    Stdout {
+        /// Unique sink name. Default `stdout`.
+        #[serde(default = "default_stdout_name")]
+        name: String,
+        /// Only these segments; empty = all.
+        #[serde(default)]
+        segments: Vec<String>,
+        /// Only these survey ids; empty = all.
+        #[serde(default)]
+        surveys: Vec<String>,
+        /// Only these site ids; empty = all.
+        #[serde(default)]
+        sites: Vec<String>,
+    },
+    /// Chat alert (Slack-compatible or plain JSON) once per response id; see [`crate::alert`].
+    Alert(crate::alert::AlertSinkConfig),
+}
+
+/// SQLite `synchronous` level of the native store (see [`SinkConfig::Sqlite`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Synchronous {
+    /// fsync every commit.
+    #[default]
+    Full,
+    /// fsync at checkpoints (WAL): durable against process crashes, not power loss.
+    Normal,
+}
+
+impl Synchronous {
+    /// The PRAGMA value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Synchronous::Full => "FULL",
+            Synchronous::Normal => "NORMAL",
+        }
+    }
+}
+
+fn default_sqlite_path() -> String {
+    "nps-edge.sqlite".into()
+}
+fn default_webhook_name() -> String {
+    "webhook".into()
+}
+fn default_stdout_name() -> String {
+    "stdout".into()
+}
+fn default_timeout_ms() -> u64 {
+    5000
+}
+
+impl SinkConfig {
+    /// Unique name (the `sqlite` sink is always `sqlite`).
+    pub fn name(&self) -> &str {
+        match self {
+            SinkConfig::Sqlite { .. } => "sqlite",
+            SinkConfig::Webhook { name, .. } | SinkConfig::Stdout { name, .. } => name,
+            SinkConfig::Alert(a) => &a.name,
+        }
+    }
+
+    /// True for the embedded store, which is written before the 2xx rather than delivered.
+    pub fn is_store(&self) -> bool {
+        matches!(self, SinkConfig::Sqlite { .. })
+    }
+
+    /// Routing filter (the store takes everything). Invalid segment names are ignored here;
+    /// `validate` refuses them.
+    pub fn route(&self) -> Route {
+        match self {
+            SinkConfig::Sqlite { .. } => Route::default(),
+            SinkConfig::Alert(a) => a.route(),
+            SinkConfig::Webhook {
+                segments,
+                surveys,
+                sites,
+                ..
+            }
+            | SinkConfig::Stdout {
+                segments,
+                surveys,
+                sites,
+                ..
+            } => Route {
+                segments: segments.iter().filter_map(|s| Segment::parse(s)).collect(),
+                surveys: surveys.clone(),
+                sites: sites.clone(),
+            },
+        }
+    }
+}
+
+impl Config {
+    /// Parses TOML (syntax and types only; call [`Config::validate`] next).
+    pub fn from_toml_str(s: &str) -> Result<Config, ConfigError> {
+        toml::from_str(s).map_err(|e| ConfigError::new("", e.to_string().trim().to_string()))
+    }
+
+    /// Parses JSON (the same shape as the TOML), e.g. from a worker var.
+    pub fn from_json_str(s: &str) -> Result<Config, ConfigError> {
+        serde_json::from_str(s).map_err(|e| ConfigError::new("", e.to_string()))
+    }
+
+    /// Parses and validates in one go; the usual entry point.
+    pub fn load_toml(s: &str) -> Result<Config, ConfigError> {
+        let c = Config::from_toml_str(s)?;
+        c.validate()?;
+        Ok(c)
+    }
+
+    /// Parses JSON and validates.
+    pub fn load_json(s: &str) -> Result<Config, ConfigError> {
+        let c = Config::from_json_str(s)?;
+        c.validate()?;
+        Ok(c)
+    }
+
+    /// The demo configuration used when no file is given: site `demo`, origins
+    /// `http://127.0.0.1:*` and `http://localhost:*`, the embedded store only.
+    pub fn demo() -> Config {
+        Config {
+            sites: vec![Site {
+                id: "demo".into(),
+                origins: vec!["http://127.0.0.1:*".into(), "http://localhost:*".into()],
+                dedup_window_hours: default_id_window_hours(),
+                respondent_window_days: default_respondent_window_days(),
+                rate_limit: RateLimit::default(),
+            }],
+            sinks: vec![SinkConfig::Sqlite {
+                path: default_sqlite_path(),
+                synchronous: Synchronous::Full,
+            }],
+            retry: RetryPolicy::default(),
+            trust_forwarded_for: false,
+            tokens: Default::default(),
+        }
+    }
+
+    /// The site with this id.
+    pub fn site(&self, id: &str) -> Option<&Site> {
+        self.sites.iter().find(|s| s.id == id)
+    }
+
+    /// The `sqlite` sink's synchronous level (default `full`).
+    pub fn store_synchronous(&self) -> Synchronous {
+        self.sinks
+            .iter()
+            .find_map(|s| match s {
+                SinkConfig::Sqlite { synchronous, .. } => Some(*synchronous),
+                _ => None,
+            })
+            .unwrap_or_default()
+    }
+
+    /// The `sqlite` sink's path, if configured.
+    pub fn store_path(&self) -> Option<&str> {
+        self.sinks.iter().find_map(|s| match s {
+            SinkConfig::Sqlite { path, .. } => Some(path.as_str()),
+            _ => None,
+        })
+    }
+
+    /// True when `origin` is allowed by at least one site (used for preflight, which carries no
+    /// body and so no site).
+    pub fn any_site_allows(&self, origin: &str) -> bool {
+        self.sites.iter().any(|s| s.allows_origin(origin))
+    }
+
+    /// Checks everything that serde cannot; the error names the first bad key.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.sites.is_empty() {
+            return Err(ConfigError::new("sites", "at least one site is required"));
+        }
+        for (i, site) in self.sites.iter().enumerate() {
+            let k = format!("sites[{i}]");
+            if !is_valid_id(&site.id) {
+                return Err(ConfigError::new(
+                    format!("{k}.id"),
+                    "must be 1-64 characters of A-Z a-z 0-9 _ . : -",
+                ));
+            }
+            if self.sites[..i].iter().any(|s| s.id == site.id) {
+                return Err(ConfigError::new(format!("{k}.id"), format!("duplicate site id {:?}", site.id)));
+            }
+            if site.origins.is_empty() {
+                return Err(ConfigError::new(format!("{k}.origins"), "at least one origin is required"));
+            }
+            for (j, o) in site.origins.iter().enumerate() {
+                OriginPattern::parse(o).map_err(|r| ConfigError::new(format!("{k}.origins[{j}]"), r))?;
+            }
+            if site.dedup_window_hours == 0 {
+                return Err(ConfigError::new(format!("{k}.dedup_window_hours"), "must be at least 1"));
+            }
+            if site.rate_limit.per_minute == 0 {
+                return Err(ConfigError::new(format!("{k}.rate_limit.per_minute"), "must be at least 1"));
+            }
+            if site.rate_limit.burst == 0 {
+                return Err(ConfigError::new(format!("{k}.rate_limit.burst"), "must be at least 1"));
+            }
+        }
+        let mut stores = 0;
+        for (i, sink) in self.sinks.iter().enumerate() {
+            let k = format!("sinks[{i}]");
+            if self.sinks[..i].iter().any(|s| s.name() == sink.name()) {
+                return Err(ConfigError::new(
+                    format!("{k}.name"),
+                    format!("duplicate sink name {:?}", sink.name()),
+                ));
+            }
+            match sink {
+                SinkConfig::Sqlite { path, .. } => {
+                    stores += 1;
+                    if path.trim().is_empty() {
+                        return Err(ConfigError::new(format!("{k}.path"), "must not be empty"));
+                    }
+                }
+                SinkConfig::Webhook {
+                    name,
+                    url,
+                    secret,
+                    timeout_ms,
+                    ..
+                } => {
+                    if !is_valid_id(name) {
+                        return Err(ConfigError::new(format!("{k}.name"), "must be 1-64 characters of A-Z a-z 0-9 _ . : -"));
+                    }
+                    if !(url.starts_with("http://") || url.starts_with("https://")) || url.len() < 10 {
+                        return Err(ConfigError::new(format!("{k}.url"), "must be an http(s) URL"));
+                    }
+                    if !secret.starts_with("env:") {
+                        WebhookSecret::parse(secret)
+                            .map_err(|r| ConfigError::new(format!("{k}.secret"), r))?;
+                    } else if secret.len() <= 4 {
+                        return Err(ConfigError::new(format!("{k}.secret"), "env: needs a variable name"));
+                    }
+                    if *timeout_ms == 0 {
+                        return Err(ConfigError::new(format!("{k}.timeout_ms"), "must be at least 1"));
+                    }
+                }
+                SinkConfig::Alert(a) => a.validate(&k, |s| self.site(s).is_some())?,
+                SinkConfig::Stdout { name, .. } => {
+                    if !is_valid_id(name) {
+                        return Err(ConfigError::new(format!("{k}.name"), "must be 1-64 characters of A-Z a-z 0-9 _ . : -"));
+                    }
+                }
+            }
+            if let SinkConfig::Webhook { segments, surveys, sites, .. } | SinkConfig::Stdout { segments, surveys, sites, .. } = sink {
+                for (j, s) in segments.iter().enumerate() {
+                    if Segment::parse(s).is_none() {
+                        return Err(ConfigError::new(
+                            format!("{k}.segments[{j}]"),
+                            format!("{s:?} is not one of detractor, passive, promoter"),
+                        ));
+                    }
+                }
+                for (j, s) in surveys.iter().enumerate() {
+                    if !is_valid_id(s) {
+                        return Err(ConfigError::new(format!("{k}.surveys[{j}]"), "is not a valid survey id"));
+                    }
+                }
+                for (j, s) in sites.iter().enumerate() {
+                    if self.site(s).is_none() {
+                        return Err(ConfigError::new(format!("{k}.sites[{j}]"), format!("{s:?} is not a configured site")));
+                    }
+                }
+            }
+        }
+        if stores > 1 {
+            return Err(ConfigError::new("sinks", "at most one sqlite sink"));
+        }
+        if self.retry.base_ms == 0 || self.retry.max_ms < self.retry.base_ms {
+            return Err(ConfigError::new("retry.base_ms", "must be at least 1 and at most retry.max_ms"));
+        }
+        if self.retry.max_attempts == 0 {
+            return Err(ConfigError::new("retry.max_attempts", "must be at least 1"));
+        }
+        self.tokens.validate()?;
+        Ok(())
+    }
+
+    /// Replaces every `env:NAME` secret with `lookup(NAME)`; errors name the key whose variable
+    /// is missing or whose value is not a `whsec_` secret.
+    pub fn resolve_secrets(&mut self, lookup: impl Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
+        self.tokens.resolve_secrets(&lookup)?;
+        for (i, sink) in self.sinks.iter_mut().enumerate() {
+            if let SinkConfig::Alert(a) = sink {
+                a.resolve_secrets(&format!("sinks[{i}]"), &lookup)?;
+            }
+            if let SinkConfig::Webhook { secret, .. } = sink {
+                if let Some(var) = secret.strip_prefix("env:") {
+                    let key = format!("sinks[{i}].secret");
+                    let value = lookup(var)
+                        .ok_or_else(|| ConfigError::new(key.clone(), format!("environment variable {var} is not set")))?;
+                    WebhookSecret::parse(&value).map_err(|r| ConfigError::new(key, format!("{var}: {r}")))?;
+                    *secret = value;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+
+    fn toml_with(sites: &str, sinks: &str) -> String {
+        format!("{sites}\n{sinks}")
+    }
+
+    const SITE: &str = r#"
+[[sites]]
+id = "demo"
+origins = ["https://shop.example", "http://localhost:*"]
+"#;
+
+    #[test]
+    fn minimal_toml_gets_defaults() {
+        let c = Config::load_toml(SITE).unwrap();
+        let s = &c.sites[0];
+        assert_eq!((s.dedup_window_hours, s.respondent_window_days), (24, 90));
+        assert_eq!(s.rate_limit, RateLimit { per_minute: 60, burst: 20 });
+        assert!(s.allows_origin("http://localhost:5173"));
+        assert!(!s.allows_origin("https://evil.example"));
+    }
+
+    #[test]
+    fn sinks_are_tagged_and_routed() {
+        let src = toml_with(
+            SITE,
+            &format!(
+                r#"
+[[sinks]]
+type = "sqlite"
+path = "/tmp/x.sqlite"
+
+[[sinks]]
+type = "webhook"
+name = "crm"
+url = "https://hooks.example/nps"
+secret = "{SECRET}"
+segments = ["detractor"]
+"#
+            ),
+        );
+        let c = Config::load_toml(&src).unwrap();
+        assert_eq!(c.store_path(), Some("/tmp/x.sqlite"));
+        assert_eq!(c.sinks[1].name(), "crm");
+        assert_eq!(c.sinks[1].route().segments, vec![Segment::Detractor]);
+    }
+
+    #[test]
+    fn unknown_keys_are_refused() {
+        let e = Config::from_toml_str(&format!("{SITE}\norigin = 1\n")).unwrap_err();
+        assert!(e.reason.contains("origin"), "{e}");
+        let e = Config::from_toml_str(&format!("{SITE}\n[[sinks]]\ntype = \"stdout\"\nsegmentz = []\n")).unwrap_err();
+        assert!(e.reason.contains("segmentz"), "{e}");
+        let e = Config::from_toml_str(&format!("{SITE}\n[[sinks]]\ntype = \"kafka\"\n")).unwrap_err();
+        assert!(e.reason.contains("kafka"), "{e}");
+    }
+
+    #[test]
+    fn validation_names_the_bad_key() {
+        let two = r#"
+[[sites]]
+id = "a"
+origins = ["https://a.example"]
+[[sites]]
+id = "b"
+origins = ["https://b.example/path"]
+"#;
+        let e = Config::load_toml(two).unwrap_err();
+        assert_eq!(e.key, "sites[1].origins[0]");
+        let e = Config::load_toml(&format!("{SITE}\n[[sinks]]\ntype = \"stdout\"\nsegments = [\"fans\"]\n")).unwrap_err();
+        assert_eq!(e.key, "sinks[0].segments[0]");
+        let e = Config::load_toml(&format!("{SITE}\n[[sinks]]\ntype = \"webhook\"\nurl = \"https://x.example\"\nsecret = \"nope\"\n")).unwrap_err();
+        assert_eq!(e.key, "sinks[0].secret");
+        assert_eq!(Config::load_toml("").unwrap_err().key, "sites");
+    }
+
+    #[test]
+    fn json_has_the_same_shape() {
+        let c = Config::load_json(
+            r#"{"sites":[{"id":"demo","origins":["https://shop.example"],"rate_limit":{"per_minute":5,"burst":1}}],
+                "sinks":[{"type":"stdout","surveys":["checkout"]}]}"#,
+        )
+        .unwrap();
+        assert_eq!(c.sites[0].rate_limit.burst, 1);
+        assert!(Config::from_json_str(r#"{"sites":[],"extra":1}"#).is_err());
+    }
+
+    #[test]
+    fn env_secrets_resolve() {
+        let mut c = Config::load_toml(&format!(
+            "{SITE}\n[[sinks]]\ntype = \"webhook\"\nurl = \"https://x.example\"\nsecret = \"env:HOOK\"\n"
+        ))
+        .unwrap();
+        let e = c.clone().resolve_secrets(|_| None).unwrap_err();
+        assert_eq!(e.key, "sinks[0].secret");
+        c.resolve_secrets(|k| (k == "HOOK").then(|| SECRET.to_string())).unwrap();
+        assert!(matches!(&c.sinks[0], SinkConfig::Webhook { secret, .. } if secret == SECRET));
+    }
+
+    #[test]
+    fn demo_config_is_valid() {
+        Config::demo().validate().unwrap();
+    }
+}

@@ -1,0 +1,217 @@
+//! Deduplication decisions. The runtime loads what it remembers about the response id and the
+//! respondent, calls [`decide`], and stores according to the [`Decision`].
+//!
+//! Rules:
+//! - **By id + rev** (window `dedup_window_hours`, default 24 h): a new id is `accepted`; a higher
+//!   rev of a known id is `updated` (stored and forwarded again, same webhook-id family
+//!   `{id}.{rev}`); an equal or lower rev is a `duplicate` (not stored, not forwarded). So a
+//!   rev 2 that overtakes rev 1 wins, and the late rev 1 is dropped.
+//! - **By respondent** (window `respondent_window_days`, default 90 d): one response id per
+//!   respondent (user id when the page identified the visitor, else the visitor id) per survey.
+//!   A different response id inside the window is answered `duplicate` and neither stored nor
+//!   forwarded: the first answer stands, the visitor's later revisions of THAT answer still
+//!   count. We chose "first answer wins" because the widget already lets a visitor change the
+//!   answer (revs), so a second id means a second survey display, which the product promises
+//!   not to do; counting it would double-weight that respondent in the NPS.
+
+use nps_protocol::Response;
+
+/// What the edge remembers about a response id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SeenId {
+    /// Highest rev stored.
+    pub rev: u32,
+    /// When that id was last accepted or updated, ms since the epoch.
+    pub at_ms: u64,
+}
+
+/// What the edge remembers about a respondent on a survey.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SeenRespondent {
+    /// The response id that claimed the window.
+    pub response_id: String,
+    /// When it was first accepted, ms since the epoch (the window starts there).
+    pub at_ms: u64,
+}
+
+/// Outcome reported to the client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Status {
+    /// First time this id is seen: stored and forwarded.
+    Accepted,
+    /// Higher rev of a known id: stored and forwarded.
+    Updated,
+    /// Already have it (same or higher rev), or the respondent already answered: dropped.
+    Duplicate,
+}
+
+impl Status {
+    /// Wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Accepted => "accepted",
+            Status::Updated => "updated",
+            Status::Duplicate => "duplicate",
+        }
+    }
+}
+
+/// Why a duplicate is one (metrics label).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DuplicateKind {
+    /// Same id, same or lower rev.
+    Id,
+    /// Another response id from the same respondent on the same survey.
+    Respondent,
+}
+
+impl DuplicateKind {
+    /// Metrics label.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DuplicateKind::Id => "id",
+            DuplicateKind::Respondent => "respondent",
+        }
+    }
+}
+
+/// What to do with a response.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decision {
+    /// Answer to the client.
+    pub status: Status,
+    /// Why it is a duplicate, when it is.
+    pub duplicate: Option<DuplicateKind>,
+    /// Store the response (insert or replace with this rev) and `SeenId { rev, at_ms: now }`.
+    pub store: bool,
+    /// Deliver to the routed sinks.
+    pub forward: bool,
+    /// Store `SeenRespondent { response_id: id, at_ms: now }` (a new window starts).
+    pub claim_respondent: bool,
+}
+
+impl Decision {
+    fn duplicate(kind: DuplicateKind) -> Decision {
+        Decision {
+            status: Status::Duplicate,
+            duplicate: Some(kind),
+            store: false,
+            forward: false,
+            claim_respondent: false,
+        }
+    }
+}
+
+/// Decides. `seen_id`/`seen_respondent` are what the store holds (`None` if nothing);
+/// windows in ms (`respondent_window_ms == 0` disables the respondent rule).
+pub fn decide(
+    seen_id: Option<SeenId>,
+    seen_respondent: Option<&SeenRespondent>,
+    response: &Response,
+    now_ms: u64,
+    id_window_ms: u64,
+    respondent_window_ms: u64,
+) -> Decision {
+    let live_id = seen_id.filter(|s| now_ms.saturating_sub(s.at_ms) < id_window_ms);
+    let live_resp = seen_respondent
+        .filter(|s| respondent_window_ms > 0 && now_ms.saturating_sub(s.at_ms) < respondent_window_ms);
+    if let Some(r) = live_resp {
+        if r.response_id != response.id {
+            return Decision::duplicate(DuplicateKind::Respondent);
+        }
+    }
+    match live_id {
+        Some(s) if response.rev <= s.rev => Decision::duplicate(DuplicateKind::Id),
+        Some(_) => Decision {
+            status: Status::Updated,
+            duplicate: None,
+            store: true,
+            forward: true,
+            claim_respondent: live_resp.is_none() && respondent_window_ms > 0,
+        },
+        None => Decision {
+            status: Status::Accepted,
+            duplicate: None,
+            store: true,
+            forward: true,
+            claim_respondent: live_resp.is_none() && respondent_window_ms > 0,
+        },
+    }
+}
+
+/// Key of the respondent record: site, survey and respondent (user id, else visitor).
+pub fn respondent_key(r: &Response) -> String {
+    format!("{}|{}|{}", r.site, r.survey, r.respondent())
+}
+
+/// Key of the id record (ids are unique per site).
+pub fn id_key(r: &Response) -> String {
+    format!("{}|{}", r.site, r.id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const H: u64 = 3_600_000;
+    const D: u64 = 24 * H;
+
+    fn resp(id: &str, rev: u32) -> Response {
+        Response {
+            id: id.into(),
+            rev,
+            site: "demo".into(),
+            survey: "checkout".into(),
+            visitor: "v1".into(),
+            score: 3,
+            ..Default::default()
+        }
+    }
+
+    fn d(seen: Option<SeenId>, who: Option<&SeenRespondent>, r: &Response, now: u64) -> Decision {
+        decide(seen, who, r, now, D, 90 * D)
+    }
+
+    #[test]
+    fn new_id_is_accepted_and_claims() {
+        let x = d(None, None, &resp("a", 1), 0);
+        assert_eq!((x.status, x.store, x.forward, x.claim_respondent), (Status::Accepted, true, true, true));
+    }
+
+    #[test]
+    fn revs() {
+        let seen = Some(SeenId { rev: 2, at_ms: 0 });
+        let me = SeenRespondent { response_id: "a".into(), at_ms: 0 };
+        assert_eq!(d(seen, Some(&me), &resp("a", 1), 10).status, Status::Duplicate);
+        assert_eq!(d(seen, Some(&me), &resp("a", 2), 10).duplicate, Some(DuplicateKind::Id));
+        let up = d(seen, Some(&me), &resp("a", 3), 10);
+        assert_eq!((up.status, up.claim_respondent), (Status::Updated, false));
+    }
+
+    #[test]
+    fn id_window_expires() {
+        let seen = Some(SeenId { rev: 2, at_ms: 0 });
+        assert_eq!(decide(seen, None, &resp("a", 1), D, D, 0).status, Status::Accepted);
+        assert_eq!(decide(seen, None, &resp("a", 1), D - 1, D, 0).status, Status::Duplicate);
+    }
+
+    #[test]
+    fn respondent_window() {
+        let other = SeenRespondent { response_id: "first".into(), at_ms: 0 };
+        let x = d(None, Some(&other), &resp("second", 1), 89 * D);
+        assert_eq!((x.status, x.duplicate, x.store), (Status::Duplicate, Some(DuplicateKind::Respondent), false));
+        let x = d(None, Some(&other), &resp("second", 1), 90 * D);
+        assert_eq!((x.status, x.claim_respondent), (Status::Accepted, true));
+        // Disabled window: never a respondent duplicate.
+        assert_eq!(decide(None, Some(&other), &resp("second", 1), 1, D, 0).status, Status::Accepted);
+    }
+
+    #[test]
+    fn keys_use_user_id_when_given() {
+        let mut r = resp("a", 1);
+        assert_eq!(respondent_key(&r), "demo|checkout|v1");
+        r.user = Some(nps_protocol::User { id: Some("u9".into()), ..Default::default() });
+        assert_eq!(respondent_key(&r), "demo|checkout|u9");
+        assert_eq!(id_key(&r), "demo|a");
+    }
+}

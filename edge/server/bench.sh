@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Benchmark: release nps-edge on a free loopback port with the sqlite sink (every accepted
+# response is committed to SQLite before its 202), driven by wrk with distinct response ids.
+# Usage: edge/server/bench.sh [seconds=10] [connections=32] [threads=2]
+#   SYNC=normal edge/server/bench.sh   (store durability level; default full = fsync per commit)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+DUR="${1:-10}"; CONNS="${2:-32}"; THREADS="${3:-2}"
+WRK="${WRK:-/usr/bin/wrk}"
+SYNC="${SYNC:-full}"
+command -v "$WRK" >/dev/null || { echo "wrk not found (apt-get install wrk)" >&2; exit 1; }
+cargo build --release -p nps-edge >&2
+TMP="$(mktemp -d)"
+PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
+cat > "$TMP/bench.toml" <<TOML
+[[sites]]
+id = "bench"
+origins = ["https://shop.example"]
+# One client (wrk) sends everything: lift the per-client limit out of the way.
+rate_limit = { per_minute = 100000000, burst = 1000000 }
+
+[[sinks]]
+type = "sqlite"
+path = "$TMP/bench.sqlite"
+synchronous = "$SYNC"
+TOML
+target/release/nps-edge --config "$TMP/bench.toml" --listen "127.0.0.1:$PORT" 2>"$TMP/server.log" &
+PID=$!
+trap 'kill $PID 2>/dev/null; wait $PID 2>/dev/null; rm -rf "$TMP"' EXIT
+for _ in $(seq 100); do
+  curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break
+  sleep 0.05
+done
+echo "nps-edge bench: ${DUR}s, ${CONNS} connections, ${THREADS} wrk threads, sqlite sink (synchronous=$SYNC)"
+"$WRK" -t"$THREADS" -c"$CONNS" -d"${DUR}s" --latency -s edge/server/bench.lua "http://127.0.0.1:$PORT" | tail -n 4
+ROWS="$(python3 -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute('select count(*) from responses').fetchone()[0])" "$TMP/bench.sqlite")"
+echo "rows in responses table: $ROWS"

@@ -1,0 +1,142 @@
+//! `nps-edge --config FILE --listen ADDR [--assets DIR] [--db FILE]`
+//!
+//! Without `--config`, runs the built-in demo config (site `demo`, origins
+//! `http://127.0.0.1:*` and `http://localhost:*`, store `nps-edge.sqlite`).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use nps_edge::{app, Edge, Options};
+use nps_edge_core::Config;
+
+const USAGE: &str = "usage: nps-edge [--config FILE] [--listen ADDR] [--assets DIR] [--db FILE]
+  --config FILE   TOML config (default: built-in demo config, site `demo`,
+                  origins http://127.0.0.1:* and http://localhost:*)
+  --listen ADDR   address to bind (default 127.0.0.1:8787)
+  --assets DIR    serve static files from DIR at / (e.g. dist/widget)
+  --db FILE       SQLite store path (overrides the sqlite sink's path)
+  --check         validate the config and exit";
+
+struct Args {
+    config: Option<PathBuf>,
+    listen: String,
+    assets: Option<PathBuf>,
+    db: Option<String>,
+    check: bool,
+}
+
+fn parse_args() -> Result<Args, String> {
+    let mut a = Args {
+        config: None,
+        listen: "127.0.0.1:8787".into(),
+        assets: None,
+        db: None,
+        check: false,
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(flag) = it.next() {
+        let mut val = |name: &str| it.next().ok_or_else(|| format!("{name} needs a value"));
+        match flag.as_str() {
+            "--config" => a.config = Some(val("--config")?.into()),
+            "--listen" => a.listen = val("--listen")?,
+            "--assets" => a.assets = Some(val("--assets")?.into()),
+            "--db" => a.db = Some(val("--db")?),
+            "--check" => a.check = true,
+            "-h" | "--help" => return Err(String::new()),
+            other => return Err(format!("unknown argument {other:?}")),
+        }
+    }
+    Ok(a)
+}
+
+fn main() -> ExitCode {
+    let args = match parse_args() {
+        Ok(a) => a,
+        Err(e) => {
+            if !e.is_empty() {
+                eprintln!("nps-edge: {e}");
+            }
+            eprintln!("{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    let config = match &args.config {
+        Some(path) => {
+            let text = match std::fs::read_to_string(path) {
+                Ok(t) => t,
+                Err(e) => {
+                    eprintln!("nps-edge: {}: {e}", path.display());
+                    return ExitCode::from(2);
+                }
+            };
+            let mut c = match Config::load_toml(&text) {
+                Ok(c) => c,
+                Err(e) => {
+                    eprintln!("nps-edge: {}: {e}", path.display());
+                    return ExitCode::from(2);
+                }
+            };
+            if let Err(e) = c.resolve_secrets(|k| std::env::var(k).ok()) {
+                eprintln!("nps-edge: {}: {e}", path.display());
+                return ExitCode::from(2);
+            }
+            c
+        }
+        None => Config::demo(),
+    };
+    if args.check {
+        println!("config ok");
+        return ExitCode::SUCCESS;
+    }
+    let addr: SocketAddr = match args.listen.parse() {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("nps-edge: --listen {}: {e}", args.listen);
+            return ExitCode::from(2);
+        }
+    };
+    let edge = match Edge::start(
+        config,
+        Options {
+            assets: args.assets,
+            db_path: args.db,
+        },
+    ) {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!("nps-edge: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("nps-edge: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let router = app(edge.state.clone());
+    let store_path = edge.state.store().path().to_string();
+    let res = rt.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(addr).await?;
+        eprintln!(
+            "{{\"level\":\"info\",\"msg\":\"listening\",\"addr\":\"{}\",\"store\":{:?}}}",
+            listener.local_addr()?,
+            store_path
+        );
+        axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(async {
+                let _ = tokio::signal::ctrl_c().await;
+            })
+            .await
+    });
+    edge.shutdown();
+    match res {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("nps-edge: {e}");
+            ExitCode::from(1)
+        }
+    }
+}

@@ -1,0 +1,319 @@
+//! `alert`: a chat message (Slack-compatible blocks, or plain JSON) once per response id.
+//!
+//! Two halves, both durable in the store file (table `alerts`):
+//!
+//! 1. [`AlertSink::deliver`] runs on the sink's deliverer thread for every outbox row routed to
+//!    it (one per accepted rev). It reads the LATEST stored rev of that response, applies the
+//!    timing rule of `nps_edge_core::alert::plan` (comment → due now; no comment → due after
+//!    `grace_ms`; no longer routed → cancel; already sent → nothing) and records the plan. The
+//!    outbox row is then done: the plan is on disk.
+//! 2. A sender thread posts due alerts (built from the latest rev at send time) to the incoming
+//!    webhook, retrying with backoff + jitter (`nps_edge_core::retry`); `2xx` marks the alert
+//!    sent for good. It is woken by the sink when something becomes due, and otherwise sleeps
+//!    until the next deadline (at most 1 s). It stops when the sink is dropped.
+//!
+//! A crash between the POST and the "sent" mark can repeat one alert (at-least-once); nothing
+//! else ever sends a second alert for a response id.
+
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender};
+use std::thread;
+use std::time::Duration;
+
+use nps_edge_core::alert::{self, AlertPlan, AlertSinkConfig, AlertState};
+use nps_edge_core::config::RetryPolicy;
+use nps_edge_core::retry::{self, parse_retry_after, Attempt, Next};
+use nps_protocol::Response;
+use rusqlite::{params, Connection, OptionalExtension};
+
+use super::Sink;
+use crate::{now_ms, Rng};
+
+/// Alerts are worth little after an hour: retry from 1 s up to 5 min between attempts, 15
+/// attempts (about 40 min), then give up (`state = 2`, logged).
+pub const ALERT_RETRY: RetryPolicy = RetryPolicy {
+    base_ms: 1000,
+    max_ms: 300_000,
+    max_attempts: 15,
+};
+/// Longest sleep of the sender when nothing is due.
+const IDLE_MS: u64 = 1000;
+
+const DUE: i64 = 0;
+const SENT: i64 = 1;
+const FAILED: i64 = 2;
+
+/// The sink half (runs on the deliverer thread).
+pub struct AlertSink {
+    cfg: AlertSinkConfig,
+    db_path: String,
+    conn: Option<Connection>,
+    wake: SyncSender<()>,
+}
+
+impl AlertSink {
+    /// Starts the sender thread. `cfg.url` must be resolved (no `env:`).
+    pub fn new(cfg: &AlertSinkConfig, db_path: &str) -> Result<AlertSink, String> {
+        if cfg.url.starts_with("env:") {
+            return Err(format!("url {} is not resolved", cfg.url));
+        }
+        let (wake, rx) = mpsc::sync_channel(1);
+        let sender = Sender::new(cfg.clone(), db_path.to_string(), rx);
+        thread::Builder::new()
+            .name(format!("nps-alert-{}", cfg.name))
+            .spawn(move || sender.run())
+            .map_err(|e| e.to_string())?;
+        Ok(AlertSink {
+            cfg: cfg.clone(),
+            db_path: db_path.to_string(),
+            conn: None,
+            wake,
+        })
+    }
+
+    fn record(&mut self, site: &str, id: &str) -> Result<(), String> {
+        if self.conn.is_none() {
+            self.conn = Some(crate::api_util::open(&self.db_path).map_err(|e| e.to_string())?);
+        }
+        let (Some(conn), name) = (self.conn.as_ref(), &self.cfg.name) else {
+            return Err("no connection".into());
+        };
+        let Some((r, _)) = latest(conn, site, id).map_err(|e| e.to_string())? else {
+            return Ok(()); // Not stored (cannot happen: the outbox row was written with it).
+        };
+        let (wants, has_comment, grace) =
+            (self.cfg.wants(&r), r.comment.is_some(), self.cfg.grace_ms);
+        let state: Option<AlertState> = conn
+            .prepare_cached("SELECT state, due_ms FROM alerts WHERE sink = ?1 AND site = ?2 AND response_id = ?3")
+            .and_then(|mut st| {
+                st.query_row(params![name, site, id], |row| {
+                    let (state, due): (i64, i64) = (row.get(0)?, row.get(1)?);
+                    Ok(if state == DUE { AlertState::Due(due.max(0) as u64) } else { AlertState::Done })
+                })
+                .optional()
+            })
+            .map_err(|e| e.to_string())?;
+        let now = now_ms();
+        match alert::plan(state, wants, has_comment, now, grace) {
+            AlertPlan::Keep => {}
+            AlertPlan::Cancel => {
+                conn.prepare_cached("DELETE FROM alerts WHERE sink = ?1 AND site = ?2 AND response_id = ?3 AND state = 0")
+                    .and_then(|mut st| st.execute(params![name, site, id]))
+                    .map_err(|e| e.to_string())?;
+            }
+            AlertPlan::Due(ms) => {
+                conn.prepare_cached(
+                    "INSERT INTO alerts (sink, site, response_id, state, due_ms, created_ms) VALUES (?1, ?2, ?3, 0, ?4, ?5)
+                     ON CONFLICT (sink, site, response_id) DO UPDATE SET due_ms = excluded.due_ms WHERE state = 0",
+                )
+                .and_then(|mut st| st.execute(params![name, site, id, ms as i64, now as i64]))
+                .map_err(|e| e.to_string())?;
+                let _ = self.wake.try_send(());
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Sink for AlertSink {
+    fn deliver(
+        &mut self,
+        msg_id: &str,
+        payload: &str,
+        _now_secs: u64,
+    ) -> (Attempt, Option<String>) {
+        let v: serde_json::Value = match serde_json::from_str(payload) {
+            Ok(v) => v,
+            Err(e) => {
+                return (
+                    Attempt::Status(200, None),
+                    Some(format!("{msg_id}: unreadable payload skipped: {e}")),
+                )
+            }
+        };
+        let (Some(site), Some(id)) = (v["data"]["site"].as_str(), v["data"]["id"].as_str()) else {
+            // Events and anything else without a response: nothing to alert about.
+            return (Attempt::Status(200, None), None);
+        };
+        match self.record(site, id) {
+            Ok(()) => (Attempt::Status(200, None), None),
+            Err(e) => {
+                self.conn = None;
+                (Attempt::NoResponse, Some(format!("alert state: {e}")))
+            }
+        }
+    }
+}
+
+/// Latest stored rev of a response and its first receive time.
+fn latest(conn: &Connection, site: &str, id: &str) -> rusqlite::Result<Option<(Response, u64)>> {
+    let row: Option<(String, i64)> = conn
+        .prepare_cached("SELECT body, received_ms FROM responses WHERE site = ?1 AND id = ?2")?
+        .query_row(params![site, id], |row| Ok((row.get(0)?, row.get(1)?)))
+        .optional()?;
+    Ok(row.and_then(|(body, ms)| {
+        nps_protocol::parse::parse_response(body.as_bytes())
+            .ok()
+            .map(|r| (r, ms.max(0) as u64))
+    }))
+}
+
+/// The sender half (its own thread).
+struct Sender {
+    cfg: AlertSinkConfig,
+    db_path: String,
+    wake: Receiver<()>,
+    agent: ureq::Agent,
+}
+
+impl Sender {
+    fn new(cfg: AlertSinkConfig, db_path: String, wake: Receiver<()>) -> Sender {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(Duration::from_millis(cfg.timeout_ms)))
+            .user_agent("nps-edge-alert")
+            .build()
+            .into();
+        Sender {
+            cfg,
+            db_path,
+            wake,
+            agent,
+        }
+    }
+
+    fn run(self) {
+        let mut rng = Rng::new();
+        let mut conn: Option<Connection> = None;
+        loop {
+            let mut wait = IDLE_MS;
+            if conn.is_none() {
+                conn = crate::api_util::open(&self.db_path).ok();
+            }
+            if let Some(c) = conn.as_ref() {
+                match self.round(c, &mut rng) {
+                    Ok(next) => wait = next,
+                    Err(e) => {
+                        // The store may not have its tables yet (first start) or be busy.
+                        if !e.contains("no such table") {
+                            log("warn", "alert round failed", &self.cfg.name, "", &e);
+                        }
+                        conn = None;
+                    }
+                }
+            }
+            match self.wake.recv_timeout(Duration::from_millis(wait.max(1))) {
+                Ok(()) | Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => return,
+            }
+        }
+    }
+
+    /// Sends every due alert; returns how long to sleep.
+    fn round(&self, conn: &Connection, rng: &mut Rng) -> Result<u64, String> {
+        let now = now_ms();
+        let due: Vec<(String, String, u32)> = conn
+            .prepare_cached(
+                "SELECT site, response_id, attempts FROM alerts WHERE sink = ?1 AND state = 0 AND due_ms <= ?2
+                 ORDER BY due_ms LIMIT 32",
+            )
+            .and_then(|mut st| {
+                st.query_map(params![self.cfg.name, now as i64], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+                    .collect()
+            })
+            .map_err(|e| e.to_string())?;
+        for (site, id, attempts) in due {
+            self.send_one(conn, &site, &id, attempts, rng)
+                .map_err(|e| e.to_string())?;
+        }
+        let next: Option<i64> = conn
+            .prepare_cached("SELECT min(due_ms) FROM alerts WHERE sink = ?1 AND state = 0")
+            .and_then(|mut st| st.query_row(params![self.cfg.name], |r| r.get(0)))
+            .map_err(|e| e.to_string())?;
+        Ok(next.map_or(IDLE_MS, |t| {
+            (t.max(0) as u64).saturating_sub(now_ms()).clamp(1, IDLE_MS)
+        }))
+    }
+
+    fn send_one(
+        &self,
+        conn: &Connection,
+        site: &str,
+        id: &str,
+        attempts: u32,
+        rng: &mut Rng,
+    ) -> rusqlite::Result<()> {
+        let key = params![self.cfg.name, site, id];
+        let Some((r, received_ms)) = latest(conn, site, id)? else {
+            conn.execute("DELETE FROM alerts WHERE sink = ?1 AND site = ?2 AND response_id = ?3 AND state = 0", key)?;
+            return Ok(());
+        };
+        if !self.cfg.wants(&r) {
+            // Changed to a score this sink does not alert on, after the plan was made.
+            conn.execute("DELETE FROM alerts WHERE sink = ?1 AND site = ?2 AND response_id = ?3 AND state = 0", key)?;
+            return Ok(());
+        }
+        let body = alert::message(
+            self.cfg.format,
+            &r,
+            received_ms,
+            self.cfg.report_url.as_deref(),
+        );
+        let (attempt, error) = match self
+            .agent
+            .post(&self.cfg.url)
+            .header("content-type", "application/json")
+            .send(&body)
+        {
+            Ok(resp) => {
+                let status = resp.status().as_u16();
+                let ra = resp
+                    .headers()
+                    .get("retry-after")
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(parse_retry_after);
+                (
+                    Attempt::Status(status, ra),
+                    (!(200..300).contains(&status)).then(|| format!("HTTP {status}")),
+                )
+            }
+            Err(e) => (Attempt::NoResponse, Some(e.to_string())),
+        };
+        let attempts = attempts.saturating_add(1);
+        let now = now_ms() as i64;
+        match retry::next(&ALERT_RETRY, attempt, attempts, rng.unit()) {
+            Next::Done => {
+                conn.execute(
+                    "UPDATE alerts SET state = ?4, sent_ms = ?5, sent_rev = ?6, attempts = ?7 WHERE sink = ?1 AND site = ?2 AND response_id = ?3",
+                    params![self.cfg.name, site, id, SENT, now, r.rev, attempts],
+                )?;
+                log("info", "alert sent", &self.cfg.name, id, "");
+            }
+            Next::RetryIn(ms) => {
+                conn.execute(
+                    "UPDATE alerts SET attempts = ?4, due_ms = ?5, last_error = ?6 WHERE sink = ?1 AND site = ?2 AND response_id = ?3 AND state = 0",
+                    params![self.cfg.name, site, id, attempts, now + ms as i64, error],
+                )?;
+            }
+            Next::DeadLetter | Next::DisableSink => {
+                conn.execute(
+                    "UPDATE alerts SET state = ?4, attempts = ?5, last_error = ?6 WHERE sink = ?1 AND site = ?2 AND response_id = ?3",
+                    params![self.cfg.name, site, id, FAILED, attempts, error],
+                )?;
+                log(
+                    "warn",
+                    "alert given up",
+                    &self.cfg.name,
+                    id,
+                    error.as_deref().unwrap_or(""),
+                );
+            }
+        }
+        Ok(())
+    }
+}
+
+fn log(level: &str, msg: &str, sink: &str, response_id: &str, error: &str) {
+    eprintln!(
+        "{{\"level\":\"{level}\",\"msg\":\"{msg}\",\"sink\":{sink:?},\"response_id\":{response_id:?},\"error\":{error:?}}}"
+    );
+}

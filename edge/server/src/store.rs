@@ -1,0 +1,497 @@
+//! The embedded store (the `sqlite` sink) and the durable outbox, owned by ONE writer thread.
+//!
+//! Why one thread: SQLite has one writer at a time anyway; giving it a dedicated thread lets it
+//! group-commit — every request that arrived while the previous transaction was committing goes
+//! into the next one, so one fsync covers hundreds of responses. Each request gets its answer
+//! only after the transaction holding it has committed: the 202 means "on disk".
+//!
+//! The dedup state lives in the same tables (`responses.rev/updated_ms`, `respondents`), read
+//! inside the writer's transaction, so decisions are consistent even for concurrent duplicates
+//! and survive restarts. The outbox holds one row per (sink, message) with the exact payload to
+//! send; delivered rows are deleted, dead letters are kept with `state = 2`.
+
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender, TrySendError};
+use std::thread;
+use std::time::Duration;
+
+use nps_edge_core::dedup::{self, Decision, SeenId, SeenRespondent};
+use nps_edge_core::retry::Next;
+use nps_protocol::{Event, Response};
+use rusqlite::{params, Connection, OptionalExtension};
+use tokio::sync::oneshot;
+
+/// Requests allowed to wait for the writer; beyond, the edge answers 503 (backpressure).
+const QUEUE_CAPACITY: usize = 65_536;
+/// Most commands in one transaction.
+const MAX_BATCH: usize = 4096;
+/// Interval of the background WAL checkpoint.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
+
+/// Outbox row states.
+pub const PENDING: i64 = 0;
+/// A message that exhausted its retries.
+pub const DEAD: i64 = 2;
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS responses (
+  site TEXT NOT NULL, id TEXT NOT NULL, rev INTEGER NOT NULL, survey TEXT NOT NULL,
+  score INTEGER NOT NULL, segment TEXT NOT NULL, respondent TEXT NOT NULL, visitor TEXT NOT NULL,
+  user_id TEXT, account TEXT, comment TEXT, locale TEXT, page TEXT, contact_ok INTEGER,
+  review_clicked INTEGER, body TEXT NOT NULL, received_ms INTEGER NOT NULL, updated_ms INTEGER NOT NULL,
+  PRIMARY KEY (site, id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS responses_by_time ON responses(site, survey, received_ms);
+CREATE TABLE IF NOT EXISTS respondents (
+  site TEXT NOT NULL, survey TEXT NOT NULL, respondent TEXT NOT NULL,
+  response_id TEXT NOT NULL, at_ms INTEGER NOT NULL,
+  PRIMARY KEY (site, survey, respondent)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS events (
+  site TEXT NOT NULL, id TEXT NOT NULL, survey TEXT NOT NULL, visitor TEXT NOT NULL,
+  type TEXT NOT NULL, user_id TEXT, received_ms INTEGER NOT NULL,
+  PRIMARY KEY (site, id)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS outbox (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT, sink TEXT NOT NULL, msg_id TEXT NOT NULL,
+  payload TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, next_ms INTEGER NOT NULL,
+  state INTEGER NOT NULL DEFAULT 0, last_error TEXT, created_ms INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS outbox_due ON outbox(sink, state, next_ms);
+CREATE TABLE IF NOT EXISTS sink_state (
+  sink TEXT PRIMARY KEY, disabled_ms INTEGER NOT NULL, reason TEXT NOT NULL
+) WITHOUT ROWID;
+";
+
+/// A response to store, with everything the writer needs precomputed by the request task.
+pub struct NewResponse {
+    /// The validated response.
+    pub response: Response,
+    /// Its wire JSON (stored as `body`).
+    pub body: String,
+    /// Sink payload, and the sinks routed to it.
+    pub deliveries: Option<(String, Vec<String>)>,
+    /// Id dedup window.
+    pub id_window_ms: u64,
+    /// Respondent window.
+    pub respondent_window_ms: u64,
+    /// Receive time.
+    pub now_ms: u64,
+}
+
+/// Result of one delivery attempt, to record.
+pub struct DeliveryResult {
+    /// Outbox row.
+    pub seq: i64,
+    /// Attempts made, this one included.
+    pub attempts: u32,
+    /// What to do.
+    pub next: Next,
+    /// Error text for the row (status or transport error).
+    pub error: Option<String>,
+}
+
+enum Cmd {
+    Response(Box<NewResponse>, oneshot::Sender<Result<Decision, String>>),
+    Event(Box<Event>, u64, oneshot::Sender<Result<bool, String>>),
+    Delivered(String, Vec<DeliveryResult>, u64, oneshot::Sender<Result<(), String>>),
+}
+
+/// Cheap handle to the writer thread.
+#[derive(Clone)]
+pub struct Store {
+    tx: SyncSender<Cmd>,
+    path: String,
+}
+
+/// Why the store could not take a request.
+#[derive(Debug)]
+pub enum StoreError {
+    /// Queue full or writer gone: retry later (503).
+    Busy,
+    /// The transaction failed.
+    Failed(String),
+}
+
+impl Store {
+    /// Opens (creating) the database, applies the schema and starts the writer thread.
+    /// `pokes` are notified (per sink name) when outbox rows are added.
+    /// `synchronous` is the PRAGMA value (`FULL` or `NORMAL`).
+    pub fn open(path: &str, synchronous: &str, pokes: Vec<(String, SyncSender<()>)>) -> Result<Store, String> {
+        let conn = open_conn(path).map_err(|e| format!("{path}: {e}"))?;
+        conn.execute_batch(SCHEMA).map_err(|e| format!("{path}: schema: {e}"))?;
+        conn.pragma_update(None, "synchronous", synchronous)
+            .map_err(|e| format!("{path}: {e}"))?;
+        // Checkpoints run on their own thread (below), not inside a commit of the writer, where
+        // they would stall every request of that batch.
+        conn.pragma_update(None, "wal_autocheckpoint", 0)
+            .map_err(|e| format!("{path}: {e}"))?;
+        let checkpointer = open_conn(path).map_err(|e| format!("{path}: {e}"))?;
+        let alive = Arc::new(AtomicBool::new(true));
+        let (tx, rx) = mpsc::sync_channel(QUEUE_CAPACITY);
+        let writer_alive = alive.clone();
+        thread::Builder::new()
+            .name("nps-store-writer".into())
+            .spawn(move || {
+                writer_loop(conn, rx, pokes);
+                writer_alive.store(false, Ordering::Relaxed);
+            })
+            .map_err(|e| e.to_string())?;
+        thread::Builder::new()
+            .name("nps-store-checkpoint".into())
+            .spawn(move || {
+                while alive.load(Ordering::Relaxed) {
+                    thread::sleep(CHECKPOINT_EVERY);
+                    // PASSIVE never blocks the writer; it copies what it can.
+                    let _ = checkpointer.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
+                }
+                let _ = checkpointer.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
+            })
+            .map_err(|e| e.to_string())?;
+        Ok(Store { tx, path: path.to_string() })
+    }
+
+    /// Database path.
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    /// A new read connection (deliverers, metrics, tests).
+    pub fn reader(&self) -> Result<Connection, String> {
+        open_conn(&self.path).map_err(|e| e.to_string())
+    }
+
+    fn send(&self, cmd: Cmd) -> Result<(), StoreError> {
+        match self.tx.try_send(cmd) {
+            Ok(()) => Ok(()),
+            Err(TrySendError::Full(_)) | Err(TrySendError::Disconnected(_)) => Err(StoreError::Busy),
+        }
+    }
+
+    /// Decides dedup, stores and enqueues deliveries; resolves after the commit.
+    pub async fn put_response(&self, r: NewResponse) -> Result<Decision, StoreError> {
+        let (tx, rx) = oneshot::channel();
+        self.send(Cmd::Response(Box::new(r), tx))?;
+        rx.await.map_err(|_| StoreError::Busy)?.map_err(StoreError::Failed)
+    }
+
+    /// Stores an event; `Ok(true)` when it was a duplicate id.
+    pub async fn put_event(&self, e: Event, now_ms: u64) -> Result<bool, StoreError> {
+        let (tx, rx) = oneshot::channel();
+        self.send(Cmd::Event(Box::new(e), now_ms, tx))?;
+        rx.await.map_err(|_| StoreError::Busy)?.map_err(StoreError::Failed)
+    }
+
+    /// Records delivery results (blocking; called from deliverer threads).
+    pub fn record_deliveries(&self, sink: &str, results: Vec<DeliveryResult>, now_ms: u64) -> Result<(), String> {
+        let (tx, rx) = oneshot::channel();
+        // Blocking send: a deliverer may wait for room, it is not on a request path.
+        self.tx
+            .send(Cmd::Delivered(sink.to_string(), results, now_ms, tx))
+            .map_err(|_| "store writer stopped".to_string())?;
+        rx.blocking_recv().map_err(|_| "store writer stopped".to_string())?
+    }
+}
+
+fn open_conn(path: &str) -> rusqlite::Result<Connection> {
+    if let Some(dir) = Path::new(path).parent().filter(|d| !d.as_os_str().is_empty()) {
+        let _ = std::fs::create_dir_all(dir);
+    }
+    let conn = Connection::open(path)?;
+    // WAL: readers (deliverers, /metrics) never block the writer. The writer sets its own
+    // `synchronous` level (FULL by default: a commit is fsynced before the 202 goes out; group
+    // commit keeps that affordable).
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.busy_timeout(Duration::from_secs(5))?;
+    Ok(conn)
+}
+
+fn writer_loop(mut conn: Connection, rx: Receiver<Cmd>, pokes: Vec<(String, SyncSender<()>)>) {
+    let mut batch: Vec<Cmd> = Vec::with_capacity(MAX_BATCH);
+    loop {
+        match rx.recv_timeout(Duration::from_secs(3600)) {
+            Ok(cmd) => batch.push(cmd),
+            Err(RecvTimeoutError::Timeout) => continue,
+            Err(RecvTimeoutError::Disconnected) => return,
+        }
+        while batch.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(cmd) => batch.push(cmd),
+                Err(_) => break,
+            }
+        }
+        let mut replies: Vec<Reply> = Vec::with_capacity(batch.len());
+        let mut poked: Vec<String> = Vec::new();
+        let outcome = apply_batch(&mut conn, batch.drain(..), &mut replies, &mut poked);
+        match outcome {
+            Ok(()) => replies.into_iter().for_each(Reply::ok),
+            Err(e) => {
+                let msg = e.to_string();
+                replies.into_iter().for_each(|r| r.fail(&msg));
+            }
+        }
+        for (name, tx) in &pokes {
+            if poked.iter().any(|p| p == name) {
+                let _ = tx.try_send(());
+            }
+        }
+    }
+}
+
+/// An answer held back until the commit.
+enum Reply {
+    Response(oneshot::Sender<Result<Decision, String>>, Result<Decision, String>),
+    Event(oneshot::Sender<Result<bool, String>>, Result<bool, String>),
+    Delivered(oneshot::Sender<Result<(), String>>, Result<(), String>),
+}
+
+impl Reply {
+    fn ok(self) {
+        match self {
+            Reply::Response(tx, v) => drop(tx.send(v)),
+            Reply::Event(tx, v) => drop(tx.send(v)),
+            Reply::Delivered(tx, v) => drop(tx.send(v)),
+        }
+    }
+
+    fn fail(self, msg: &str) {
+        match self {
+            Reply::Response(tx, _) => drop(tx.send(Err(msg.to_string()))),
+            Reply::Event(tx, _) => drop(tx.send(Err(msg.to_string()))),
+            Reply::Delivered(tx, _) => drop(tx.send(Err(msg.to_string()))),
+        }
+    }
+}
+
+fn apply_batch(
+    conn: &mut Connection,
+    batch: impl Iterator<Item = Cmd>,
+    replies: &mut Vec<Reply>,
+    poked: &mut Vec<String>,
+) -> rusqlite::Result<()> {
+    // IMMEDIATE: take the write lock up front (waiting on busy_timeout), so a write from another
+    // connection (suppressions, alert states) can never fail the read-then-write upgrade.
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    for cmd in batch {
+        match cmd {
+            Cmd::Response(r, reply) => {
+                // A failing statement fails this request only; a SAVEPOINT keeps the batch going.
+                // Cached statements rather than `Transaction::savepoint`, which re-parses its SQL
+                // each time (measurable at tens of thousands of responses per second).
+                let sp_result = (|| {
+                    tx.prepare_cached("SAVEPOINT r")?.execute([])?;
+                    match put_response(&tx, &r, poked) {
+                        Ok(d) => {
+                            tx.prepare_cached("RELEASE r")?.execute([])?;
+                            Ok(d)
+                        }
+                        Err(e) => {
+                            let _ = tx.prepare_cached("ROLLBACK TO r").and_then(|mut st| st.execute([]));
+                            let _ = tx.prepare_cached("RELEASE r").and_then(|mut st| st.execute([]));
+                            Err(e)
+                        }
+                    }
+                })();
+                replies.push(Reply::Response(reply, sp_result.map_err(|e| e.to_string())));
+            }
+            Cmd::Event(e, now, reply) => {
+                let res = put_event(&tx, &e, now).map_err(|e| e.to_string());
+                replies.push(Reply::Event(reply, res));
+            }
+            Cmd::Delivered(sink, results, now, reply) => {
+                let res = record(&tx, &sink, &results, now).map_err(|e| e.to_string());
+                replies.push(Reply::Delivered(reply, res));
+            }
+        }
+    }
+    tx.commit()
+}
+
+fn put_response(conn: &Connection, n: &NewResponse, poked: &mut Vec<String>) -> rusqlite::Result<Decision> {
+    let r = &n.response;
+    let respondent = r.respondent();
+    let seen_id = conn
+        .prepare_cached("SELECT rev, updated_ms FROM responses WHERE site = ?1 AND id = ?2")?
+        .query_row(params![r.site, r.id], |row| {
+            Ok(SeenId {
+                rev: row.get(0)?,
+                at_ms: row.get::<_, i64>(1)? as u64,
+            })
+        })
+        .optional()?;
+    let seen_resp = if n.respondent_window_ms > 0 {
+        conn.prepare_cached("SELECT response_id, at_ms FROM respondents WHERE site = ?1 AND survey = ?2 AND respondent = ?3")?
+            .query_row(params![r.site, r.survey, respondent], |row| {
+                Ok(SeenRespondent {
+                    response_id: row.get(0)?,
+                    at_ms: row.get::<_, i64>(1)? as u64,
+                })
+            })
+            .optional()?
+    } else {
+        None
+    };
+    let d = dedup::decide(seen_id, seen_resp.as_ref(), r, n.now_ms, n.id_window_ms, n.respondent_window_ms);
+    let now = n.now_ms as i64;
+    if d.store {
+        let u = r.user.as_ref();
+        conn.prepare_cached(
+            "INSERT INTO responses (site, id, rev, survey, score, segment, respondent, visitor, user_id, account,
+               comment, locale, page, contact_ok, review_clicked, body, received_ms, updated_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?17)
+             ON CONFLICT (site, id) DO UPDATE SET rev = excluded.rev, survey = excluded.survey,
+               score = excluded.score, segment = excluded.segment, respondent = excluded.respondent,
+               visitor = excluded.visitor, user_id = excluded.user_id, account = excluded.account,
+               comment = excluded.comment, locale = excluded.locale, page = excluded.page,
+               contact_ok = excluded.contact_ok, review_clicked = excluded.review_clicked,
+               body = excluded.body, updated_ms = excluded.updated_ms",
+        )?
+        .execute(params![
+            r.site,
+            r.id,
+            r.rev,
+            r.survey,
+            r.score,
+            r.segment().map(|s| s.as_str()).unwrap_or(""),
+            respondent,
+            r.visitor,
+            u.and_then(|u| u.id.as_deref()),
+            u.and_then(|u| u.account.as_deref()),
+            r.comment,
+            r.locale,
+            r.page,
+            r.contact_ok,
+            r.review_clicked,
+            n.body,
+            now,
+        ])?;
+    }
+    if d.claim_respondent {
+        conn.prepare_cached(
+            "INSERT INTO respondents (site, survey, respondent, response_id, at_ms) VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT (site, survey, respondent) DO UPDATE SET response_id = excluded.response_id, at_ms = excluded.at_ms",
+        )?
+        .execute(params![r.site, r.survey, respondent, r.id, now])?;
+    }
+    if d.forward {
+        if let Some((payload, sinks)) = &n.deliveries {
+            let msg_id = nps_edge_core::webhook::message_id(&r.id, r.rev);
+            let mut ins = conn.prepare_cached(
+                "INSERT INTO outbox (sink, msg_id, payload, next_ms, created_ms) VALUES (?1, ?2, ?3, ?4, ?4)",
+            )?;
+            for s in sinks {
+                ins.execute(params![s, msg_id, payload, now])?;
+                if !poked.contains(s) {
+                    poked.push(s.clone());
+                }
+            }
+        }
+    }
+    Ok(d)
+}
+
+fn put_event(conn: &Connection, e: &Event, now_ms: u64) -> rusqlite::Result<bool> {
+    let n = conn
+        .prepare_cached(
+            "INSERT OR IGNORE INTO events (site, id, survey, visitor, type, user_id, received_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        )?
+        .execute(params![
+            e.site,
+            e.id,
+            e.survey,
+            e.visitor,
+            e.kind.as_str(),
+            e.user.as_ref().and_then(|u| u.id.as_deref()),
+            now_ms as i64
+        ])?;
+    Ok(n == 0)
+}
+
+fn record(conn: &Connection, sink: &str, results: &[DeliveryResult], now_ms: u64) -> rusqlite::Result<()> {
+    for res in results {
+        match res.next {
+            Next::Done => {
+                conn.prepare_cached("DELETE FROM outbox WHERE seq = ?1")?.execute(params![res.seq])?;
+            }
+            Next::RetryIn(ms) => {
+                conn.prepare_cached("UPDATE outbox SET attempts = ?2, next_ms = ?3, last_error = ?4 WHERE seq = ?1")?
+                    .execute(params![res.seq, res.attempts, (now_ms + ms) as i64, res.error])?;
+            }
+            Next::DeadLetter => {
+                conn.prepare_cached("UPDATE outbox SET attempts = ?2, state = ?3, last_error = ?4 WHERE seq = ?1")?
+                    .execute(params![res.seq, res.attempts, DEAD, res.error])?;
+            }
+            Next::DisableSink => {
+                // The message stays pending (not an attempt that counts): re-enabling the sink
+                // (delete its sink_state row, restart) delivers everything it missed.
+                conn.prepare_cached(
+                    "INSERT INTO sink_state (sink, disabled_ms, reason) VALUES (?1, ?2, ?3)
+                     ON CONFLICT (sink) DO UPDATE SET disabled_ms = excluded.disabled_ms, reason = excluded.reason",
+                )?
+                .execute(params![sink, now_ms as i64, res.error.as_deref().unwrap_or("410 Gone")])?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A due outbox row.
+pub struct DueRow {
+    /// Row id.
+    pub seq: i64,
+    /// `webhook-id`.
+    pub msg_id: String,
+    /// Body to send.
+    pub payload: String,
+    /// Attempts so far.
+    pub attempts: u32,
+}
+
+/// Up to `limit` pending rows of `sink` due at `now_ms`, oldest first.
+pub fn due(conn: &Connection, sink: &str, now_ms: u64, limit: usize) -> rusqlite::Result<Vec<DueRow>> {
+    let mut st = conn.prepare_cached(
+        "SELECT seq, msg_id, payload, attempts FROM outbox WHERE sink = ?1 AND state = 0 AND next_ms <= ?2 ORDER BY seq LIMIT ?3",
+    )?;
+    let rows = st.query_map(params![sink, now_ms as i64, limit as i64], |row| {
+        Ok(DueRow {
+            seq: row.get(0)?,
+            msg_id: row.get(1)?,
+            payload: row.get(2)?,
+            attempts: row.get(3)?,
+        })
+    })?;
+    rows.collect()
+}
+
+/// Earliest `next_ms` of a pending row of `sink`.
+pub fn next_due(conn: &Connection, sink: &str) -> rusqlite::Result<Option<u64>> {
+    conn.prepare_cached("SELECT min(next_ms) FROM outbox WHERE sink = ?1 AND state = 0")?
+        .query_row(params![sink], |row| row.get::<_, Option<i64>>(0))
+        .map(|v| v.map(|v| v.max(0) as u64))
+}
+
+/// True when the sink was disabled by a 410.
+pub fn is_disabled(conn: &Connection, sink: &str) -> rusqlite::Result<bool> {
+    conn.prepare_cached("SELECT 1 FROM sink_state WHERE sink = ?1")?
+        .query_row(params![sink], |_| Ok(()))
+        .optional()
+        .map(|o| o.is_some())
+}
+
+/// Per sink: (pending, dead) outbox counts.
+pub fn outbox_counts(conn: &Connection) -> rusqlite::Result<Vec<(String, i64, i64)>> {
+    let mut st = conn.prepare_cached(
+        "SELECT sink, sum(state = 0), sum(state = 2) FROM outbox GROUP BY sink",
+    )?;
+    let rows = st.query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?;
+    rows.collect()
+}
+
+/// Names of disabled sinks.
+pub fn disabled_sinks(conn: &Connection) -> rusqlite::Result<Vec<String>> {
+    let mut st = conn.prepare_cached("SELECT sink FROM sink_state")?;
+    let rows = st.query_map([], |row| row.get(0))?;
+    rows.collect()
+}

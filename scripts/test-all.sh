@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Runs every test of the project: lint, native unit + integration tests, widget tests in
+# headless Chromium, worker tests in local workerd, and end-to-end browser tests against
+# both edges. Installs missing tools first (scripts/bootstrap.sh). Exits non-zero if any
+# suite fails; every suite runs even after a failure so one run shows everything.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TERM_COLOR=${CARGO_TERM_COLOR:-never}
+bash scripts/bootstrap.sh || exit 1
+
+passed=0 failed=0 failures=()
+suite() {
+  local name=$1; shift
+  printf '\n\033[1m=== %s\033[0m\n' "$name"
+  local t=$SECONDS
+  if "$@"; then
+    passed=$((passed + 1)); echo "--- $name: ok ($((SECONDS - t)) s)"
+  else
+    failed=$((failed + 1)); failures+=("$name"); echo "--- $name: FAILED ($((SECONDS - t)) s)"
+  fi
+}
+
+suite "format" cargo fmt --all --check
+suite "clippy (native)" cargo clippy --all-targets --locked -- -D warnings
+suite "clippy (wasm)" cargo clippy --locked --target wasm32-unknown-unknown -p nps-protocol -p nps-edge-core -p nps-widget -p nps-worker -- -D warnings
+suite "protocol, edge core and native server (cargo test)" cargo test --locked
+suite "widget (wasm-bindgen-test + browser)" bash scripts/test-widget.sh
+suite "worker in workerd" bash scripts/test-worker.sh
+suite "end to end: browser -> widget -> edge -> sinks" bash scripts/test-e2e.sh
+
+echo
+((failed)) && printf 'failed suites: %s\n' "${failures[*]}"
+echo "suites: $passed passed, $failed failed"
+((failed == 0))

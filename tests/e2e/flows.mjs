@@ -1,0 +1,161 @@
+// The end-to-end scenarios, written once and run against each edge runtime:
+// headless Chromium → demo shop page → loader → Leptos/WASM widget → edge → store + signed webhook.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { ARTIFACTS, launchBrowser, startShop, eventually, freePort, webhookSecret, sleep } from "./harness.mjs";
+import { startEdge } from "./edges.mjs";
+
+export function e2e(kind) {
+  let browser, edge, shop;
+  const secret = webhookSecret();
+  const readToken = "read-" + Math.random().toString(36).slice(2);
+  const adminToken = "admin-" + Math.random().toString(36).slice(2);
+
+  before(async () => {
+    // The shop's origin must be in the edge's allowlist and the edge's URL in the shop's pages:
+    // fix the shop's port first.
+    const shopPort = await freePort();
+    const shopOrigin = `http://127.0.0.1:${shopPort}`;
+    const env = { NPS_WEBHOOK_SECRET: secret, NPS_READ_TOKEN: readToken, NPS_ADMIN_TOKEN: adminToken, NPS_DEMO_SHOP: shopOrigin };
+    edge = await startEdge(kind, { shop: shopOrigin, env });
+    shop = await startShop({ edge: edge.url, secret, readToken, port: shopPort });
+    browser = await launchBrowser();
+  });
+
+  after(async () => {
+    await browser?.close();
+    await shop?.stop();
+    await edge?.stop();
+  });
+
+  /** A fresh visitor (own localStorage) with console errors and CSP violations recorded. */
+  async function visitor() {
+    const context = await browser.newContext({ viewport: { width: 1100, height: 900 } });
+    const page = await context.newPage();
+    page.problems = [];
+    page.on("console", (m) => {
+      if (m.type() === "error" || /Content Security Policy/i.test(m.text())) page.problems.push(`${m.type()}: ${m.text()}`);
+    });
+    page.on("pageerror", (e) => page.problems.push(`pageerror: ${e.message}`));
+    return { context, page };
+  }
+
+  const stored = async () => {
+    const r = await fetch(`${shop.url}/api/responses`);
+    assert.equal(r.status, 200, `responses API: ${await r.clone().text()}`);
+    return r.json();
+  };
+  const deliveries = async () => (await fetch(`${shop.url}/api/deliveries`)).json();
+  const survey = (page) => page.locator("nps-survey");
+
+  async function answer(page, score, comment, { contact = false } = {}) {
+    await survey(page).locator(".s").nth(score).click();
+    const textarea = survey(page).locator("textarea");
+    await textarea.waitFor();
+    if (comment !== undefined) await textarea.fill(comment);
+    if (contact) await survey(page).locator("input[type=checkbox]").check();
+    await survey(page).locator("button[type=submit]").click();
+    await survey(page).locator(".thanks").waitFor();
+  }
+
+  async function shownSurvey(page, path = "/checkout/thanks") {
+    const resp = await page.goto(shop.url + path);
+    await survey(page).locator(".s").first().waitFor({ timeout: 10_000 });
+    return resp;
+  }
+
+  for (const [score, segment, comment] of [
+    [10, "promoter", "Bougie magnifique, livraison rapide !"],
+    [7, "passive", "Un peu cher pour la taille."],
+    [2, "detractor", 'La livraison a pris 3 semaines <img src=x onerror="alert(1)">'],
+  ]) {
+    test(`${kind}: ${segment} answers score ${score} with a comment → stored row + signed webhook`, async () => {
+      const { context, page } = await visitor();
+      const resp = await shownSurvey(page);
+      assert.match(resp.headers()["content-security-policy"], /script-src 'self' .* 'wasm-unsafe-eval'/, "strict CSP served");
+      await page.screenshot({ path: join(ARTIFACTS, `${kind}-${segment}-1-question.png`) });
+      const customer = await page.evaluate(() => localStorage.getItem("demo-shop-customer"));
+      const order = await page.locator("#order-id").textContent();
+      await answer(page, score, comment, { contact: segment === "detractor" });
+      await page.screenshot({ path: join(ARTIFACTS, `${kind}-${segment}-2-thanks.png`) });
+
+      const row = await eventually(async () => (await stored()).find((r) => r.user?.id === customer && r.rev === 2), {
+        what: `stored rev 2 for ${customer}`,
+      });
+      assert.equal(row.score, score);
+      assert.equal(row.segment, segment);
+      assert.equal(row.comment, comment);
+      assert.equal(row.user.order, order);
+      assert.equal(row.user.account, "acme");
+      assert.equal(row.survey, "checkout");
+      assert.equal(row.locale?.slice(0, 2), "fr", "the page is French");
+      if (segment === "detractor") assert.equal(row.contact_ok, true);
+
+      const hook = await eventually(async () => (await deliveries()).find((d) => d.webhookId === `${row.id}.2`), {
+        what: `webhook ${row.id}.2`,
+      });
+      assert.equal(hook.verified, true);
+      assert.equal(hook.payload.type, "nps.response");
+      assert.equal(hook.payload.data.segment, segment);
+      assert.equal(hook.payload.data.comment, comment);
+      assert.equal(hook.payload.data.user.order, order);
+
+      // The responses page shows the comment as text: the <img> is not an element there.
+      const list = await context.newPage();
+      await list.goto(`${shop.url}/responses`);
+      const cell = list.locator(`#responses tr[data-id="${row.id}"] td.comment`);
+      await cell.waitFor();
+      assert.equal(await cell.textContent(), comment);
+      assert.equal(await list.locator("#responses img").count(), 0);
+      await list.screenshot({ path: join(ARTIFACTS, `${kind}-${segment}-3-responses.png`), fullPage: true });
+      assert.deepEqual(page.problems, [], "no console errors or CSP violations");
+      await context.close();
+    });
+  }
+
+  test(`${kind}: offline after the score, back online → the answer arrives exactly once`, async () => {
+    const { context, page } = await visitor();
+    await shownSurvey(page);
+    const customer = await page.evaluate(() => localStorage.getItem("demo-shop-customer"));
+    await context.setOffline(true);
+    await survey(page).locator(".s").nth(9).click();
+    await sleep(500);
+    assert.equal((await stored()).filter((r) => r.user?.id === customer).length, 0, "nothing arrives while offline");
+    const outbox = JSON.parse((await page.evaluate(() => localStorage.getItem("nps:outbox"))) ?? "{}");
+    assert.ok(
+      Object.values(outbox).some(([, body]) => JSON.parse(body).score === 9),
+      `kept in localStorage: ${JSON.stringify(outbox)}`,
+    );
+    await context.setOffline(false);
+    const row = await eventually(async () => (await stored()).find((r) => r.user?.id === customer), { what: "answer after reconnect" });
+    assert.equal(row.score, 9);
+    await sleep(1500); // any duplicate retry would land by now
+    assert.equal((await stored()).filter((r) => r.user?.id === customer).length, 1);
+    const hooks = (await deliveries()).filter((d) => d.payload.data.id === row.id);
+    assert.equal(hooks.length, row.rev, "one delivery per revision, no repeats");
+    await context.close();
+  });
+
+  test(`${kind}: a reload after answering does not show the survey again`, async () => {
+    const { context, page } = await visitor();
+    await shownSurvey(page);
+    await answer(page, 9, "Parfait");
+    await page.reload();
+    await sleep(1500);
+    assert.equal(await survey(page).locator(".s").count(), 0, "survey not shown again");
+    await page.screenshot({ path: join(ARTIFACTS, `${kind}-reload.png`) });
+    assert.deepEqual(page.problems, []);
+    await context.close();
+  });
+
+  test(`${kind}: demo pages load without console errors`, async () => {
+    const { context, page } = await visitor();
+    for (const path of ["/", "/checkout/thanks", "/responses"]) {
+      await page.goto(shop.url + path, { waitUntil: "load" });
+      await sleep(1000); // the loader and the page's own scripts run after load
+    }
+    assert.deepEqual(page.problems, []);
+    await context.close();
+  });
+}

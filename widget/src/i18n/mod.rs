@@ -1,0 +1,86 @@
+//! One string table per language. Adding a language = one file here, one `mod` line and one arm in
+//! [`strings_for`]. Unknown locales fall back to English.
+
+mod ar;
+mod de;
+mod en;
+mod es;
+mod fr;
+mod it;
+mod pt;
+
+/// Every text the widget shows, for one language.
+pub struct Strings {
+    /// BCP 47 primary language of this table (`en`, `fr`…).
+    pub lang: &'static str,
+    /// Right-to-left script.
+    pub rtl: bool,
+    /// Accessible name of the survey panel.
+    pub dialog: &'static str,
+    /// The NPS question, before and after the brand name (no `str::replace` in the wasm).
+    pub question: [&'static str; 2],
+    /// Label under 0.
+    pub low: &'static str,
+    /// Label under 10.
+    pub high: &'static str,
+    /// Follow-up question for promoters (9–10).
+    pub promoter: &'static str,
+    /// Follow-up question for passives (7–8).
+    pub passive: &'static str,
+    /// Follow-up question for detractors (0–6).
+    pub detractor: &'static str,
+    /// Placeholder of the comment box.
+    pub placeholder: &'static str,
+    /// Detractor opt-in to be contacted.
+    pub contact: &'static str,
+    /// Promoter review/share link text.
+    pub review: &'static str,
+    /// Submit button.
+    pub send: &'static str,
+    /// Thank-you message.
+    pub thanks: &'static str,
+    /// Close button accessible name.
+    pub close: &'static str,
+    /// Brand used when the page gives none ("us" is not always grammatical, so a neutral noun).
+    pub brand_fallback: &'static str,
+}
+
+/// The table for a BCP 47 tag (`fr-CA` → French); unknown → English.
+pub fn strings_for(locale: &str) -> &'static Strings {
+    let primary = locale.split(['-', '_']).next().unwrap_or("");
+    match primary.to_ascii_lowercase().as_str() {
+        "fr" => &fr::STRINGS,
+        "de" => &de::STRINGS,
+        "es" => &es::STRINGS,
+        "it" => &it::STRINGS,
+        "pt" => &pt::STRINGS,
+        "ar" => &ar::STRINGS,
+        _ => &en::STRINGS,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fallback_and_region_tags() {
+        assert_eq!(strings_for("fr-CA").lang, "fr");
+        assert_eq!(strings_for("PT_br").lang, "pt");
+        assert_eq!(strings_for("xx").lang, "en");
+        assert_eq!(strings_for("").lang, "en");
+        assert!(strings_for("ar").rtl);
+    }
+
+    #[test]
+    fn every_language_has_its_table() {
+        for l in ["en", "fr", "de", "es", "it", "pt", "ar"] {
+            let s = strings_for(l);
+            assert_eq!(s.lang, l);
+            assert!(
+                !s.question[0].is_empty() || !s.question[1].is_empty(),
+                "{l}"
+            );
+        }
+    }
+}
