@@ -52,7 +52,7 @@ if [[ $runtime == native ]]; then
   step "building the edge (release)"
   cargo build --release --locked -p nps-edge 2>&1 | grep -E '^(error|warning: unused)' || true
   [[ -x target/release/nps-edge ]] || { echo "edge build failed" >&2; exit 1; }
-  sed -e "s|@SHOP@|$shop|g" -e "s|@DATA@|$PWD/$data|g" demo/edge.toml >"$data/edge.toml"
+  sed -e "s|@SHOP@|$shop|g" -e "s|@EDGE@|$edge|g" -e "s|@DATA@|$PWD/$data|g" demo/edge.toml >"$data/edge.toml"
   step "starting the edge on $edge (SQLite at $data/nps.sqlite)"
   setsid target/release/nps-edge --config "$data/edge.toml" --listen "127.0.0.1:$edge_port" --assets dist/widget \
     >"$data/edge.log" 2>&1 &

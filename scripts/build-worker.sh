@@ -17,7 +17,7 @@ for tool in "$WASM_BINDGEN" "$WASM_OPT" "$ESBUILD"; do
 done
 
 # Keep the target_features section for wasm-bindgen; wasm-opt strips names afterwards.
-CARGO_PROFILE_WORKER_STRIP=false cargo build --target wasm32-unknown-unknown --profile "$PROFILE" -p nps-worker
+CARGO_PROFILE_WORKER_STRIP=false cargo build --target wasm32-unknown-unknown --profile "$PROFILE" -p nps-worker ${NPS_WORKER_CARGO_FLAGS:-}
 RAW="$ROOT/target/wasm32-unknown-unknown/$PROFILE/nps_worker.wasm"
 
 rm -rf "$OUT" && mkdir -p "$OUT/glue"

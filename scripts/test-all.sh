@@ -24,6 +24,7 @@ suite "format" cargo fmt --all --check
 suite "clippy (native)" cargo clippy --all-targets --locked -- -D warnings
 suite "clippy (wasm)" cargo clippy --locked --target wasm32-unknown-unknown -p nps-protocol -p nps-edge-core -p nps-widget -p nps-worker -- -D warnings
 suite "protocol, edge core and native server (cargo test)" cargo test --locked
+suite "report page in Chromium (native edge)" env NPS_SKIP_CARGO_TESTS=1 bash scripts/test-report.sh
 suite "widget (wasm-bindgen-test + browser)" bash scripts/test-widget.sh
 suite "worker in workerd" bash scripts/test-worker.sh
 suite "end to end: browser -> widget -> edge -> sinks" bash scripts/test-e2e.sh

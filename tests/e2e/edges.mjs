@@ -4,8 +4,11 @@ import { join } from "node:path";
 import { ROOT, freePort, startProcess, waitForHttp, tempDir, writeFile } from "./harness.mjs";
 
 /** Fills the demo's edge config for a test: same file the demo runs with. */
-function demoConfig(shop, dataDir) {
-  return readFileSync(join(ROOT, "demo/edge.toml"), "utf8").replaceAll("@SHOP@", shop).replaceAll("@DATA@", dataDir);
+function demoConfig(shop, edge, dataDir) {
+  return readFileSync(join(ROOT, "demo/edge.toml"), "utf8")
+    .replaceAll("@SHOP@", shop)
+    .replaceAll("@EDGE@", edge)
+    .replaceAll("@DATA@", dataDir);
 }
 
 /**
@@ -20,7 +23,7 @@ export async function startEdge(kind, { shop, env }) {
   if (kind === "native") {
     const bin = join(ROOT, "target/debug/nps-edge");
     if (!existsSync(bin)) throw new Error(`${bin} missing: scripts/test-e2e.sh builds it`);
-    const config = writeFile(join(dataDir, "edge.toml"), demoConfig(shop, dataDir));
+    const config = writeFile(join(dataDir, "edge.toml"), demoConfig(shop, url, dataDir));
     const start = () =>
       startProcess("native edge", bin, ["--config", config, "--listen", `127.0.0.1:${port}`, "--assets", join(ROOT, "dist/widget")], { env });
     proc = start();

@@ -3,14 +3,15 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { randomBytes } from "node:crypto";
 import { ARTIFACTS, launchBrowser, startShop, eventually, freePort, webhookSecret, sleep } from "./harness.mjs";
 import { startEdge } from "./edges.mjs";
 
 export function e2e(kind) {
   let browser, edge, shop;
   const secret = webhookSecret();
-  const readToken = "read-" + Math.random().toString(36).slice(2);
-  const adminToken = "admin-" + Math.random().toString(36).slice(2);
+  const readToken = "read-" + randomBytes(16).toString("hex");
+  const adminToken = "admin-" + randomBytes(16).toString("hex");
 
   before(async () => {
     // The shop's origin must be in the edge's allowlist and the edge's URL in the shop's pages:
@@ -101,6 +102,19 @@ export function e2e(kind) {
       assert.equal(hook.payload.data.comment, comment);
       assert.equal(hook.payload.data.user.order, order);
 
+      // Detractors are heard fast: one chat alert carrying the comment; nobody else alerts.
+      const alerts = async () => (await (await fetch(`${shop.url}/api/alerts`)).json()).map((a) => JSON.stringify(a.message));
+      if (segment === "detractor") {
+        const alert = await eventually(async () => (await alerts()).find((m) => m.includes(row.id) || m.includes(order)), {
+          what: "detractor alert",
+          timeoutMs: 5000,
+        });
+        assert.ok(alert.includes("La livraison a pris 3 semaines"), alert);
+      } else {
+        await sleep(300);
+        assert.equal((await alerts()).filter((m) => m.includes(order)).length, 0, "no alert for a " + segment);
+      }
+
       // The responses page shows the comment as text: the <img> is not an element there.
       const list = await context.newPage();
       await list.goto(`${shop.url}/responses`);
@@ -147,6 +161,36 @@ export function e2e(kind) {
     await page.screenshot({ path: join(ARTIFACTS, `${kind}-reload.png`) });
     assert.deepEqual(page.problems, []);
     await context.close();
+  });
+
+  test(`${kind}: a suppressed customer (open complaint) is not surveyed; unsuppressed, they are again`, async () => {
+    const customer = "u_complaint_" + randomBytes(4).toString("hex");
+    const admin = (method) =>
+      fetch(`${edge.url}/v1/sites/demo/suppressions/${customer}`, {
+        method,
+        headers: { authorization: `Bearer ${adminToken}`, "content-type": "application/json" },
+        body: method === "PUT" ? JSON.stringify({ reason: "ticket #4521 open" }) : undefined,
+      });
+    const asCustomer = async () => {
+      const v = await visitor();
+      await v.page.addInitScript((id) => localStorage.setItem("demo-shop-customer", id), customer);
+      return v;
+    };
+    assert.ok((await admin("PUT")).ok, "suppress");
+    {
+      const { context, page } = await asCustomer();
+      await page.goto(shop.url + "/checkout/thanks");
+      await sleep(2000);
+      assert.equal(await survey(page).locator(".s").count(), 0, "suppressed customer sees no survey");
+      await context.close();
+    }
+    assert.ok((await admin("DELETE")).ok, "unsuppress");
+    {
+      const { context, page } = await asCustomer();
+      await shownSurvey(page);
+      assert.equal(await survey(page).locator(".s").count(), 11, "survey shown again");
+      await context.close();
+    }
   });
 
   test(`${kind}: demo pages load without console errors`, async () => {

@@ -32,7 +32,7 @@
   const warn = (m) => warned || (warned = console.warn('nps: ' + m) || 1);
   try {
     st = JSON.parse(localStorage.getItem(KEY)) || 0;
-    (localStorage.getItem('nps:outbox') || '').length > 2 && js('nps-send.js');
+    (localStorage.getItem('nps:outbox') || '').length > 2 && js('nps-send.js').catch(() => 0);
   } catch (e) {}
   st && st.v || put((st = { v: rnd() }));
 
@@ -89,12 +89,16 @@
       .catch(() => warn('survey not shown (eligibility check or widget load failed)'))
       .then(() => (loading = 0));
   };
+  // The wasm streams in parallel with the two scripts; a failure is retried on the next show.
   const load = () =>
     (lib =
       lib ||
-      ((wasm) => Promise.all([js('nps-send.js'), js('nps-widget.js')]).then(() => __npsWidget({ module_or_path: wasm })))(
-        fetch(base + 'nps-widget_bg.wasm')
-      ));
+      Promise.all([fetch(base + 'nps-widget_bg.wasm'), js('nps-send.js'), js('nps-widget.js')])
+        .then(([wasm]) => __npsWidget({ module_or_path: wasm }))
+        .catch((e) => {
+          lib = 0;
+          throw e;
+        }));
   const mount = () => {
     const into = A.mode == 'inline' ? d.querySelector(A.target) : d.body;
     if (!into) return warn('data-target not found');

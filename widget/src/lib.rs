@@ -113,7 +113,7 @@ pub fn mount(host_el: HtmlElement, config: JsValue, api: JsValue) -> bool {
         // No constructable stylesheets (very old browsers): a <style> element, which a strict
         // CSP without 'unsafe-inline' will block; the survey still works, unstyled.
         _ => {
-            if let Some(style) = document().create_element("style").ok() {
+            if let Ok(style) = document().create_element("style") {
                 style.set_text_content(Some(&css));
                 let _ = shadow.append_child(&style);
             }

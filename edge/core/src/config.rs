@@ -387,22 +387,38 @@ impl Config {
                 ));
             }
             if self.sites[..i].iter().any(|s| s.id == site.id) {
-                return Err(ConfigError::new(format!("{k}.id"), format!("duplicate site id {:?}", site.id)));
+                return Err(ConfigError::new(
+                    format!("{k}.id"),
+                    format!("duplicate site id {:?}", site.id),
+                ));
             }
             if site.origins.is_empty() {
-                return Err(ConfigError::new(format!("{k}.origins"), "at least one origin is required"));
+                return Err(ConfigError::new(
+                    format!("{k}.origins"),
+                    "at least one origin is required",
+                ));
             }
             for (j, o) in site.origins.iter().enumerate() {
-                OriginPattern::parse(o).map_err(|r| ConfigError::new(format!("{k}.origins[{j}]"), r))?;
+                OriginPattern::parse(o)
+                    .map_err(|r| ConfigError::new(format!("{k}.origins[{j}]"), r))?;
             }
             if site.dedup_window_hours == 0 {
-                return Err(ConfigError::new(format!("{k}.dedup_window_hours"), "must be at least 1"));
+                return Err(ConfigError::new(
+                    format!("{k}.dedup_window_hours"),
+                    "must be at least 1",
+                ));
             }
             if site.rate_limit.per_minute == 0 {
-                return Err(ConfigError::new(format!("{k}.rate_limit.per_minute"), "must be at least 1"));
+                return Err(ConfigError::new(
+                    format!("{k}.rate_limit.per_minute"),
+                    "must be at least 1",
+                ));
             }
             if site.rate_limit.burst == 0 {
-                return Err(ConfigError::new(format!("{k}.rate_limit.burst"), "must be at least 1"));
+                return Err(ConfigError::new(
+                    format!("{k}.rate_limit.burst"),
+                    "must be at least 1",
+                ));
             }
         }
         let mut stores = 0;
@@ -429,29 +445,58 @@ impl Config {
                     ..
                 } => {
                     if !is_valid_id(name) {
-                        return Err(ConfigError::new(format!("{k}.name"), "must be 1-64 characters of A-Z a-z 0-9 _ . : -"));
+                        return Err(ConfigError::new(
+                            format!("{k}.name"),
+                            "must be 1-64 characters of A-Z a-z 0-9 _ . : -",
+                        ));
                     }
-                    if !(url.starts_with("http://") || url.starts_with("https://")) || url.len() < 10 {
-                        return Err(ConfigError::new(format!("{k}.url"), "must be an http(s) URL"));
+                    if !(url.starts_with("http://") || url.starts_with("https://"))
+                        || url.len() < 10
+                    {
+                        return Err(ConfigError::new(
+                            format!("{k}.url"),
+                            "must be an http(s) URL",
+                        ));
                     }
                     if !secret.starts_with("env:") {
                         WebhookSecret::parse(secret)
                             .map_err(|r| ConfigError::new(format!("{k}.secret"), r))?;
                     } else if secret.len() <= 4 {
-                        return Err(ConfigError::new(format!("{k}.secret"), "env: needs a variable name"));
+                        return Err(ConfigError::new(
+                            format!("{k}.secret"),
+                            "env: needs a variable name",
+                        ));
                     }
                     if *timeout_ms == 0 {
-                        return Err(ConfigError::new(format!("{k}.timeout_ms"), "must be at least 1"));
+                        return Err(ConfigError::new(
+                            format!("{k}.timeout_ms"),
+                            "must be at least 1",
+                        ));
                     }
                 }
                 SinkConfig::Alert(a) => a.validate(&k, |s| self.site(s).is_some())?,
                 SinkConfig::Stdout { name, .. } => {
                     if !is_valid_id(name) {
-                        return Err(ConfigError::new(format!("{k}.name"), "must be 1-64 characters of A-Z a-z 0-9 _ . : -"));
+                        return Err(ConfigError::new(
+                            format!("{k}.name"),
+                            "must be 1-64 characters of A-Z a-z 0-9 _ . : -",
+                        ));
                     }
                 }
             }
-            if let SinkConfig::Webhook { segments, surveys, sites, .. } | SinkConfig::Stdout { segments, surveys, sites, .. } = sink {
+            if let SinkConfig::Webhook {
+                segments,
+                surveys,
+                sites,
+                ..
+            }
+            | SinkConfig::Stdout {
+                segments,
+                surveys,
+                sites,
+                ..
+            } = sink
+            {
                 for (j, s) in segments.iter().enumerate() {
                     if Segment::parse(s).is_none() {
                         return Err(ConfigError::new(
@@ -462,12 +507,18 @@ impl Config {
                 }
                 for (j, s) in surveys.iter().enumerate() {
                     if !is_valid_id(s) {
-                        return Err(ConfigError::new(format!("{k}.surveys[{j}]"), "is not a valid survey id"));
+                        return Err(ConfigError::new(
+                            format!("{k}.surveys[{j}]"),
+                            "is not a valid survey id",
+                        ));
                     }
                 }
                 for (j, s) in sites.iter().enumerate() {
                     if self.site(s).is_none() {
-                        return Err(ConfigError::new(format!("{k}.sites[{j}]"), format!("{s:?} is not a configured site")));
+                        return Err(ConfigError::new(
+                            format!("{k}.sites[{j}]"),
+                            format!("{s:?} is not a configured site"),
+                        ));
                     }
                 }
             }
@@ -476,7 +527,10 @@ impl Config {
             return Err(ConfigError::new("sinks", "at most one sqlite sink"));
         }
         if self.retry.base_ms == 0 || self.retry.max_ms < self.retry.base_ms {
-            return Err(ConfigError::new("retry.base_ms", "must be at least 1 and at most retry.max_ms"));
+            return Err(ConfigError::new(
+                "retry.base_ms",
+                "must be at least 1 and at most retry.max_ms",
+            ));
         }
         if self.retry.max_attempts == 0 {
             return Err(ConfigError::new("retry.max_attempts", "must be at least 1"));
@@ -487,7 +541,10 @@ impl Config {
 
     /// Replaces every `env:NAME` secret with `lookup(NAME)`; errors name the key whose variable
     /// is missing or whose value is not a `whsec_` secret.
-    pub fn resolve_secrets(&mut self, lookup: impl Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
+    pub fn resolve_secrets(
+        &mut self,
+        lookup: impl Fn(&str) -> Option<String>,
+    ) -> Result<(), ConfigError> {
         self.tokens.resolve_secrets(&lookup)?;
         for (i, sink) in self.sinks.iter_mut().enumerate() {
             if let SinkConfig::Alert(a) = sink {
@@ -496,9 +553,14 @@ impl Config {
             if let SinkConfig::Webhook { secret, .. } = sink {
                 if let Some(var) = secret.strip_prefix("env:") {
                     let key = format!("sinks[{i}].secret");
-                    let value = lookup(var)
-                        .ok_or_else(|| ConfigError::new(key.clone(), format!("environment variable {var} is not set")))?;
-                    WebhookSecret::parse(&value).map_err(|r| ConfigError::new(key, format!("{var}: {r}")))?;
+                    let value = lookup(var).ok_or_else(|| {
+                        ConfigError::new(
+                            key.clone(),
+                            format!("environment variable {var} is not set"),
+                        )
+                    })?;
+                    WebhookSecret::parse(&value)
+                        .map_err(|r| ConfigError::new(key, format!("{var}: {r}")))?;
                     *secret = value;
                 }
             }
@@ -528,7 +590,13 @@ origins = ["https://shop.example", "http://localhost:*"]
         let c = Config::load_toml(SITE).unwrap();
         let s = &c.sites[0];
         assert_eq!((s.dedup_window_hours, s.respondent_window_days), (24, 90));
-        assert_eq!(s.rate_limit, RateLimit { per_minute: 60, burst: 20 });
+        assert_eq!(
+            s.rate_limit,
+            RateLimit {
+                per_minute: 60,
+                burst: 20
+            }
+        );
         assert!(s.allows_origin("http://localhost:5173"));
         assert!(!s.allows_origin("https://evil.example"));
     }
@@ -542,6 +610,7 @@ origins = ["https://shop.example", "http://localhost:*"]
 [[sinks]]
 type = "sqlite"
 path = "/tmp/x.sqlite"
+synchronous = "normal"
 
 [[sinks]]
 type = "webhook"
@@ -554,6 +623,8 @@ segments = ["detractor"]
         );
         let c = Config::load_toml(&src).unwrap();
         assert_eq!(c.store_path(), Some("/tmp/x.sqlite"));
+        assert_eq!(c.store_synchronous(), Synchronous::Normal);
+        assert_eq!(Config::demo().store_synchronous(), Synchronous::Full);
         assert_eq!(c.sinks[1].name(), "crm");
         assert_eq!(c.sinks[1].route().segments, vec![Segment::Detractor]);
     }
@@ -562,9 +633,13 @@ segments = ["detractor"]
     fn unknown_keys_are_refused() {
         let e = Config::from_toml_str(&format!("{SITE}\norigin = 1\n")).unwrap_err();
         assert!(e.reason.contains("origin"), "{e}");
-        let e = Config::from_toml_str(&format!("{SITE}\n[[sinks]]\ntype = \"stdout\"\nsegmentz = []\n")).unwrap_err();
+        let e = Config::from_toml_str(&format!(
+            "{SITE}\n[[sinks]]\ntype = \"stdout\"\nsegmentz = []\n"
+        ))
+        .unwrap_err();
         assert!(e.reason.contains("segmentz"), "{e}");
-        let e = Config::from_toml_str(&format!("{SITE}\n[[sinks]]\ntype = \"kafka\"\n")).unwrap_err();
+        let e =
+            Config::from_toml_str(&format!("{SITE}\n[[sinks]]\ntype = \"kafka\"\n")).unwrap_err();
         assert!(e.reason.contains("kafka"), "{e}");
     }
 
@@ -580,7 +655,10 @@ origins = ["https://b.example/path"]
 "#;
         let e = Config::load_toml(two).unwrap_err();
         assert_eq!(e.key, "sites[1].origins[0]");
-        let e = Config::load_toml(&format!("{SITE}\n[[sinks]]\ntype = \"stdout\"\nsegments = [\"fans\"]\n")).unwrap_err();
+        let e = Config::load_toml(&format!(
+            "{SITE}\n[[sinks]]\ntype = \"stdout\"\nsegments = [\"fans\"]\n"
+        ))
+        .unwrap_err();
         assert_eq!(e.key, "sinks[0].segments[0]");
         let e = Config::load_toml(&format!("{SITE}\n[[sinks]]\ntype = \"webhook\"\nurl = \"https://x.example\"\nsecret = \"nope\"\n")).unwrap_err();
         assert_eq!(e.key, "sinks[0].secret");
@@ -606,7 +684,8 @@ origins = ["https://b.example/path"]
         .unwrap();
         let e = c.clone().resolve_secrets(|_| None).unwrap_err();
         assert_eq!(e.key, "sinks[0].secret");
-        c.resolve_secrets(|k| (k == "HOOK").then(|| SECRET.to_string())).unwrap();
+        c.resolve_secrets(|k| (k == "HOOK").then(|| SECRET.to_string()))
+            .unwrap();
         assert!(matches!(&c.sinks[0], SinkConfig::Webhook { secret, .. } if secret == SECRET));
     }
 

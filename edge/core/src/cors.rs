@@ -56,7 +56,10 @@ impl OriginPattern {
                 if rest.contains('*') {
                     return Err(format!("{s:?}: only the port may be a wildcard (`:*`)"));
                 }
-                Ok(OriginPattern { prefix: lower, port: None })
+                Ok(OriginPattern {
+                    prefix: lower,
+                    port: None,
+                })
             }
         }
     }
@@ -94,7 +97,10 @@ pub fn response_headers(config: &Config, origin: Option<&str>) -> Vec<(&'static 
 }
 
 /// Answers a preflight: `Ok(headers)` for a 204, or 403 when no site allows the origin.
-pub fn preflight(config: &Config, origin: Option<&str>) -> Result<Vec<(&'static str, String)>, EdgeError> {
+pub fn preflight(
+    config: &Config,
+    origin: Option<&str>,
+) -> Result<Vec<(&'static str, String)>, EdgeError> {
     match origin {
         Some(o) if config.any_site_allows(o) => Ok(vec![
             ("vary", "Origin".to_string()),
@@ -103,7 +109,9 @@ pub fn preflight(config: &Config, origin: Option<&str>) -> Result<Vec<(&'static 
             ("access-control-allow-headers", ALLOW_HEADERS.to_string()),
             ("access-control-max-age", MAX_AGE_SECS.to_string()),
         ]),
-        other => Err(EdgeError::OriginNotAllowed(other.unwrap_or("").chars().take(200).collect())),
+        other => Err(EdgeError::OriginNotAllowed(
+            other.unwrap_or("").chars().take(200).collect(),
+        )),
     }
 }
 
@@ -137,7 +145,14 @@ mod tests {
 
     #[test]
     fn bad_patterns() {
-        for bad in ["shop.example", "https://shop.example/", "https://shop.example/x", "https://*.example", "https://", "https://a:99999"] {
+        for bad in [
+            "shop.example",
+            "https://shop.example/",
+            "https://shop.example/x",
+            "https://*.example",
+            "https://",
+            "https://a:99999",
+        ] {
             assert!(OriginPattern::parse(bad).is_err(), "{bad}");
         }
     }
@@ -146,7 +161,12 @@ mod tests {
     fn preflight_needs_some_site() {
         let c = Config::demo();
         assert!(preflight(&c, Some("http://localhost:3000")).is_ok());
-        assert_eq!(preflight(&c, Some("https://evil.example")).unwrap_err().status(), 403);
+        assert_eq!(
+            preflight(&c, Some("https://evil.example"))
+                .unwrap_err()
+                .status(),
+            403
+        );
         assert_eq!(preflight(&c, None).unwrap_err().status(), 403);
         assert_eq!(response_headers(&c, Some("https://evil.example")).len(), 1);
         assert_eq!(response_headers(&c, Some("http://127.0.0.1:1")).len(), 3);

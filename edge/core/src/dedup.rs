@@ -113,8 +113,9 @@ pub fn decide(
     respondent_window_ms: u64,
 ) -> Decision {
     let live_id = seen_id.filter(|s| now_ms.saturating_sub(s.at_ms) < id_window_ms);
-    let live_resp = seen_respondent
-        .filter(|s| respondent_window_ms > 0 && now_ms.saturating_sub(s.at_ms) < respondent_window_ms);
+    let live_resp = seen_respondent.filter(|s| {
+        respondent_window_ms > 0 && now_ms.saturating_sub(s.at_ms) < respondent_window_ms
+    });
     if let Some(r) = live_resp {
         if r.response_id != response.id {
             return Decision::duplicate(DuplicateKind::Respondent);
@@ -175,15 +176,27 @@ mod tests {
     #[test]
     fn new_id_is_accepted_and_claims() {
         let x = d(None, None, &resp("a", 1), 0);
-        assert_eq!((x.status, x.store, x.forward, x.claim_respondent), (Status::Accepted, true, true, true));
+        assert_eq!(
+            (x.status, x.store, x.forward, x.claim_respondent),
+            (Status::Accepted, true, true, true)
+        );
     }
 
     #[test]
     fn revs() {
         let seen = Some(SeenId { rev: 2, at_ms: 0 });
-        let me = SeenRespondent { response_id: "a".into(), at_ms: 0 };
-        assert_eq!(d(seen, Some(&me), &resp("a", 1), 10).status, Status::Duplicate);
-        assert_eq!(d(seen, Some(&me), &resp("a", 2), 10).duplicate, Some(DuplicateKind::Id));
+        let me = SeenRespondent {
+            response_id: "a".into(),
+            at_ms: 0,
+        };
+        assert_eq!(
+            d(seen, Some(&me), &resp("a", 1), 10).status,
+            Status::Duplicate
+        );
+        assert_eq!(
+            d(seen, Some(&me), &resp("a", 2), 10).duplicate,
+            Some(DuplicateKind::Id)
+        );
         let up = d(seen, Some(&me), &resp("a", 3), 10);
         assert_eq!((up.status, up.claim_respondent), (Status::Updated, false));
     }
@@ -191,26 +204,44 @@ mod tests {
     #[test]
     fn id_window_expires() {
         let seen = Some(SeenId { rev: 2, at_ms: 0 });
-        assert_eq!(decide(seen, None, &resp("a", 1), D, D, 0).status, Status::Accepted);
-        assert_eq!(decide(seen, None, &resp("a", 1), D - 1, D, 0).status, Status::Duplicate);
+        assert_eq!(
+            decide(seen, None, &resp("a", 1), D, D, 0).status,
+            Status::Accepted
+        );
+        assert_eq!(
+            decide(seen, None, &resp("a", 1), D - 1, D, 0).status,
+            Status::Duplicate
+        );
     }
 
     #[test]
     fn respondent_window() {
-        let other = SeenRespondent { response_id: "first".into(), at_ms: 0 };
+        let other = SeenRespondent {
+            response_id: "first".into(),
+            at_ms: 0,
+        };
         let x = d(None, Some(&other), &resp("second", 1), 89 * D);
-        assert_eq!((x.status, x.duplicate, x.store), (Status::Duplicate, Some(DuplicateKind::Respondent), false));
+        assert_eq!(
+            (x.status, x.duplicate, x.store),
+            (Status::Duplicate, Some(DuplicateKind::Respondent), false)
+        );
         let x = d(None, Some(&other), &resp("second", 1), 90 * D);
         assert_eq!((x.status, x.claim_respondent), (Status::Accepted, true));
         // Disabled window: never a respondent duplicate.
-        assert_eq!(decide(None, Some(&other), &resp("second", 1), 1, D, 0).status, Status::Accepted);
+        assert_eq!(
+            decide(None, Some(&other), &resp("second", 1), 1, D, 0).status,
+            Status::Accepted
+        );
     }
 
     #[test]
     fn keys_use_user_id_when_given() {
         let mut r = resp("a", 1);
         assert_eq!(respondent_key(&r), "demo|checkout|v1");
-        r.user = Some(nps_protocol::User { id: Some("u9".into()), ..Default::default() });
+        r.user = Some(nps_protocol::User {
+            id: Some("u9".into()),
+            ..Default::default()
+        });
         assert_eq!(respondent_key(&r), "demo|checkout|u9");
         assert_eq!(id_key(&r), "demo|a");
     }

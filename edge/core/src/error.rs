@@ -56,7 +56,9 @@ impl EdgeError {
     pub fn status(&self) -> u16 {
         match self {
             EdgeError::BadJson(_) | EdgeError::NotObject => 400,
-            EdgeError::UnknownSite(_) | EdgeError::OriginNotAllowed(_) | EdgeError::Suppressed => 403,
+            EdgeError::UnknownSite(_) | EdgeError::OriginNotAllowed(_) | EdgeError::Suppressed => {
+                403
+            }
             EdgeError::NotFound => 404,
             EdgeError::MethodNotAllowed => 405,
             EdgeError::TooLarge => 413,
@@ -134,9 +136,16 @@ impl EdgeError {
         match self {
             EdgeError::Invalid(ps) => ps
                 .iter()
-                .map(|p| (p.field.clone(), format!("{}: {}", p.code.as_str(), p.reason)))
+                .map(|p| {
+                    (
+                        p.field.clone(),
+                        format!("{}: {}", p.code.as_str(), p.reason),
+                    )
+                })
                 .collect(),
-            EdgeError::UnknownSite(_) => vec![("site".into(), "is not configured on this edge".into())],
+            EdgeError::UnknownSite(_) => {
+                vec![("site".into(), "is not configured on this edge".into())]
+            }
             EdgeError::Suppressed => vec![("user".into(), "is suppressed on this site".into())],
             EdgeError::OriginNotAllowed(_) => {
                 vec![("origin".into(), "is not on the site's allowlist".into())]
@@ -145,7 +154,9 @@ impl EdgeError {
                 "content-type".into(),
                 "must be application/json or text/plain".into(),
             )],
-            EdgeError::TooLarge => vec![("".into(), format!("must be at most {MAX_BODY_BYTES} bytes"))],
+            EdgeError::TooLarge => {
+                vec![("".into(), format!("must be at most {MAX_BODY_BYTES} bytes"))]
+            }
             EdgeError::BadJson(_) | EdgeError::NotObject => {
                 vec![("".into(), "must be one JSON object".into())]
             }
@@ -158,10 +169,16 @@ impl EdgeError {
     pub fn to_problem_json(&self) -> String {
         let mut out = String::with_capacity(256);
         let mut w = ObjectWriter::new(&mut out);
-        w.str("type", &format!("https://nps.dev/problems/{}", self.reason().replace('_', "-")))
-            .str("title", self.title())
-            .num("status", self.status().into())
-            .str("detail", &truncate(&self.to_string(), 300));
+        w.str(
+            "type",
+            &format!(
+                "https://nps.dev/problems/{}",
+                self.reason().replace('_', "-")
+            ),
+        )
+        .str("title", self.title())
+        .num("status", self.status().into())
+        .str("detail", &truncate(&self.to_string(), 300));
         let mut errs = String::from("[");
         for (i, (field, reason)) in self.errors().iter().enumerate() {
             if i > 0 {

@@ -49,8 +49,8 @@ pub mod dedup;
 pub mod error;
 #[doc(hidden)]
 pub mod fuzzing;
-pub mod iphash;
 pub mod ingest;
+pub mod iphash;
 pub mod payload;
 pub mod ratelimit;
 pub mod report;

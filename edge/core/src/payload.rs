@@ -30,7 +30,8 @@ fn response_data(r: &Response, received: &str) -> String {
     if let Some(seg) = r.segment() {
         d.str("segment", seg.as_str());
     }
-    d.str("received_at", received).num("protocol", PROTOCOL_VERSION.into());
+    d.str("received_at", received)
+        .num("protocol", PROTOCOL_VERSION.into());
     d.end();
     data
 }

@@ -41,8 +41,16 @@ fn refill(b: &Bucket, limit: &RateLimit, now_ms: u64) -> Bucket {
 /// Takes one token. Returns the new state to store and `Ok(())`, or the state and
 /// [`EdgeError::RateLimited`] with the whole seconds until a token is available (≥ 1).
 /// `None` = no bucket yet (starts full).
-pub fn take(bucket: Option<Bucket>, now_ms: u64, limit: &RateLimit) -> (Bucket, Result<(), EdgeError>) {
-    let b = refill(&bucket.unwrap_or_else(|| Bucket::full(limit, now_ms)), limit, now_ms);
+pub fn take(
+    bucket: Option<Bucket>,
+    now_ms: u64,
+    limit: &RateLimit,
+) -> (Bucket, Result<(), EdgeError>) {
+    let b = refill(
+        &bucket.unwrap_or_else(|| Bucket::full(limit, now_ms)),
+        limit,
+        now_ms,
+    );
     if b.tokens >= 1.0 {
         (
             Bucket {
@@ -70,7 +78,10 @@ mod tests {
 
     #[test]
     fn burst_then_refill() {
-        let lim = RateLimit { per_minute: 60, burst: 3 };
+        let lim = RateLimit {
+            per_minute: 60,
+            burst: 3,
+        };
         let mut b = None;
         for _ in 0..3 {
             let (nb, r) = take(b, 1_000, &lim);
@@ -88,7 +99,10 @@ mod tests {
 
     #[test]
     fn retry_after_rounds_up() {
-        let lim = RateLimit { per_minute: 1, burst: 1 };
+        let lim = RateLimit {
+            per_minute: 1,
+            burst: 1,
+        };
         let (b, _) = take(None, 0, &lim);
         let (_, r) = take(Some(b), 0, &lim);
         assert_eq!(r, Err(EdgeError::RateLimited(60)));
@@ -96,7 +110,10 @@ mod tests {
 
     #[test]
     fn clock_going_back_is_harmless() {
-        let lim = RateLimit { per_minute: 60, burst: 1 };
+        let lim = RateLimit {
+            per_minute: 60,
+            burst: 1,
+        };
         let (b, _) = take(None, 10_000, &lim);
         let (b2, r) = take(Some(b), 5_000, &lim);
         assert!(r.is_err());

@@ -32,8 +32,15 @@ pub enum Next {
 /// retries of many messages spread out instead of arriving together ("equal jitter").
 pub fn backoff_ms(policy: &RetryPolicy, attempt: u32, jitter: f64) -> u64 {
     let exp = attempt.saturating_sub(1).min(40);
-    let raw = policy.base_ms.saturating_mul(1u64 << exp).min(policy.max_ms);
-    let j = if jitter.is_finite() { jitter.clamp(0.0, 1.0) } else { 0.0 };
+    let raw = policy
+        .base_ms
+        .saturating_mul(1u64 << exp)
+        .min(policy.max_ms);
+    let j = if jitter.is_finite() {
+        jitter.clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
     ((raw as f64) * (0.5 + j / 2.0)).round() as u64
 }
 
@@ -62,7 +69,11 @@ pub fn parse_retry_after(v: &str) -> Option<u64> {
 mod tests {
     use super::*;
 
-    const P: RetryPolicy = RetryPolicy { base_ms: 1000, max_ms: 60_000, max_attempts: 5 };
+    const P: RetryPolicy = RetryPolicy {
+        base_ms: 1000,
+        max_ms: 60_000,
+        max_attempts: 5,
+    };
 
     #[test]
     fn schedule_grows_and_caps() {
@@ -76,10 +87,22 @@ mod tests {
     #[test]
     fn outcomes() {
         assert_eq!(next(&P, Attempt::Status(204, None), 1, 0.5), Next::Done);
-        assert_eq!(next(&P, Attempt::Status(410, None), 1, 0.5), Next::DisableSink);
-        assert_eq!(next(&P, Attempt::Status(503, None), 1, 1.0), Next::RetryIn(1000));
-        assert_eq!(next(&P, Attempt::Status(429, Some(30)), 1, 1.0), Next::RetryIn(30_000));
-        assert_eq!(next(&P, Attempt::Status(429, Some(999_999)), 1, 1.0), Next::RetryIn(MAX_RETRY_AFTER_MS));
+        assert_eq!(
+            next(&P, Attempt::Status(410, None), 1, 0.5),
+            Next::DisableSink
+        );
+        assert_eq!(
+            next(&P, Attempt::Status(503, None), 1, 1.0),
+            Next::RetryIn(1000)
+        );
+        assert_eq!(
+            next(&P, Attempt::Status(429, Some(30)), 1, 1.0),
+            Next::RetryIn(30_000)
+        );
+        assert_eq!(
+            next(&P, Attempt::Status(429, Some(999_999)), 1, 1.0),
+            Next::RetryIn(MAX_RETRY_AFTER_MS)
+        );
         assert_eq!(next(&P, Attempt::NoResponse, 5, 1.0), Next::DeadLetter);
         assert_eq!(parse_retry_after(" 12 "), Some(12));
         assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"), None);

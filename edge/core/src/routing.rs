@@ -30,7 +30,10 @@ impl Route {
 }
 
 /// The delivery sinks (everything but the embedded store, which takes all) that want `r`.
-pub fn sinks_for<'a>(config: &'a Config, r: &'a Response) -> impl Iterator<Item = &'a SinkConfig> + 'a {
+pub fn sinks_for<'a>(
+    config: &'a Config,
+    r: &'a Response,
+) -> impl Iterator<Item = &'a SinkConfig> + 'a {
     config
         .sinks
         .iter()
@@ -63,8 +66,16 @@ mod tests {
             surveys: vec![],
             sites: vec![],
         });
-        let mut r = Response { site: "demo".into(), survey: "s".into(), score: 10, ..Default::default() };
-        assert_eq!(sinks_for(&c, &r).map(|s| s.name()).collect::<Vec<_>>(), vec!["out"]);
+        let mut r = Response {
+            site: "demo".into(),
+            survey: "s".into(),
+            score: 10,
+            ..Default::default()
+        };
+        assert_eq!(
+            sinks_for(&c, &r).map(|s| s.name()).collect::<Vec<_>>(),
+            vec!["out"]
+        );
         r.score = 0;
         assert_eq!(sinks_for(&c, &r).count(), 0);
     }

@@ -44,6 +44,8 @@ mod tests {
         assert_eq!(rfc3339_ms(0), "1970-01-01T00:00:00.000Z");
         assert_eq!(rfc3339_ms(951_782_400_000), "2000-02-29T00:00:00.000Z");
         assert_eq!(rfc3339_ms(1_795_998_759_123), "2026-11-30T00:32:39.123Z");
-        assert!(nps_protocol::validate::is_rfc3339(&rfc3339_ms(4_102_444_799_999)));
+        assert!(nps_protocol::validate::is_rfc3339(&rfc3339_ms(
+            4_102_444_799_999
+        )));
     }
 }

@@ -22,7 +22,9 @@ impl WebhookSecret {
     /// Parses `whsec_<base64>` (at least 16 key bytes).
     pub fn parse(s: &str) -> Result<WebhookSecret, String> {
         let b64 = s.strip_prefix("whsec_").ok_or("must start with whsec_")?;
-        let key = STANDARD.decode(b64).map_err(|_| "the part after whsec_ must be base64")?;
+        let key = STANDARD
+            .decode(b64)
+            .map_err(|_| "the part after whsec_ must be base64")?;
         if key.len() < 16 {
             return Err("must hold at least 16 bytes of key".into());
         }
@@ -59,16 +61,28 @@ impl WebhookSecret {
 
     /// Verifies a `webhook-signature` header (space-separated list; any `v1,` entry may match),
     /// in constant time per entry, and that `timestamp` is within `tolerance_secs` of `now_secs`.
-    pub fn verify(&self, msg_id: &str, timestamp: u64, body: &[u8], header: &str, now_secs: u64, tolerance_secs: u64) -> bool {
+    pub fn verify(
+        &self,
+        msg_id: &str,
+        timestamp: u64,
+        body: &[u8],
+        header: &str,
+        now_secs: u64,
+        tolerance_secs: u64,
+    ) -> bool {
         if now_secs.abs_diff(timestamp) > tolerance_secs {
             return false;
         }
-        header.split(' ').filter_map(|e| e.strip_prefix("v1,")).any(|sig| {
-            let Ok(raw) = STANDARD.decode(sig) else {
-                return false;
-            };
-            self.mac(msg_id, timestamp, body).is_some_and(|m| m.verify_slice(&raw).is_ok())
-        })
+        header
+            .split(' ')
+            .filter_map(|e| e.strip_prefix("v1,"))
+            .any(|sig| {
+                let Ok(raw) = STANDARD.decode(sig) else {
+                    return false;
+                };
+                self.mac(msg_id, timestamp, body)
+                    .is_some_and(|m| m.verify_slice(&raw).is_ok())
+            })
     }
 }
 
@@ -79,11 +93,19 @@ pub fn message_id(response_id: &str, rev: u32) -> String {
 }
 
 /// The three headers of one delivery attempt (`timestamp_secs` = now, per attempt).
-pub fn headers(secret: &WebhookSecret, msg_id: &str, timestamp_secs: u64, body: &[u8]) -> [(&'static str, String); 3] {
+pub fn headers(
+    secret: &WebhookSecret,
+    msg_id: &str,
+    timestamp_secs: u64,
+    body: &[u8],
+) -> [(&'static str, String); 3] {
     [
         ("webhook-id", msg_id.to_string()),
         ("webhook-timestamp", timestamp_secs.to_string()),
-        ("webhook-signature", secret.sign(msg_id, timestamp_secs, body)),
+        (
+            "webhook-signature",
+            secret.sign(msg_id, timestamp_secs, body),
+        ),
     ]
 }
 
@@ -98,9 +120,30 @@ mod tests {
         let body = br#"{"test": 2432232314}"#;
         let sig = s.sign("msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330, body);
         assert_eq!(sig, "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=");
-        assert!(s.verify("msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330, body, &format!("v0,xx {sig}"), 1614265331, 300));
-        assert!(!s.verify("msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330, b"{}", &sig, 1614265331, 300));
-        assert!(!s.verify("msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330, body, &sig, 1614265330 + 301, 300));
+        assert!(s.verify(
+            "msg_p5jXN8AQM9LWM0D4loKWxJek",
+            1614265330,
+            body,
+            &format!("v0,xx {sig}"),
+            1614265331,
+            300
+        ));
+        assert!(!s.verify(
+            "msg_p5jXN8AQM9LWM0D4loKWxJek",
+            1614265330,
+            b"{}",
+            &sig,
+            1614265331,
+            300
+        ));
+        assert!(!s.verify(
+            "msg_p5jXN8AQM9LWM0D4loKWxJek",
+            1614265330,
+            body,
+            &sig,
+            1614265330 + 301,
+            300
+        ));
     }
 
     #[test]

@@ -54,9 +54,22 @@ mod tests {
         let root = Path::new("/srv");
         assert_eq!(resolve(root, "/nps.js"), Some(PathBuf::from("/srv/nps.js")));
         assert_eq!(resolve(root, "/"), Some(PathBuf::from("/srv/index.html")));
-        for bad in ["/../etc/passwd", "/a/../../b", "//etc/passwd", "/a\\b", "/a\0"] {
-            assert!(resolve(root, bad).is_none_or(|p| p.starts_with(root) && !p.to_string_lossy().contains("..")), "{bad}");
+        for bad in [
+            "/../etc/passwd",
+            "/a/../../b",
+            "//etc/passwd",
+            "/a\\b",
+            "/a\0",
+        ] {
+            assert!(
+                resolve(root, bad)
+                    .is_none_or(|p| p.starts_with(root) && !p.to_string_lossy().contains("..")),
+                "{bad}"
+            );
         }
-        assert_eq!(content_type(Path::new("x/nps-widget_bg.wasm")), "application/wasm");
+        assert_eq!(
+            content_type(Path::new("x/nps-widget_bg.wasm")),
+            "application/wasm"
+        );
     }
 }

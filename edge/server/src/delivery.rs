@@ -36,7 +36,11 @@ pub struct Deliverer {
 }
 
 /// Starts the thread; it stops when `stop` is set (checked at least every second).
-pub fn spawn(mut d: Deliverer, store: Store, stop: Arc<AtomicBool>) -> std::io::Result<JoinHandle<()>> {
+pub fn spawn(
+    mut d: Deliverer,
+    store: Store,
+    stop: Arc<AtomicBool>,
+) -> std::io::Result<JoinHandle<()>> {
     thread::Builder::new()
         .name(format!("nps-deliver-{}", d.name))
         .spawn(move || run(&mut d, &store, &stop))

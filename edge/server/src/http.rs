@@ -26,11 +26,15 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .route(
             "/v1/responses",
-            post(post_response).options(preflight).fallback(method_not_allowed),
+            post(post_response)
+                .options(preflight)
+                .fallback(method_not_allowed),
         )
         .route(
             "/v1/events",
-            post(post_event).options(preflight).fallback(method_not_allowed),
+            post(post_event)
+                .options(preflight)
+                .fallback(method_not_allowed),
         )
         .route("/healthz", get(healthz).fallback(method_not_allowed))
         .route("/metrics", get(metrics).fallback(method_not_allowed))
@@ -45,7 +49,10 @@ fn problem(e: &EdgeError) -> Response {
     let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::BAD_REQUEST);
     let mut resp = (status, e.to_problem_json()).into_response();
     let h = resp.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_CONTENT_TYPE));
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(PROBLEM_CONTENT_TYPE),
+    );
     if let Some(s) = e.retry_after_secs() {
         h.insert(header::RETRY_AFTER, HeaderValue::from(s));
     }
@@ -54,8 +61,10 @@ fn problem(e: &EdgeError) -> Response {
 
 fn json(status: StatusCode, body: String) -> Response {
     let mut resp = (status, body).into_response();
-    resp.headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
     resp
 }
 
@@ -120,7 +129,11 @@ async fn metrics(State(st): State<AppState>) -> Response {
 
 /// Reads the body with the size limit, after the cheap header checks.
 async fn read_body(headers: &HeaderMap, body: Body) -> Result<axum::body::Bytes, EdgeError> {
-    ingest::check_content_type(headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()))?;
+    ingest::check_content_type(
+        headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok()),
+    )?;
     if let Some(len) = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
@@ -131,7 +144,9 @@ async fn read_body(headers: &HeaderMap, body: Body) -> Result<axum::body::Bytes,
     to_bytes(body, MAX_BODY_BYTES).await.map_err(|e| {
         // The only error the limit produces is "length limit exceeded"; anything else is a
         // broken upload, still the client's doing.
-        let msg = std::error::Error::source(&e).map(|s| s.to_string()).unwrap_or_else(|| e.to_string());
+        let msg = std::error::Error::source(&e)
+            .map(|s| s.to_string())
+            .unwrap_or_else(|| e.to_string());
         if msg.contains("length limit") {
             EdgeError::TooLarge
         } else {
@@ -173,7 +188,12 @@ fn client_hash(st: &AppState, parts: &axum::http::request::Parts, now: u64) -> S
     iphash::hash_ip(&salt, &ip)
 }
 
-fn rate_limit(st: &AppState, site: &nps_edge_core::config::Site, client: &str, now: u64) -> Result<(), EdgeError> {
+fn rate_limit(
+    st: &AppState,
+    site: &nps_edge_core::config::Site,
+    client: &str,
+    now: u64,
+) -> Result<(), EdgeError> {
     let mut map = match st.inner.limiter.lock() {
         Ok(g) => g,
         Err(p) => p.into_inner(),
@@ -211,7 +231,11 @@ async fn post_response(State(st): State<AppState>, req: Request) -> Response {
     with_headers(resp, cors_h)
 }
 
-async fn handle_response(st: &AppState, parts: &axum::http::request::Parts, body: Body) -> Result<String, EdgeError> {
+async fn handle_response(
+    st: &AppState,
+    parts: &axum::http::request::Parts,
+    body: Body,
+) -> Result<String, EdgeError> {
     let bytes = read_body(&parts.headers, body).await?;
     let r = ingest::parse_response(&bytes)?;
     let site = ingest::authorize(st.config(), &r.site, origin(&parts.headers))?;
@@ -260,16 +284,29 @@ async fn post_event(State(st): State<AppState>, req: Request) -> Response {
     with_headers(resp, cors_h)
 }
 
-async fn handle_event(st: &AppState, parts: &axum::http::request::Parts, body: Body) -> Result<String, EdgeError> {
+async fn handle_event(
+    st: &AppState,
+    parts: &axum::http::request::Parts,
+    body: Body,
+) -> Result<String, EdgeError> {
     let bytes = read_body(&parts.headers, body).await?;
     let e = ingest::parse_event(&bytes)?;
     let site = ingest::authorize(st.config(), &e.site, origin(&parts.headers))?;
     let now = now_ms();
     rate_limit(st, site, &client_hash(st, parts, now), now)?;
     crate::suppressions::check_shown(st, &e).await?;
-    let dup = st.store().put_event(e.clone(), now).await.map_err(store_error)?;
+    let dup = st
+        .store()
+        .put_event(e.clone(), now)
+        .await
+        .map_err(store_error)?;
     let m = &st.inner.metrics;
-    if dup { &m.events_duplicate } else { &m.events_accepted }.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    if dup {
+        &m.events_duplicate
+    } else {
+        &m.events_accepted
+    }
+    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     Ok(ingest::event_accepted_json(&e, dup))
 }
 
@@ -294,16 +331,29 @@ async fn fallback(State(st): State<AppState>, req: Request) -> Response {
             let mut resp = if req.method() == Method::HEAD {
                 let len = bytes.len();
                 let mut r = Response::new(Body::empty());
-                r.headers_mut().insert(header::CONTENT_LENGTH, HeaderValue::from(len));
+                r.headers_mut()
+                    .insert(header::CONTENT_LENGTH, HeaderValue::from(len));
                 r
             } else {
                 Response::new(Body::from(bytes))
             };
             let h = resp.headers_mut();
-            h.insert(header::CONTENT_TYPE, HeaderValue::from_static(crate::assets::content_type(&path)));
-            h.insert(header::CACHE_CONTROL, HeaderValue::from_static(crate::assets::cache_control(&path)));
-            h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
-            h.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
+            h.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static(crate::assets::content_type(&path)),
+            );
+            h.insert(
+                header::CACHE_CONTROL,
+                HeaderValue::from_static(crate::assets::cache_control(&path)),
+            );
+            h.insert(
+                header::ACCESS_CONTROL_ALLOW_ORIGIN,
+                HeaderValue::from_static("*"),
+            );
+            h.insert(
+                "x-content-type-options",
+                HeaderValue::from_static("nosniff"),
+            );
             resp
         }
         Err(_) => not_found(&st),

@@ -106,7 +106,8 @@ impl Edge {
         let stop = Arc::new(AtomicBool::new(false));
         let mut threads = Vec::new();
         for d in deliverers {
-            threads.push(delivery::spawn(d, store.clone(), stop.clone()).map_err(|e| e.to_string())?);
+            threads
+                .push(delivery::spawn(d, store.clone(), stop.clone()).map_err(|e| e.to_string())?);
         }
         let reader = store.reader().ok();
         let mut ip_key = [0u8; 32];
@@ -124,7 +125,11 @@ impl Edge {
                 reader: Mutex::new(reader),
             }),
         };
-        Ok(Edge { state, stop, threads })
+        Ok(Edge {
+            state,
+            stop,
+            threads,
+        })
     }
 
     /// Stops the deliverers (each finishes its current attempt). The writer thread ends when the

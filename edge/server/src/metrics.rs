@@ -83,7 +83,10 @@ impl Metrics {
             "Duplicate responses, by rule.",
             &[
                 ("{kind=\"id\"}".into(), g(&self.duplicate_id)),
-                ("{kind=\"respondent\"}".into(), g(&self.duplicate_respondent)),
+                (
+                    "{kind=\"respondent\"}".into(),
+                    g(&self.duplicate_respondent),
+                ),
             ],
         );
         counter(
@@ -99,15 +102,27 @@ impl Metrics {
             .zip(&self.rejected)
             .map(|(r, a)| (format!("{{reason=\"{r}\"}}"), g(a)))
             .collect();
-        counter("nps_rejected_total", "Requests refused, by reason.", &rejected);
+        counter(
+            "nps_rejected_total",
+            "Requests refused, by reason.",
+            &rejected,
+        );
         let per_sink = |f: fn(&SinkCounters) -> &AtomicU64| -> Vec<(String, u64)> {
             self.sinks
                 .iter()
                 .map(|(n, c)| (format!("{{sink=\"{n}\"}}"), f(c).load(Relaxed)))
                 .collect()
         };
-        counter("nps_sink_deliveries_total", "Successful sink deliveries.", &per_sink(|c| &c.delivered));
-        counter("nps_sink_retries_total", "Failed delivery attempts rescheduled.", &per_sink(|c| &c.retries));
+        counter(
+            "nps_sink_deliveries_total",
+            "Successful sink deliveries.",
+            &per_sink(|c| &c.delivered),
+        );
+        counter(
+            "nps_sink_retries_total",
+            "Failed delivery attempts rescheduled.",
+            &per_sink(|c| &c.retries),
+        );
         let mut gauge = |name: &str, help: &str, f: &dyn Fn(&str) -> i64| {
             let _ = writeln!(s, "# HELP {name} {help}\n# TYPE {name} gauge");
             for n in self.sinks.keys() {
@@ -115,11 +130,19 @@ impl Metrics {
             }
         };
         let find = |n: &str| outbox.iter().find(|(s, _, _)| s == n);
-        gauge("nps_queue_depth", "Messages waiting in the outbox.", &|n| find(n).map_or(0, |r| r.1));
-        gauge("nps_dead_letters", "Dead letters kept in the store.", &|n| find(n).map_or(0, |r| r.2));
-        gauge("nps_sink_disabled", "1 when a sink was disabled by a 410.", &|n| {
-            i64::from(disabled.iter().any(|d| d == n))
+        gauge("nps_queue_depth", "Messages waiting in the outbox.", &|n| {
+            find(n).map_or(0, |r| r.1)
         });
+        gauge(
+            "nps_dead_letters",
+            "Dead letters kept in the store.",
+            &|n| find(n).map_or(0, |r| r.2),
+        );
+        gauge(
+            "nps_sink_disabled",
+            "1 when a sink was disabled by a 410.",
+            &|n| i64::from(disabled.iter().any(|d| d == n)),
+        );
         s
     }
 }

@@ -12,8 +12,8 @@
 
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender, TrySendError};
+use std::sync::Arc;
 use std::thread;
 use std::time::Duration;
 
@@ -28,7 +28,7 @@ const QUEUE_CAPACITY: usize = 65_536;
 /// Most commands in one transaction.
 const MAX_BATCH: usize = 4096;
 /// Interval of the background WAL checkpoint.
-const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(1000);
 
 /// Outbox row states.
 pub const PENDING: i64 = 0;
@@ -96,7 +96,12 @@ pub struct DeliveryResult {
 enum Cmd {
     Response(Box<NewResponse>, oneshot::Sender<Result<Decision, String>>),
     Event(Box<Event>, u64, oneshot::Sender<Result<bool, String>>),
-    Delivered(String, Vec<DeliveryResult>, u64, oneshot::Sender<Result<(), String>>),
+    Delivered(
+        String,
+        Vec<DeliveryResult>,
+        u64,
+        oneshot::Sender<Result<(), String>>,
+    ),
 }
 
 /// Cheap handle to the writer thread.
@@ -119,14 +124,22 @@ impl Store {
     /// Opens (creating) the database, applies the schema and starts the writer thread.
     /// `pokes` are notified (per sink name) when outbox rows are added.
     /// `synchronous` is the PRAGMA value (`FULL` or `NORMAL`).
-    pub fn open(path: &str, synchronous: &str, pokes: Vec<(String, SyncSender<()>)>) -> Result<Store, String> {
+    pub fn open(
+        path: &str,
+        synchronous: &str,
+        pokes: Vec<(String, SyncSender<()>)>,
+    ) -> Result<Store, String> {
         let conn = open_conn(path).map_err(|e| format!("{path}: {e}"))?;
-        conn.execute_batch(SCHEMA).map_err(|e| format!("{path}: schema: {e}"))?;
+        conn.execute_batch(SCHEMA)
+            .map_err(|e| format!("{path}: schema: {e}"))?;
         conn.pragma_update(None, "synchronous", synchronous)
             .map_err(|e| format!("{path}: {e}"))?;
         // Checkpoints run on their own thread (below), not inside a commit of the writer, where
         // they would stall every request of that batch.
         conn.pragma_update(None, "wal_autocheckpoint", 0)
+            .map_err(|e| format!("{path}: {e}"))?;
+        // 64 MiB of page cache: the dedup lookups and index inserts stay in memory.
+        conn.pragma_update(None, "cache_size", -65_536)
             .map_err(|e| format!("{path}: {e}"))?;
         let checkpointer = open_conn(path).map_err(|e| format!("{path}: {e}"))?;
         let alive = Arc::new(AtomicBool::new(true));
@@ -145,12 +158,16 @@ impl Store {
                 while alive.load(Ordering::Relaxed) {
                     thread::sleep(CHECKPOINT_EVERY);
                     // PASSIVE never blocks the writer; it copies what it can.
-                    let _ = checkpointer.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
+                    let _ =
+                        checkpointer.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
                 }
                 let _ = checkpointer.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
             })
             .map_err(|e| e.to_string())?;
-        Ok(Store { tx, path: path.to_string() })
+        Ok(Store {
+            tx,
+            path: path.to_string(),
+        })
     }
 
     /// Database path.
@@ -166,7 +183,9 @@ impl Store {
     fn send(&self, cmd: Cmd) -> Result<(), StoreError> {
         match self.tx.try_send(cmd) {
             Ok(()) => Ok(()),
-            Err(TrySendError::Full(_)) | Err(TrySendError::Disconnected(_)) => Err(StoreError::Busy),
+            Err(TrySendError::Full(_)) | Err(TrySendError::Disconnected(_)) => {
+                Err(StoreError::Busy)
+            }
         }
     }
 
@@ -174,29 +193,42 @@ impl Store {
     pub async fn put_response(&self, r: NewResponse) -> Result<Decision, StoreError> {
         let (tx, rx) = oneshot::channel();
         self.send(Cmd::Response(Box::new(r), tx))?;
-        rx.await.map_err(|_| StoreError::Busy)?.map_err(StoreError::Failed)
+        rx.await
+            .map_err(|_| StoreError::Busy)?
+            .map_err(StoreError::Failed)
     }
 
     /// Stores an event; `Ok(true)` when it was a duplicate id.
     pub async fn put_event(&self, e: Event, now_ms: u64) -> Result<bool, StoreError> {
         let (tx, rx) = oneshot::channel();
         self.send(Cmd::Event(Box::new(e), now_ms, tx))?;
-        rx.await.map_err(|_| StoreError::Busy)?.map_err(StoreError::Failed)
+        rx.await
+            .map_err(|_| StoreError::Busy)?
+            .map_err(StoreError::Failed)
     }
 
     /// Records delivery results (blocking; called from deliverer threads).
-    pub fn record_deliveries(&self, sink: &str, results: Vec<DeliveryResult>, now_ms: u64) -> Result<(), String> {
+    pub fn record_deliveries(
+        &self,
+        sink: &str,
+        results: Vec<DeliveryResult>,
+        now_ms: u64,
+    ) -> Result<(), String> {
         let (tx, rx) = oneshot::channel();
         // Blocking send: a deliverer may wait for room, it is not on a request path.
         self.tx
             .send(Cmd::Delivered(sink.to_string(), results, now_ms, tx))
             .map_err(|_| "store writer stopped".to_string())?;
-        rx.blocking_recv().map_err(|_| "store writer stopped".to_string())?
+        rx.blocking_recv()
+            .map_err(|_| "store writer stopped".to_string())?
     }
 }
 
 fn open_conn(path: &str) -> rusqlite::Result<Connection> {
-    if let Some(dir) = Path::new(path).parent().filter(|d| !d.as_os_str().is_empty()) {
+    if let Some(dir) = Path::new(path)
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+    {
         let _ = std::fs::create_dir_all(dir);
     }
     let conn = Connection::open(path)?;
@@ -242,7 +274,10 @@ fn writer_loop(mut conn: Connection, rx: Receiver<Cmd>, pokes: Vec<(String, Sync
 
 /// An answer held back until the commit.
 enum Reply {
-    Response(oneshot::Sender<Result<Decision, String>>, Result<Decision, String>),
+    Response(
+        oneshot::Sender<Result<Decision, String>>,
+        Result<Decision, String>,
+    ),
     Event(oneshot::Sender<Result<bool, String>>, Result<bool, String>),
     Delivered(oneshot::Sender<Result<(), String>>, Result<(), String>),
 }
@@ -288,8 +323,12 @@ fn apply_batch(
                             Ok(d)
                         }
                         Err(e) => {
-                            let _ = tx.prepare_cached("ROLLBACK TO r").and_then(|mut st| st.execute([]));
-                            let _ = tx.prepare_cached("RELEASE r").and_then(|mut st| st.execute([]));
+                            let _ = tx
+                                .prepare_cached("ROLLBACK TO r")
+                                .and_then(|mut st| st.execute([]));
+                            let _ = tx
+                                .prepare_cached("RELEASE r")
+                                .and_then(|mut st| st.execute([]));
                             Err(e)
                         }
                     }
@@ -309,7 +348,11 @@ fn apply_batch(
     tx.commit()
 }
 
-fn put_response(conn: &Connection, n: &NewResponse, poked: &mut Vec<String>) -> rusqlite::Result<Decision> {
+fn put_response(
+    conn: &Connection,
+    n: &NewResponse,
+    poked: &mut Vec<String>,
+) -> rusqlite::Result<Decision> {
     let r = &n.response;
     let respondent = r.respondent();
     let seen_id = conn
@@ -333,7 +376,14 @@ fn put_response(conn: &Connection, n: &NewResponse, poked: &mut Vec<String>) -> 
     } else {
         None
     };
-    let d = dedup::decide(seen_id, seen_resp.as_ref(), r, n.now_ms, n.id_window_ms, n.respondent_window_ms);
+    let d = dedup::decide(
+        seen_id,
+        seen_resp.as_ref(),
+        r,
+        n.now_ms,
+        n.id_window_ms,
+        n.respondent_window_ms,
+    );
     let now = n.now_ms as i64;
     if d.store {
         let u = r.user.as_ref();
@@ -409,19 +459,34 @@ fn put_event(conn: &Connection, e: &Event, now_ms: u64) -> rusqlite::Result<bool
     Ok(n == 0)
 }
 
-fn record(conn: &Connection, sink: &str, results: &[DeliveryResult], now_ms: u64) -> rusqlite::Result<()> {
+fn record(
+    conn: &Connection,
+    sink: &str,
+    results: &[DeliveryResult],
+    now_ms: u64,
+) -> rusqlite::Result<()> {
     for res in results {
         match res.next {
             Next::Done => {
-                conn.prepare_cached("DELETE FROM outbox WHERE seq = ?1")?.execute(params![res.seq])?;
+                conn.prepare_cached("DELETE FROM outbox WHERE seq = ?1")?
+                    .execute(params![res.seq])?;
             }
             Next::RetryIn(ms) => {
-                conn.prepare_cached("UPDATE outbox SET attempts = ?2, next_ms = ?3, last_error = ?4 WHERE seq = ?1")?
-                    .execute(params![res.seq, res.attempts, (now_ms + ms) as i64, res.error])?;
+                conn.prepare_cached(
+                    "UPDATE outbox SET attempts = ?2, next_ms = ?3, last_error = ?4 WHERE seq = ?1",
+                )?
+                .execute(params![
+                    res.seq,
+                    res.attempts,
+                    (now_ms + ms) as i64,
+                    res.error
+                ])?;
             }
             Next::DeadLetter => {
-                conn.prepare_cached("UPDATE outbox SET attempts = ?2, state = ?3, last_error = ?4 WHERE seq = ?1")?
-                    .execute(params![res.seq, res.attempts, DEAD, res.error])?;
+                conn.prepare_cached(
+                    "UPDATE outbox SET attempts = ?2, state = ?3, last_error = ?4 WHERE seq = ?1",
+                )?
+                .execute(params![res.seq, res.attempts, DEAD, res.error])?;
             }
             Next::DisableSink => {
                 // The message stays pending (not an attempt that counts): re-enabling the sink
@@ -450,7 +515,12 @@ pub struct DueRow {
 }
 
 /// Up to `limit` pending rows of `sink` due at `now_ms`, oldest first.
-pub fn due(conn: &Connection, sink: &str, now_ms: u64, limit: usize) -> rusqlite::Result<Vec<DueRow>> {
+pub fn due(
+    conn: &Connection,
+    sink: &str,
+    now_ms: u64,
+    limit: usize,
+) -> rusqlite::Result<Vec<DueRow>> {
     let mut st = conn.prepare_cached(
         "SELECT seq, msg_id, payload, attempts FROM outbox WHERE sink = ?1 AND state = 0 AND next_ms <= ?2 ORDER BY seq LIMIT ?3",
     )?;
@@ -482,9 +552,8 @@ pub fn is_disabled(conn: &Connection, sink: &str) -> rusqlite::Result<bool> {
 
 /// Per sink: (pending, dead) outbox counts.
 pub fn outbox_counts(conn: &Connection) -> rusqlite::Result<Vec<(String, i64, i64)>> {
-    let mut st = conn.prepare_cached(
-        "SELECT sink, sum(state = 0), sum(state = 2) FROM outbox GROUP BY sink",
-    )?;
+    let mut st = conn
+        .prepare_cached("SELECT sink, sum(state = 0), sum(state = 2) FROM outbox GROUP BY sink")?;
     let rows = st.query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?;
     rows.collect()
 }

@@ -20,15 +20,27 @@ fn signed_webhook_with_routing() {
     );
     let s = Server::start(config(&sinks), scratch("routing").join("edge.sqlite"), None);
     for (i, score) in [0u8, 3, 6, 7, 8, 9, 10].iter().enumerate() {
-        let r = post_response(s.addr, &body(&format!("rt-{i}"), 1, *score, &format!("v{i}")));
+        let r = post_response(
+            s.addr,
+            &body(&format!("rt-{i}"), 1, *score, &format!("v{i}")),
+        );
         assert_eq!(r.status, 202);
     }
     // Another survey: not routed even for a detractor.
-    let other = r#"{"id":"rt-x","rev":1,"site":"demo","survey":"onboarding","score":1,"visitor":"vx"}"#;
+    let other =
+        r#"{"id":"rt-x","rev":1,"site":"demo","survey":"onboarding","score":1,"visitor":"vx"}"#;
     assert_eq!(post_response(s.addr, other).status, 202);
     // A new rev of a detractor: a new message `{id}.{rev}`.
-    assert_eq!(post_response(s.addr, &body("rt-0", 2, 1, "v0")).json()["status"], "updated");
-    assert!(wait_for(Duration::from_secs(10), || received.lock().unwrap().messages.len() >= 4));
+    assert_eq!(
+        post_response(s.addr, &body("rt-0", 2, 1, "v0")).json()["status"],
+        "updated"
+    );
+    assert!(wait_for(Duration::from_secs(10), || received
+        .lock()
+        .unwrap()
+        .messages
+        .len()
+        >= 4));
     std::thread::sleep(Duration::from_millis(300));
     let r = received.lock().unwrap();
     let ids: Vec<&str> = r.messages.keys().map(String::as_str).collect();
@@ -37,10 +49,16 @@ fn signed_webhook_with_routing() {
     let p = &r.messages["rt-0.2"];
     assert_eq!(p["type"], "nps.response");
     assert_eq!(p["data"]["segment"], "detractor");
-    assert_eq!((p["data"]["id"].as_str(), p["data"]["rev"].as_u64()), (Some("rt-0"), Some(2)));
+    assert_eq!(
+        (p["data"]["id"].as_str(), p["data"]["rev"].as_u64()),
+        (Some("rt-0"), Some(2))
+    );
     assert!(p["timestamp"].as_str().unwrap().ends_with('Z'));
     drop(r);
-    assert_eq!(s.metric("nps_sink_deliveries_total{sink=\"detractors\"}"), 4.0);
+    assert_eq!(
+        s.metric("nps_sink_deliveries_total{sink=\"detractors\"}"),
+        4.0
+    );
     assert_eq!(s.metric("nps_queue_depth{sink=\"detractors\"}"), 0.0);
 }
 
@@ -49,11 +67,18 @@ fn receiver_down_then_up_loses_nothing() {
     let received = Arc::new(Mutex::new(Received::default()));
     let port = free_port();
     // Phase 1: nobody listens (connection refused).
-    let s = Server::start(config(&webhook_sink("hook", port, "")), scratch("downup").join("edge.sqlite"), None);
+    let s = Server::start(
+        config(&webhook_sink("hook", port, "")),
+        scratch("downup").join("edge.sqlite"),
+        None,
+    );
     let mut ids = Vec::new();
     for i in 0..40 {
         let id = format!("du-{i}");
-        assert_eq!(post_response(s.addr, &body(&id, 1, (i % 11) as u8, &format!("v{i}"))).status, 202);
+        assert_eq!(
+            post_response(s.addr, &body(&id, 1, (i % 11) as u8, &format!("v{i}"))).status,
+            202
+        );
         ids.push(format!("{id}.1"));
     }
     std::thread::sleep(Duration::from_millis(500));
@@ -63,7 +88,10 @@ fn receiver_down_then_up_loses_nothing() {
     rx.set_mode(Mode::Fail503);
     for i in 40..60 {
         let id = format!("du-{i}");
-        assert_eq!(post_response(s.addr, &body(&id, 1, 5, &format!("v{i}"))).status, 202);
+        assert_eq!(
+            post_response(s.addr, &body(&id, 1, 5, &format!("v{i}"))).status,
+            202
+        );
         ids.push(format!("{id}.1"));
     }
     std::thread::sleep(Duration::from_millis(500));
@@ -71,7 +99,12 @@ fn receiver_down_then_up_loses_nothing() {
     // Phase 3: healthy. Everything accepted arrives, signed.
     rx.set_mode(Mode::Ok);
     assert!(
-        wait_for(Duration::from_secs(20), || received.lock().unwrap().messages.len() == ids.len()),
+        wait_for(Duration::from_secs(20), || received
+            .lock()
+            .unwrap()
+            .messages
+            .len()
+            == ids.len()),
         "got {} of {}",
         received.lock().unwrap().messages.len(),
         ids.len()
@@ -82,7 +115,9 @@ fn receiver_down_then_up_loses_nothing() {
     }
     assert_eq!(r.bad_signatures, 0);
     drop(r);
-    assert!(wait_for(Duration::from_secs(5), || s.metric("nps_queue_depth{sink=\"hook\"}") == 0.0));
+    assert!(wait_for(Duration::from_secs(5), || s
+        .metric("nps_queue_depth{sink=\"hook\"}")
+        == 0.0));
 }
 
 #[test]
@@ -102,10 +137,17 @@ fn gone_disables_and_dead_letters_are_kept() {
     cfg.retry.max_ms = 40;
     let s = Server::start(cfg, scratch("gone").join("edge.sqlite"), None);
     for i in 0..3 {
-        assert_eq!(post_response(s.addr, &body(&format!("g-{i}"), 1, 2, &format!("v{i}"))).status, 202);
+        assert_eq!(
+            post_response(s.addr, &body(&format!("g-{i}"), 1, 2, &format!("v{i}"))).status,
+            202
+        );
     }
-    assert!(wait_for(Duration::from_secs(10), || s.metric("nps_sink_disabled{sink=\"gone\"}") == 1.0));
-    assert!(wait_for(Duration::from_secs(10), || s.metric("nps_dead_letters{sink=\"nowhere\"}") == 3.0));
+    assert!(wait_for(Duration::from_secs(10), || s
+        .metric("nps_sink_disabled{sink=\"gone\"}")
+        == 1.0));
+    assert!(wait_for(Duration::from_secs(10), || s
+        .metric("nps_dead_letters{sink=\"nowhere\"}")
+        == 3.0));
     // Disabled: its messages are kept pending (not lost), no more requests are made.
     let before = received.lock().unwrap().requests;
     std::thread::sleep(Duration::from_millis(300));
@@ -113,7 +155,11 @@ fn gone_disables_and_dead_letters_are_kept() {
     assert_eq!(s.metric("nps_queue_depth{sink=\"gone\"}"), 3.0);
     let db = rusqlite::Connection::open(&s.db).unwrap();
     let dead: i64 = db
-        .query_row("SELECT count(*) FROM outbox WHERE sink = 'nowhere' AND state = 2 AND attempts = 3", [], |r| r.get(0))
+        .query_row(
+            "SELECT count(*) FROM outbox WHERE sink = 'nowhere' AND state = 2 AND attempts = 3",
+            [],
+            |r| r.get(0),
+        )
         .unwrap();
     assert_eq!(dead, 3);
 }
@@ -129,14 +175,22 @@ impl Drop for Proc {
 
 fn spawn_binary(config: &std::path::Path, port: u16) -> Proc {
     let child = Command::new(env!("CARGO_BIN_EXE_nps-edge"))
-        .args(["--config", &config.to_string_lossy(), "--listen", &format!("127.0.0.1:{port}")])
+        .args([
+            "--config",
+            &config.to_string_lossy(),
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+        ])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
         .expect("spawn nps-edge");
     let addr: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
     assert!(
-        wait_for(Duration::from_secs(10), || std::net::TcpStream::connect(addr).is_ok()),
+        wait_for(Duration::from_secs(10), || std::net::TcpStream::connect(
+            addr
+        )
+        .is_ok()),
         "nps-edge did not start"
     );
     Proc(child)
@@ -179,14 +233,20 @@ path = "{}"
     // Receiver down: everything accepted sits in the outbox.
     for i in 0..30 {
         let id = format!("rs-{i}");
-        assert_eq!(post_response(addr, &body(&id, 1, 4, &format!("v{i}"))).status, 202);
+        assert_eq!(
+            post_response(addr, &body(&id, 1, 4, &format!("v{i}"))).status,
+            202
+        );
         ids.push(format!("{id}.1"));
     }
     // Receiver up for a moment, then the edge is killed (SIGKILL) while delivering.
     let rx = Receiver::start(hook_port, received.clone());
     for i in 30..60 {
         let id = format!("rs-{i}");
-        assert_eq!(post_response(addr, &body(&id, 1, 4, &format!("v{i}"))).status, 202);
+        assert_eq!(
+            post_response(addr, &body(&id, 1, 4, &format!("v{i}"))).status,
+            202
+        );
         ids.push(format!("{id}.1"));
     }
     let _ = edge.0.kill();
@@ -196,14 +256,25 @@ path = "{}"
     edge = spawn_binary(&cfg_path, port);
     for i in 60..80 {
         let id = format!("rs-{i}");
-        assert_eq!(post_response(addr, &body(&id, 1, 4, &format!("v{i}"))).status, 202);
+        assert_eq!(
+            post_response(addr, &body(&id, 1, 4, &format!("v{i}"))).status,
+            202
+        );
         ids.push(format!("{id}.1"));
     }
     // Replays of already-accepted ids after the restart are still duplicates (state is on disk).
-    assert_eq!(post_response(addr, &body("rs-0", 1, 4, "v0")).json()["status"], "duplicate");
+    assert_eq!(
+        post_response(addr, &body("rs-0", 1, 4, "v0")).json()["status"],
+        "duplicate"
+    );
     let _rx = Receiver::start(hook_port, received.clone());
     assert!(
-        wait_for(Duration::from_secs(30), || received.lock().unwrap().messages.len() == ids.len()),
+        wait_for(Duration::from_secs(30), || received
+            .lock()
+            .unwrap()
+            .messages
+            .len()
+            == ids.len()),
         "got {} of {}",
         received.lock().unwrap().messages.len(),
         ids.len()

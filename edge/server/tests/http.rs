@@ -12,10 +12,17 @@ fn server(name: &str) -> Server {
 
 fn problem_shape(r: &Resp, status: u16) {
     assert_eq!(r.status, status, "{}", r.body);
-    assert_eq!(r.header("content-type"), Some("application/problem+json"), "{r:?}");
+    assert_eq!(
+        r.header("content-type"),
+        Some("application/problem+json"),
+        "{r:?}"
+    );
     let v = r.json();
     assert_eq!(v["status"], status);
-    assert!(v["title"].is_string() && v["type"].is_string() && v["detail"].is_string(), "{v}");
+    assert!(
+        v["title"].is_string() && v["type"].is_string() && v["detail"].is_string(),
+        "{v}"
+    );
     assert!(v["errors"].is_array(), "{v}");
 }
 
@@ -24,16 +31,28 @@ fn accepted_then_duplicate_then_updated() {
     let s = server("statuses");
     let r = post_response(s.addr, &body("r-1", 1, 3, "v1"));
     assert_eq!(r.status, 202, "{}", r.body);
-    assert_eq!(r.body, r#"{"id":"r-1","rev":1,"segment":"detractor","status":"accepted"}"#);
-    assert_eq!(post_response(s.addr, &body("r-1", 1, 3, "v1")).json()["status"], "duplicate");
+    assert_eq!(
+        r.body,
+        r#"{"id":"r-1","rev":1,"segment":"detractor","status":"accepted"}"#
+    );
+    assert_eq!(
+        post_response(s.addr, &body("r-1", 1, 3, "v1")).json()["status"],
+        "duplicate"
+    );
     let up = post_response(s.addr, &body("r-1", 2, 9, "v1"));
-    assert_eq!((up.json()["status"].as_str(), up.json()["segment"].as_str()), (Some("updated"), Some("promoter")));
+    assert_eq!(
+        (up.json()["status"].as_str(), up.json()["segment"].as_str()),
+        (Some("updated"), Some("promoter"))
+    );
     // text/plain (sendBeacon) is accepted too.
     let r = common::request(
         s.addr,
         "POST",
         "/v1/responses",
-        &[("content-type", "text/plain;charset=UTF-8"), ("origin", ORIGIN)],
+        &[
+            ("content-type", "text/plain;charset=UTF-8"),
+            ("origin", ORIGIN),
+        ],
         body("r-2", 1, 8, "v2").as_bytes(),
     );
     assert_eq!(r.json()["status"], "accepted");
@@ -43,9 +62,11 @@ fn accepted_then_duplicate_then_updated() {
     // Stored once, at the highest rev.
     let db = rusqlite::Connection::open(&s.db).unwrap();
     let (n, rev, score): (i64, i64, i64) = db
-        .query_row("SELECT count(*), max(rev), max(score) FROM responses WHERE id = 'r-1'", [], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-        })
+        .query_row(
+            "SELECT count(*), max(rev), max(score) FROM responses WHERE id = 'r-1'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
         .unwrap();
     assert_eq!((n, rev, score), (1, 2, 9));
 }
@@ -53,11 +74,21 @@ fn accepted_then_duplicate_then_updated() {
 #[test]
 fn rev_two_before_rev_one() {
     let s = server("revs");
-    assert_eq!(post_response(s.addr, &body("late", 2, 10, "v")).json()["status"], "accepted");
-    assert_eq!(post_response(s.addr, &body("late", 1, 0, "v")).json()["status"], "duplicate");
+    assert_eq!(
+        post_response(s.addr, &body("late", 2, 10, "v")).json()["status"],
+        "accepted"
+    );
+    assert_eq!(
+        post_response(s.addr, &body("late", 1, 0, "v")).json()["status"],
+        "duplicate"
+    );
     let db = rusqlite::Connection::open(&s.db).unwrap();
     let (rev, score): (i64, i64) = db
-        .query_row("SELECT rev, score FROM responses WHERE id = 'late'", [], |r| Ok((r.get(0)?, r.get(1)?)))
+        .query_row(
+            "SELECT rev, score FROM responses WHERE id = 'late'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
         .unwrap();
     assert_eq!((rev, score), (2, 10));
 }
@@ -65,23 +96,46 @@ fn rev_two_before_rev_one() {
 #[test]
 fn one_answer_per_respondent_per_survey() {
     let s = server("respondent");
-    assert_eq!(post_response(s.addr, &body("first", 1, 2, "same-visitor")).json()["status"], "accepted");
+    assert_eq!(
+        post_response(s.addr, &body("first", 1, 2, "same-visitor")).json()["status"],
+        "accepted"
+    );
     let second = post_response(s.addr, &body("second", 1, 10, "same-visitor"));
-    assert_eq!((second.status, second.json()["status"].as_str()), (202, Some("duplicate")));
+    assert_eq!(
+        (second.status, second.json()["status"].as_str()),
+        (202, Some("duplicate"))
+    );
     // The first answer may still be revised.
-    assert_eq!(post_response(s.addr, &body("first", 2, 3, "same-visitor")).json()["status"], "updated");
+    assert_eq!(
+        post_response(s.addr, &body("first", 2, 3, "same-visitor")).json()["status"],
+        "updated"
+    );
     // A user id takes precedence over the visitor id.
     let with_user = |id: &str, visitor: &str| {
-        format!(r#"{{"id":"{id}","rev":1,"site":"demo","survey":"checkout","score":5,"visitor":"{visitor}","user":{{"id":"u-7"}}}}"#)
+        format!(
+            r#"{{"id":"{id}","rev":1,"site":"demo","survey":"checkout","score":5,"visitor":"{visitor}","user":{{"id":"u-7"}}}}"#
+        )
     };
-    assert_eq!(post_response(s.addr, &with_user("u-a", "device-1")).json()["status"], "accepted");
-    assert_eq!(post_response(s.addr, &with_user("u-b", "device-2")).json()["status"], "duplicate");
+    assert_eq!(
+        post_response(s.addr, &with_user("u-a", "device-1")).json()["status"],
+        "accepted"
+    );
+    assert_eq!(
+        post_response(s.addr, &with_user("u-b", "device-2")).json()["status"],
+        "duplicate"
+    );
     // Another survey is another question.
     let other = r#"{"id":"third","rev":1,"site":"demo","survey":"onboarding","score":9,"visitor":"same-visitor"}"#;
     assert_eq!(post_response(s.addr, other).json()["status"], "accepted");
     assert_eq!(s.metric("nps_duplicates_total{kind=\"respondent\"}"), 2.0);
     let db = rusqlite::Connection::open(&s.db).unwrap();
-    let n: i64 = db.query_row("SELECT count(*) FROM responses WHERE id IN ('second','u-b')", [], |r| r.get(0)).unwrap();
+    let n: i64 = db
+        .query_row(
+            "SELECT count(*) FROM responses WHERE id IN ('second','u-b')",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
     assert_eq!(n, 0);
 }
 
@@ -99,25 +153,67 @@ fn every_error_status() {
         a,
         "POST",
         "/v1/responses",
-        &[("content-type", "application/json"), ("origin", "https://strict.example")],
+        &[
+            ("content-type", "application/json"),
+            ("origin", "https://strict.example"),
+        ],
         ok.as_bytes(),
     );
     problem_shape(&r, 403);
     assert_eq!(r.json()["errors"][0]["field"], "origin");
     // 403 no origin at all
-    problem_shape(&common::request(a, "POST", "/v1/responses", &[("content-type", "application/json")], ok.as_bytes()), 403);
+    problem_shape(
+        &common::request(
+            a,
+            "POST",
+            "/v1/responses",
+            &[("content-type", "application/json")],
+            ok.as_bytes(),
+        ),
+        403,
+    );
     // 413 by content-length and by streamed bytes
     let big = format!("{ok}{}", " ".repeat(MAX_BODY_BYTES));
     problem_shape(&post_response(a, &big), 413);
     // 415 wrong or missing content type
-    for ct in ["application/x-www-form-urlencoded", "multipart/form-data; boundary=x", "application/xml"] {
-        problem_shape(&common::request(a, "POST", "/v1/responses", &[("content-type", ct), ("origin", ORIGIN)], ok.as_bytes()), 415);
+    for ct in [
+        "application/x-www-form-urlencoded",
+        "multipart/form-data; boundary=x",
+        "application/xml",
+    ] {
+        problem_shape(
+            &common::request(
+                a,
+                "POST",
+                "/v1/responses",
+                &[("content-type", ct), ("origin", ORIGIN)],
+                ok.as_bytes(),
+            ),
+            415,
+        );
     }
-    problem_shape(&common::request(a, "POST", "/v1/responses", &[("origin", ORIGIN)], ok.as_bytes()), 415);
+    problem_shape(
+        &common::request(
+            a,
+            "POST",
+            "/v1/responses",
+            &[("origin", ORIGIN)],
+            ok.as_bytes(),
+        ),
+        415,
+    );
     // 422 lists every bad field
-    let r = post_response(a, r#"{"id":"x","rev":0,"site":"demo","survey":"s","score":11,"visitor":"v","nope":1}"#);
+    let r = post_response(
+        a,
+        r#"{"id":"x","rev":0,"site":"demo","survey":"s","score":11,"visitor":"v","nope":1}"#,
+    );
     problem_shape(&r, 422);
-    let mut fields: Vec<String> = r.json()["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap().to_string()).collect();
+    let mut fields: Vec<String> = r.json()["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap().to_string())
+        .collect();
     fields.sort();
     assert_eq!(fields, ["nope", "rev", "score"]);
     // 404 / 405
@@ -125,10 +221,18 @@ fn every_error_status() {
     problem_shape(&common::request(a, "GET", "/v1/responses", &[], b""), 405);
     problem_shape(&common::request(a, "DELETE", "/v1/events", &[], b""), 405);
     // Nothing was stored, and every refusal was counted.
-    assert_eq!(s.metric("nps_rejected_total{reason=\"unsupported_media_type\"}"), 4.0);
-    assert_eq!(s.metric("nps_rejected_total{reason=\"origin_not_allowed\"}"), 2.0);
+    assert_eq!(
+        s.metric("nps_rejected_total{reason=\"unsupported_media_type\"}"),
+        4.0
+    );
+    assert_eq!(
+        s.metric("nps_rejected_total{reason=\"origin_not_allowed\"}"),
+        2.0
+    );
     let db = rusqlite::Connection::open(&s.db).unwrap();
-    let n: i64 = db.query_row("SELECT count(*) FROM responses", [], |r| r.get(0)).unwrap();
+    let n: i64 = db
+        .query_row("SELECT count(*) FROM responses", [], |r| r.get(0))
+        .unwrap();
     assert_eq!(n, 0);
 }
 
@@ -136,12 +240,17 @@ fn every_error_status() {
 fn rate_limit_answers_429_with_retry_after() {
     let s = server("ratelimit");
     let post = |i: u32| {
-        let b = format!(r#"{{"id":"rl-{i}","rev":1,"site":"strict","survey":"s","score":9,"visitor":"v{i}"}}"#);
+        let b = format!(
+            r#"{{"id":"rl-{i}","rev":1,"site":"strict","survey":"s","score":9,"visitor":"v{i}"}}"#
+        );
         common::request(
             s.addr,
             "POST",
             "/v1/responses",
-            &[("content-type", "application/json"), ("origin", "https://strict.example")],
+            &[
+                ("content-type", "application/json"),
+                ("origin", "https://strict.example"),
+            ],
             b.as_bytes(),
         )
     };
@@ -150,11 +259,21 @@ fn rate_limit_answers_429_with_retry_after() {
     }
     let r = post(3);
     problem_shape(&r, 429);
-    let ra: u64 = r.header("retry-after").expect("Retry-After").parse().unwrap();
+    let ra: u64 = r
+        .header("retry-after")
+        .expect("Retry-After")
+        .parse()
+        .unwrap();
     assert!((1..=2).contains(&ra), "{ra}");
-    assert_eq!(r.header("access-control-allow-origin"), Some("https://strict.example"));
+    assert_eq!(
+        r.header("access-control-allow-origin"),
+        Some("https://strict.example")
+    );
     // The other site's bucket is independent.
-    assert_eq!(post_response(s.addr, &body("rl-other", 1, 9, "x")).status, 202);
+    assert_eq!(
+        post_response(s.addr, &body("rl-other", 1, 9, "x")).status,
+        202
+    );
     assert_eq!(s.metric("nps_rejected_total{reason=\"rate_limited\"}"), 1.0);
 }
 
@@ -166,15 +285,25 @@ fn cors_preflight_and_headers() {
             s.addr,
             "OPTIONS",
             "/v1/responses",
-            &[("origin", origin), ("access-control-request-method", "POST"), ("access-control-request-headers", "content-type")],
+            &[
+                ("origin", origin),
+                ("access-control-request-method", "POST"),
+                ("access-control-request-headers", "content-type"),
+            ],
             b"",
         )
     };
     let r = pre(ORIGIN);
     assert_eq!(r.status, 204);
     assert_eq!(r.header("access-control-allow-origin"), Some(ORIGIN));
-    assert!(r.header("access-control-allow-methods").unwrap().contains("POST"));
-    assert_eq!(r.header("access-control-allow-headers"), Some("content-type"));
+    assert!(r
+        .header("access-control-allow-methods")
+        .unwrap()
+        .contains("POST"));
+    assert_eq!(
+        r.header("access-control-allow-headers"),
+        Some("content-type")
+    );
     assert_eq!(pre("http://127.0.0.1:5173").status, 204);
     problem_shape(&pre("https://evil.example"), 403);
     problem_shape(&pre("http://localhost:3000.evil.example"), 403);
@@ -185,7 +314,10 @@ fn cors_preflight_and_headers() {
         s.addr,
         "POST",
         "/v1/responses",
-        &[("content-type", "text/plain"), ("origin", "https://evil.example")],
+        &[
+            ("content-type", "text/plain"),
+            ("origin", "https://evil.example"),
+        ],
         body("c-2", 1, 9, "v2").as_bytes(),
     );
     problem_shape(&evil, 403);
@@ -197,7 +329,13 @@ fn events_health_metrics() {
     let s = server("events");
     let ev = r#"{"id":"ev-1","site":"demo","survey":"checkout","visitor":"v1","type":"shown"}"#;
     let post = |b: &str| {
-        common::request(s.addr, "POST", "/v1/events", &[("content-type", "text/plain"), ("origin", ORIGIN)], b.as_bytes())
+        common::request(
+            s.addr,
+            "POST",
+            "/v1/events",
+            &[("content-type", "text/plain"), ("origin", ORIGIN)],
+            b.as_bytes(),
+        )
     };
     assert_eq!(post(ev).body, r#"{"id":"ev-1","status":"accepted"}"#);
     assert_eq!(post(ev).json()["status"], "duplicate");
@@ -206,11 +344,18 @@ fn events_health_metrics() {
     let h = common::request(s.addr, "GET", "/healthz", &[], b"");
     assert_eq!((h.status, h.body.as_str()), (200, r#"{"status":"ok"}"#));
     let m = common::request(s.addr, "GET", "/metrics", &[], b"");
-    assert!(m.header("content-type").unwrap().starts_with("text/plain; version=0.0.4"));
+    assert!(m
+        .header("content-type")
+        .unwrap()
+        .starts_with("text/plain; version=0.0.4"));
     assert!(m.body.contains("# TYPE nps_rejected_total counter"));
     assert_eq!(s.metric("nps_events_total{status=\"accepted\"}"), 1.0);
     let db = rusqlite::Connection::open(&s.db).unwrap();
-    let t: String = db.query_row("SELECT type FROM events WHERE id = 'ev-1'", [], |r| r.get(0)).unwrap();
+    let t: String = db
+        .query_row("SELECT type FROM events WHERE id = 'ev-1'", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
     assert_eq!(t, "shown");
 }
 
@@ -222,15 +367,30 @@ fn static_assets() {
     let s = Server::start(config(""), scratch("assets").join("edge.sqlite"), Some(dir));
     let r = common::request(s.addr, "GET", "/nps.js", &[], b"");
     assert_eq!((r.status, r.body.as_str()), (200, "console.log(1)"));
-    assert_eq!(r.header("content-type"), Some("text/javascript; charset=utf-8"));
+    assert_eq!(
+        r.header("content-type"),
+        Some("text/javascript; charset=utf-8")
+    );
     assert_eq!(r.header("access-control-allow-origin"), Some("*"));
     assert!(r.header("cache-control").is_some());
     let w = common::request(s.addr, "GET", "/nps-widget_bg.wasm", &[], b"");
-    assert_eq!((w.status, w.header("content-type")), (200, Some("application/wasm")));
-    problem_shape(&common::request(s.addr, "GET", "/../Cargo.toml", &[], b""), 404);
-    problem_shape(&common::request(s.addr, "GET", "/missing.js", &[], b""), 404);
+    assert_eq!(
+        (w.status, w.header("content-type")),
+        (200, Some("application/wasm"))
+    );
+    problem_shape(
+        &common::request(s.addr, "GET", "/../Cargo.toml", &[], b""),
+        404,
+    );
+    problem_shape(
+        &common::request(s.addr, "GET", "/missing.js", &[], b""),
+        404,
+    );
     // The API still wins over the files.
-    assert_eq!(common::request(s.addr, "GET", "/healthz", &[], b"").status, 200);
+    assert_eq!(
+        common::request(s.addr, "GET", "/healthz", &[], b"").status,
+        200
+    );
 }
 
 /// Every file in tests/corpus is `<status>-<name>.body`; each is answered with that status.
@@ -240,14 +400,28 @@ fn bad_input_corpus() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus");
     let mut n = 0;
     let mut failures = Vec::new();
-    let mut entries: Vec<_> = std::fs::read_dir(&dir).unwrap().filter_map(Result::ok).map(|e| e.path()).collect();
+    let mut entries: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .collect();
     entries.sort();
     for path in entries {
         let name = path.file_name().unwrap().to_string_lossy().into_owned();
         let want: u16 = name[..3].parse().unwrap();
         let bytes = std::fs::read(&path).unwrap();
-        let ct = if want == 415 { "application/x-www-form-urlencoded" } else { "application/json" };
-        let r = common::request(s.addr, "POST", "/v1/responses", &[("content-type", ct), ("origin", ORIGIN)], &bytes);
+        let ct = if want == 415 {
+            "application/x-www-form-urlencoded"
+        } else {
+            "application/json"
+        };
+        let r = common::request(
+            s.addr,
+            "POST",
+            "/v1/responses",
+            &[("content-type", ct), ("origin", ORIGIN)],
+            &bytes,
+        );
         if r.status != want || r.header("content-type") != Some("application/problem+json") {
             failures.push(format!("{name}: got {} {}", r.status, r.body));
         }
@@ -257,7 +431,9 @@ fn bad_input_corpus() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
     // Nothing from the corpus reached the store.
     let db = rusqlite::Connection::open(&s.db).unwrap();
-    let stored: i64 = db.query_row("SELECT count(*) FROM responses", [], |r| r.get(0)).unwrap();
+    let stored: i64 = db
+        .query_row("SELECT count(*) FROM responses", [], |r| r.get(0))
+        .unwrap();
     assert_eq!(stored, 0);
 }
 
@@ -265,7 +441,8 @@ fn bad_input_corpus() {
 fn example_config_parses_and_validates() {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("nps-edge.example.toml");
     let text = std::fs::read_to_string(&path).unwrap();
-    let mut c = nps_edge_core::Config::load_toml(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let mut c = nps_edge_core::Config::load_toml(&text)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     c.resolve_secrets(|_| Some(SECRET.to_string())).unwrap();
     assert!(c.sinks.iter().any(|s| s.name() == "sqlite"));
 }

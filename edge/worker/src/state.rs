@@ -10,7 +10,7 @@ use worker::Env;
 use crate::local_core::config::{Config, Sink};
 use nps_edge_core::webhook::WebhookSecret;
 
-/// Name of the var holding the config (JSON text, or a JSON object var in wrangler.toml).
+/// Name of the var holding the config (JSON or TOML text, or an object var in wrangler.toml).
 pub(crate) const CONFIG_VAR: &str = "NPS_CONFIG";
 
 /// The validated config plus what was resolved from secrets.
@@ -63,7 +63,7 @@ fn load(env: &Env) -> Result<Loaded, String> {
             "invalid config at `{CONFIG_VAR}`: the var is not set (see wrangler.toml)"
         ));
     };
-    let config = Config::from_json(&text).map_err(|e| e.to_string())?;
+    let config = Config::from_text(&text).map_err(|e| e.to_string())?;
     config.validate().map_err(|e| e.to_string())?;
     let mut webhook_keys = Vec::new();
     for (i, sink) in config.sinks.iter().enumerate() {

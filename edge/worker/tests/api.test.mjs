@@ -48,7 +48,7 @@ describe("POST /v1/responses", () => {
     assertProblem(await post(w.url, "/v1/responses", ""), 400);
   });
 
-  it("413 for a body over 16 KiB (declared or streamed)", async () => {
+  it("413 for a body over 16 KiB (declared length)", async () => {
     const big = response({ comment: "x".repeat(17000) });
     assertProblem(await post(w.url, "/v1/responses", big), 413, "");
   });
@@ -159,5 +159,22 @@ describe("other routes", () => {
     const row = (await w.db.prepare("SELECT * FROM responses WHERE id = ?").bind(r.id).first());
     assert.ok(row);
     assert.ok(!JSON.stringify(row).includes(ip));
+  });
+});
+
+describe("body size without Content-Length", () => {
+  it("413 for a chunked body over 16 KiB", async () => {
+    const { request } = await import("node:http");
+    const u = new URL(w.url + "/v1/responses");
+    const status = await new Promise((resolve, reject) => {
+      const req = request({ host: u.hostname, port: u.port, path: u.pathname, method: "POST", headers: { "content-type": "application/json", "transfer-encoding": "chunked" } }, (res) => {
+        res.resume();
+        resolve(res.statusCode);
+      });
+      req.on("error", reject);
+      for (let i = 0; i < 20; i++) req.write("x".repeat(1024));
+      req.end();
+    });
+    assert.equal(status, 413);
   });
 });

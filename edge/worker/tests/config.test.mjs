@@ -13,6 +13,16 @@ async function firstProblem(config, bindings) {
 }
 
 describe("config", () => {
+  it("NPS_CONFIG may be TOML text", async () => {
+    const toml = [
+      "[[sites]]", 'id = "demo"', 'origins = ["https://shop.example"]',
+      "[[sinks]]", 'type = "d1"', 'binding = "DB"',
+    ].join("\n");
+    const res = await firstProblem({}, { NPS_CONFIG: toml });
+    assert.equal(res.status, 202, res.text);
+    assert.equal(res.json.status, "accepted");
+  });
+
   it("a bad origin is reported as 503 naming the key", async () => {
     const cfg = testConfig("http://127.0.0.1:1/hook");
     cfg.sites[0].origins.push("https://shop.example/path");

@@ -167,3 +167,22 @@ test('themes: dark, accent colour, inline mode (no layout shift for float)', asy
   assert.equal(await page.evaluate(() => window.__cls), 0, 'CLS of the float widget');
   await page.context().close();
 });
+
+test('prefers-reduced-motion: no slide-in animation, no transitions', async () => {
+  const page = await h.newPage({ reducedMotion: 'reduce' });
+  await page.goto(h.embed('/motion', { brand: 'Maison' }));
+  await card(page).waitFor();
+  const [anim, trans] = await card(page).evaluate((e) => {
+    const s = e.shadowRoot ? null : getComputedStyle(e);
+    const b = getComputedStyle(e.querySelector('.s'));
+    return [s.animationName, b.transitionDuration];
+  });
+  assert.equal(anim, 'none');
+  assert.equal(trans, '0s');
+  const moving = await h.newPage();
+  await moving.goto(h.embed('/motion-ok', { brand: 'Maison' }));
+  await card(moving).waitFor();
+  assert.equal(await card(moving).evaluate((e) => getComputedStyle(e).animationName), 'nps-in');
+  await page.context().close();
+  await moving.context().close();
+});

@@ -24,9 +24,16 @@ pub trait Sink: Send {
 pub fn build(cfg: &SinkConfig, db_path: &str) -> Result<Option<Box<dyn Sink>>, String> {
     Ok(match cfg {
         SinkConfig::Sqlite { .. } => None,
-        SinkConfig::Webhook { url, secret, timeout_ms, .. } => {
-            Some(Box::new(webhook::WebhookSink::new(url, secret, *timeout_ms)?))
-        }
+        SinkConfig::Webhook {
+            url,
+            secret,
+            timeout_ms,
+            ..
+        } => Some(Box::new(webhook::WebhookSink::new(
+            url,
+            secret,
+            *timeout_ms,
+        )?)),
         SinkConfig::Stdout { .. } => Some(Box::new(stdout::StdoutSink)),
         // Keeps its own state next to the store (`db_path`), see alert.rs.
         SinkConfig::Alert(a) => Some(Box::new(alert::AlertSink::new(a, db_path)?)),

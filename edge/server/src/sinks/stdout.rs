@@ -10,7 +10,12 @@ use super::Sink;
 pub struct StdoutSink;
 
 impl Sink for StdoutSink {
-    fn deliver(&mut self, _msg_id: &str, payload: &str, _now_secs: u64) -> (Attempt, Option<String>) {
+    fn deliver(
+        &mut self,
+        _msg_id: &str,
+        payload: &str,
+        _now_secs: u64,
+    ) -> (Attempt, Option<String>) {
         let mut out = std::io::stdout().lock();
         // A closed pipe is a failed attempt (retried), not a crash.
         match writeln!(out, "{payload}").and_then(|_| out.flush()) {

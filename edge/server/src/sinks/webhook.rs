@@ -37,7 +37,10 @@ impl WebhookSink {
 
 impl Sink for WebhookSink {
     fn deliver(&mut self, msg_id: &str, payload: &str, now_secs: u64) -> (Attempt, Option<String>) {
-        let mut req = self.agent.post(&self.url).header("content-type", "application/json");
+        let mut req = self
+            .agent
+            .post(&self.url)
+            .header("content-type", "application/json");
         for (k, v) in headers(&self.secret, msg_id, now_secs, payload.as_bytes()) {
             req = req.header(k, &v);
         }

@@ -240,6 +240,30 @@ impl Config {
         serde_json::from_str(text).map_err(|e| err("(document)", e.to_string()))
     }
 
+    /// Parses TOML text.
+    #[cfg(feature = "toml")]
+    pub fn from_toml(text: &str) -> Result<Config, ConfigError> {
+        toml::from_str(text).map_err(|e| err("(document)", e.to_string().replace('\n', " ")))
+    }
+
+    /// Parses TOML text (this build has no TOML support).
+    #[cfg(not(feature = "toml"))]
+    pub fn from_toml(_text: &str) -> Result<Config, ConfigError> {
+        Err(err(
+            "(document)",
+            "this build reads JSON only (built without the `toml` feature)",
+        ))
+    }
+
+    /// JSON when the text starts with `{`, TOML otherwise.
+    pub fn from_text(text: &str) -> Result<Config, ConfigError> {
+        if text.trim_start().starts_with('{') {
+            Config::from_json(text)
+        } else {
+            Config::from_toml(text)
+        }
+    }
+
     /// Pure checks, run once at load. `has_secret` tells whether a secret binding exists and
     /// holds a usable value.
     pub fn validate(&self) -> Result<(), ConfigError> {
@@ -367,5 +391,12 @@ mod tests {
         let c = Config::from_json(r#"{"sites":[{"id":"demo","origins":["http://x/"]}]}"#).unwrap();
         assert_eq!(c.validate().unwrap_err().key, "sites[0].origins[0]");
         assert!(Config::from_json(r#"{"sites":[],"nope":1}"#).is_err());
+        #[cfg(feature = "toml")]
+        let t = Config::from_text("[[sites]]\nid = \"demo\"\norigins = [\"https://a.example\"]\n[[sinks]]\ntype = \"d1\"\n").unwrap();
+        #[cfg(feature = "toml")]
+        {
+            assert!(t.validate().is_ok());
+            assert!(matches!(t.sinks[0], Sink::D1 { .. }));
+        }
     }
 }
