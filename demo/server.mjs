@@ -18,6 +18,10 @@ const port = Number(args.port ?? 8080);
 const edge = (args.edge ?? "http://127.0.0.1:8787").replace(/\/$/, "");
 const secret = args.secret ?? process.env.NPS_WEBHOOK_SECRET ?? "";
 const readToken = args["read-token"] ?? process.env.NPS_READ_TOKEN ?? "";
+// Where pages load the widget from: the native edge serves it itself; in front of the worker the
+// shop serves dist/widget under /widget (on Cloudflare: Workers static assets or any CDN).
+const assetsDir = args.assets;
+const assetsUrl = assetsDir ? "/widget" : edge;
 
 /** Deliveries the webhook receiver accepted, newest first (bounded). */
 const deliveries = [];
@@ -25,7 +29,14 @@ const seenIds = new Set();
 /** Chat alerts received (detractor alerts), newest first (bounded). */
 const alerts = [];
 
-const types = { ".html": "text/html; charset=utf-8", ".css": "text/css", ".js": "text/javascript", ".svg": "image/svg+xml", ".png": "image/png" };
+const types = {
+  ".html": "text/html; charset=utf-8",
+  ".css": "text/css",
+  ".js": "text/javascript",
+  ".svg": "image/svg+xml",
+  ".png": "image/png",
+  ".wasm": "application/wasm",
+};
 
 /** The strict CSP the demo pages run under: the widget needs only these sources. */
 const csp = [
@@ -99,6 +110,11 @@ const server = createServer(async (req, res) => {
     if (url.pathname === "/favicon.ico") return send(res, 301, "text/plain", "", { location: "/favicon.svg" });
     if (url.pathname === "/healthz") return send(res, 200, "text/plain", "ok");
 
+    if (assetsDir && url.pathname.startsWith("/widget/")) {
+      const file = join(assetsDir, normalize(url.pathname.slice("/widget/".length)).replace(/^(\.\.[/\\])+/, ""));
+      if (!file.startsWith(assetsDir)) return send(res, 404, "text/plain", "not found");
+      return send(res, 200, types[extname(file)] ?? "application/octet-stream", await readFile(file));
+    }
     let path = normalize(decodeURIComponent(url.pathname)).replace(/^(\.\.[/\\])+/, "");
     if (path.endsWith("/")) path += "index.html";
     if (!extname(path)) path += ".html";
@@ -108,7 +124,7 @@ const server = createServer(async (req, res) => {
     const type = types[extname(file)] ?? "application/octet-stream";
     const headers = {};
     if (type.startsWith("text/html")) {
-      data = data.toString("utf8").replaceAll("{{EDGE}}", edge);
+      data = data.toString("utf8").replaceAll("{{ASSETS}}", assetsUrl).replaceAll("{{EDGE}}", edge);
       headers["content-security-policy"] = csp;
     }
     return send(res, 200, type, data, headers);

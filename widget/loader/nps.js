@@ -128,7 +128,8 @@
         emit: (name, detail) => {
           const k = { answered: 'a', dismissed: 'x' }[name];
           if (k) (st[k] = st[k] || {})[survey] = Date.now(), put();
-          d.dispatchEvent(new CustomEvent('nps:' + name, { detail }));
+          // After the widget's call returns: page listeners never run inside the wasm call.
+          queueMicrotask(() => d.dispatchEvent(new CustomEvent('nps:' + name, { detail })));
         },
         close: hide,
       }

@@ -152,5 +152,6 @@ pub fn mount(host_el: HtmlElement, config: JsValue, api: JsValue) -> bool {
 pub fn unmount() {
     let old = MOUNTED.with(|m| m.borrow_mut().take());
     drop(old);
+    survey::clear();
     HOST.with(|h| h.borrow_mut().take());
 }

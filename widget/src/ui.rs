@@ -1,5 +1,6 @@
 //! The three screens: question, follow-up, thanks. Small components; state lives in [`Survey`].
 
+use leptos::either::EitherOf3;
 use leptos::html::{Div, Input, Textarea};
 use leptos::prelude::*;
 use nps_protocol::limits::{MAX_COMMENT_CHARS, MAX_SCORE};
@@ -38,9 +39,9 @@ pub fn Panel(
                 <svg viewBox="0 0 16 16" aria-hidden="true"><path d="M4 4l8 8M12 4l-8 8"></path></svg>
             </button>
             {move || match s.step.get() {
-                Step::Question => view! { <Question s/> }.into_any(),
-                Step::FollowUp(segment) => view! { <FollowUp s segment/> }.into_any(),
-                Step::Thanks => view! { <Thanks s/> }.into_any(),
+                Step::Question => EitherOf3::A(view! { <Question s/> }),
+                Step::FollowUp(segment) => EitherOf3::B(view! { <FollowUp s segment/> }),
+                Step::Thanks => EitherOf3::C(view! { <Thanks s/> }),
             }}
         </div>
     }
@@ -80,7 +81,7 @@ fn Question(
             let _ = b.focus();
         }
     };
-    if s.data.with_value(|d| d.cfg.autofocus) {
+    if s.cfg(|c| c.autofocus).unwrap_or(false) {
         focus_soon(move || button(0));
     }
     let buttons = (0..=MAX_SCORE)

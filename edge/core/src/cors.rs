@@ -85,6 +85,25 @@ impl OriginPattern {
     }
 }
 
+/// True when `origin` matches the allowlist entry `pattern` (a string that
+/// [`OriginPattern::parse`] accepts), without allocating: exact match ignoring ASCII case, or for
+/// `scheme://host:*`, the same prefix followed by `:` and a port number.
+pub fn origin_matches(pattern: &str, origin: &str) -> bool {
+    match pattern.strip_suffix(":*") {
+        Some(prefix) => {
+            let n = prefix.len();
+            origin.len() > n + 1
+                && origin.is_char_boundary(n)
+                && origin[..n].eq_ignore_ascii_case(prefix)
+                && origin.as_bytes()[n] == b':'
+                && origin[n + 1..].len() <= 5
+                && origin[n + 1..].bytes().all(|b| b.is_ascii_digit())
+                && origin[n + 1..].parse::<u16>().is_ok()
+        }
+        None => pattern.eq_ignore_ascii_case(origin),
+    }
+}
+
 /// Headers to add to a response to an allowed cross-origin request (`Vary: Origin` always, since
 /// the answer depends on it). Empty when the origin is not allowed by any site.
 pub fn response_headers(config: &Config, origin: Option<&str>) -> Vec<(&'static str, String)> {
@@ -141,6 +160,42 @@ mod tests {
         assert!(!p("http://localhost:*").matches("http://localhost.evil:80"));
         assert!(p("http://localhost:8080").matches("http://localhost:8080"));
         assert!(!p("http://localhost:8080").matches("http://localhost:8081"));
+    }
+
+    #[test]
+    fn fast_matcher_agrees_with_the_parsed_pattern() {
+        let pats = [
+            "https://Shop.example",
+            "http://localhost:*",
+            "http://localhost:8080",
+            "http://[::1]:*",
+        ];
+        let origins = [
+            "https://shop.example",
+            "https://shop.example:443",
+            "http://localhost:5173",
+            "http://localhost",
+            "http://localhost:abc",
+            "http://localhost:99999",
+            "http://localhost.evil:80",
+            "http://localhost:8080",
+            "http://localhost:+80",
+            "http://[::1]:3000",
+            "null",
+            "",
+            "http://localhost:",
+            "http://éxample:1",
+        ];
+        for p in pats {
+            let parsed = p_(p);
+            for o in origins {
+                assert_eq!(origin_matches(p, o), parsed.matches(o), "{p} vs {o}");
+            }
+        }
+    }
+
+    fn p_(s: &str) -> OriginPattern {
+        OriginPattern::parse(s).unwrap()
     }
 
     #[test]

@@ -35,6 +35,8 @@ pub const PENDING: i64 = 0;
 /// A message that exhausted its retries.
 pub const DEAD: i64 = 2;
 
+// `responses` is a rowid table on purpose: its rows are wide (comment, page, body), and random
+// UUID keys in a WITHOUT ROWID table move whole rows around on every page split.
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS responses (
   site TEXT NOT NULL, id TEXT NOT NULL, rev INTEGER NOT NULL, survey TEXT NOT NULL,
@@ -42,7 +44,7 @@ CREATE TABLE IF NOT EXISTS responses (
   user_id TEXT, account TEXT, comment TEXT, locale TEXT, page TEXT, contact_ok INTEGER,
   review_clicked INTEGER, body TEXT NOT NULL, received_ms INTEGER NOT NULL, updated_ms INTEGER NOT NULL,
   PRIMARY KEY (site, id)
-) WITHOUT ROWID;
+);
 CREATE INDEX IF NOT EXISTS responses_by_time ON responses(site, survey, received_ms);
 CREATE TABLE IF NOT EXISTS respondents (
   site TEXT NOT NULL, survey TEXT NOT NULL, respondent TEXT NOT NULL,
@@ -138,8 +140,8 @@ impl Store {
         // they would stall every request of that batch.
         conn.pragma_update(None, "wal_autocheckpoint", 0)
             .map_err(|e| format!("{path}: {e}"))?;
-        // 64 MiB of page cache: the dedup lookups and index inserts stay in memory.
-        conn.pragma_update(None, "cache_size", -65_536)
+        // Page cache size in KiB (negative = KiB in SQLite's convention).
+        conn.pragma_update(None, "cache_size", cache_kib())
             .map_err(|e| format!("{path}: {e}"))?;
         let checkpointer = open_conn(path).map_err(|e| format!("{path}: {e}"))?;
         let alive = Arc::new(AtomicBool::new(true));
@@ -222,6 +224,16 @@ impl Store {
         rx.blocking_recv()
             .map_err(|_| "store writer stopped".to_string())?
     }
+}
+
+/// Writer page cache: `NPS_EDGE_CACHE_KIB` (default 8 MiB; larger caches make SQLite's cache
+/// truncation at transaction ends costlier without saving reads at these table sizes).
+fn cache_kib() -> i64 {
+    -std::env::var("NPS_EDGE_CACHE_KIB")
+        .ok()
+        .and_then(|v| v.parse::<i64>().ok())
+        .unwrap_or(8192)
+        .clamp(512, 4_194_304)
 }
 
 fn open_conn(path: &str) -> rusqlite::Result<Connection> {

@@ -4,6 +4,9 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 
+use nps_edge_core::config::RateLimit as CoreRateLimit;
+use nps_edge_core::iphash::client_hash;
+use nps_edge_core::ratelimit::{self, Bucket};
 use nps_protocol::json::ObjectWriter;
 use nps_protocol::limits::MAX_BODY_BYTES;
 use nps_protocol::parse::{parse_event, parse_response};
@@ -17,8 +20,6 @@ use crate::local_core::config::{Shard, Sink, Site};
 use crate::local_core::cors;
 use crate::local_core::dedup::Status;
 use crate::local_core::problem::{check_content_type, EdgeError, PROBLEM_CONTENT_TYPE};
-use crate::local_core::ratelimit::{self, Bucket};
-use crate::local_core::webhook::hash_client;
 use crate::metrics::{self, inc, Metric};
 use crate::sinks;
 use crate::state::{self, Loaded};
@@ -141,29 +142,20 @@ fn authorize<'a>(l: &'a Loaded, site: &str, cors: &Cors<'_>) -> Result<&'a Site,
 /// Token bucket per site + keyed hash of the client address (the raw address is never kept).
 fn rate_limit(l: &Loaded, site: &Site, req: &Request, now: f64) -> Result<(), EdgeError> {
     let addr = header(req, "cf-connecting-ip").unwrap_or_default();
-    let mut key = String::with_capacity(site.id.len() + 25);
-    key.push_str(&site.id);
-    key.push(':');
-    key.push_str(&hash_client(
-        &l.client_hash_key,
-        (now / DAY_MS) as u64,
-        &addr,
-    ));
+    let now_ms = now as u64;
+    let key = ratelimit::key(&site.id, &client_hash(&l.client_hash_key, now_ms, &addr));
+    let limit = CoreRateLimit {
+        per_minute: site.rate_limit.per_minute,
+        burst: site.rate_limit.burst,
+    };
     BUCKETS.with(|b| {
         let mut b = b.borrow_mut();
         if b.len() > MAX_BUCKETS {
-            b.retain(|_, v| now - v.at_ms < 10.0 * 60_000.0);
+            b.retain(|_, v| !v.is_idle(&limit, now_ms));
         }
-        match ratelimit::take(b.get(&key).copied(), now, &site.rate_limit) {
-            Ok(nb) => {
-                b.insert(key, nb);
-                Ok(())
-            }
-            Err((nb, retry)) => {
-                b.insert(key, nb);
-                Err(EdgeError::RateLimited(retry))
-            }
-        }
+        let (nb, verdict) = ratelimit::take(b.get(&key).copied(), now_ms, &limit);
+        b.insert(key, nb);
+        verdict
     })
 }
 

@@ -113,3 +113,21 @@ describe("D1 rows", () => {
     assert.match(row.received_at, /^\d{4}-\d\d-\d\dT/);
   });
 });
+
+describe("sink failure", () => {
+  it("answers 503 (not a 4xx), forgets the dedup mark, and the client's retry is accepted", async () => {
+    const r = response();
+    await w.db.prepare("ALTER TABLE responses RENAME TO responses_off").run();
+    let res;
+    try {
+      res = await post(w.url, "/v1/responses", r);
+    } finally {
+      await w.db.prepare("ALTER TABLE responses_off RENAME TO responses").run();
+    }
+    assert.equal(res.status, 503, res.text);
+    assert.equal(res.headers.get("retry-after"), "1");
+    const again = await post(w.url, "/v1/responses", r);
+    assert.equal(again.json.status, "accepted");
+    assert.equal((await rows(r.id)).length, 1);
+  });
+});

@@ -153,21 +153,32 @@ test('queued show before the loader arrives works too', async () => {
 
 test('SPA: a route change re-arms the trigger; leaving before the delay cancels it', async () => {
   const spa = h.embed('*', { trigger: 'delay:1' });
-  const page = await fresh(spa);
-  await sleep(600);
-  await page.evaluate(() => history.pushState({}, '', '/other'));
-  await sleep(700); // 1.3 s after load: the first timer would have fired by now
-  assert.equal(await visible(page), false, 'pending trigger cancelled by the route change');
-  await card(page).waitFor({ timeout: 2000 }); // new timer for the new route
-  await page.evaluate(() => history.back());
-  await page.context().close();
+  // Timed inside the page (ms since navigation start), so a slow machine cannot reorder steps.
+  for (let attempt = 0; ; attempt++) {
+    const page = await fresh(spa);
+    const r = await page.evaluate(async () => {
+      const at = (t) => new Promise((ok) => setTimeout(ok, Math.max(0, t - performance.now())));
+      await at(500);
+      const pushedAt = performance.now();
+      history.pushState({}, '', '/other');
+      await at(1300); // the first timer (armed at >= 0 ms) would have fired by 1000 ms
+      return { pushedAt, shown: !!document.querySelector('nps-survey') };
+    });
+    if (r.pushedAt > 900 && attempt < 2) {
+      await page.context().close();
+      continue; // too late to prove anything: try again
+    }
+    assert.equal(r.shown, false, 'pending trigger cancelled by the route change');
+    await card(page).waitFor({ timeout: 3000 }); // new timer for the new route
+    await page.context().close();
+    break;
+  }
 });
 
 test('a delayed survey does not pop up in a background tab; it waits for the visitor', async () => {
-  const page = await fresh(h.embed('/hidden', { trigger: 'delay:0.3' }));
-  await page.evaluate(() => {
-    Object.defineProperty(document, 'hidden', { value: true, configurable: true });
-  });
+  const page = await fresh(h.embed('/hidden', { trigger: 'delay:0.3' }), () =>
+    Object.defineProperty(document, 'hidden', { value: true, configurable: true })
+  );
   await sleep(700);
   assert.equal(await visible(page), false);
   await page.evaluate(() => {

@@ -1,26 +1,7 @@
-//! Client-address hashing and the queue consumer's retry schedule (SHOULD MOVE TO CORE: the core
-//! has `iphash` and `retry` with other shapes — a secret-keyed daily salt and a `RetryPolicy` in
-//! ms — while the worker keys the hash per isolate and the Queue wants whole seconds). The
-//! payload and Standard Webhooks signing come from `nps_edge_core::{payload, webhook}`.
-
-use hmac::{Hmac, Mac};
-use sha2::Sha256;
-
-/// Keyed hash of a client address with a salt that rotates daily (never store the raw IP).
-pub fn hash_client(key: &[u8], day: u64, addr: &str) -> String {
-    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(key) else {
-        return String::new();
-    };
-    mac.update(&day.to_le_bytes());
-    mac.update(addr.as_bytes());
-    let out = mac.finalize().into_bytes();
-    let mut s = String::with_capacity(24);
-    for b in &out[..12] {
-        s.push(char::from_digit(u32::from(b >> 4), 16).unwrap_or('0'));
-        s.push(char::from_digit(u32::from(b & 15), 16).unwrap_or('0'));
-    }
-    s
-}
+//! The queue consumer's retry schedule (SHOULD MOVE TO CORE: `nps_edge_core::retry` has a
+//! `RetryPolicy` in ms with its own outcome type; the Queue wants whole seconds and classifies a
+//! 410 as "stop and keep a dead letter"). The payload and Standard Webhooks signing come from
+//! `nps_edge_core::{payload, webhook}`.
 
 /// What to do after one delivery attempt.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
