@@ -140,7 +140,12 @@ pub enum Row {
 /// Summarises rows between the days `from` and `to` (inclusive, days since epoch, UTC).
 /// Rows outside the range are ignored. Returns `None` if `to < from` or the range is over
 /// [`MAX_BUCKETS`] buckets.
-pub fn summarize(rows: impl IntoIterator<Item = Row>, from: i64, to: i64, interval: Interval) -> Option<Summary> {
+pub fn summarize(
+    rows: impl IntoIterator<Item = Row>,
+    from: i64,
+    to: i64,
+    interval: Interval,
+) -> Option<Summary> {
     if to < from {
         return None;
     }
@@ -157,7 +162,12 @@ pub fn summarize(rows: impl IntoIterator<Item = Row>, from: i64, to: i64, interv
             dismissed: 0,
         })
         .collect();
-    let mut total = Summary { counts: Counts::default(), shown: 0, dismissed: 0, series: Vec::new() };
+    let mut total = Summary {
+        counts: Counts::default(),
+        shown: 0,
+        dismissed: 0,
+        series: Vec::new(),
+    };
     for row in rows {
         let at = match row {
             Row::Response { at_ms, .. } | Row::Shown { at_ms } | Row::Dismissed { at_ms } => at_ms,
@@ -197,7 +207,10 @@ pub fn day_of_date(s: &str) -> Option<i64> {
     }
     let num = |r: std::ops::Range<usize>| -> Option<i64> {
         let part = &s[r];
-        part.bytes().all(|c| c.is_ascii_digit()).then(|| part.parse().ok()).flatten()
+        part.bytes()
+            .all(|c| c.is_ascii_digit())
+            .then(|| part.parse().ok())
+            .flatten()
     };
     let (y, m, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
     if !(1..=12).contains(&m) || d < 1 || d > days_in_month(y, m) {
@@ -259,12 +272,28 @@ mod tests {
         let mut rows: Vec<Row> = [10, 9, 9, 10, 7, 8, 8, 0, 6, 3]
             .iter()
             .enumerate()
-            .map(|(i, &score)| Row::Response { at_ms: at("2026-11-23", i as i64), score })
+            .map(|(i, &score)| Row::Response {
+                at_ms: at("2026-11-23", i as i64),
+                score,
+            })
             .collect();
-        rows.extend((0..20).map(|_| Row::Shown { at_ms: at("2026-11-24", 1) }));
-        rows.extend((0..4).map(|_| Row::Dismissed { at_ms: at("2026-11-25", 1) }));
-        rows.push(Row::Response { at_ms: at("2026-11-30", 0), score: 10 }); // outside the range
-        let s = summarize(rows, day_of_date("2026-11-23").unwrap(), day_of_date("2026-11-29").unwrap(), Interval::Day).unwrap();
+        rows.extend((0..20).map(|_| Row::Shown {
+            at_ms: at("2026-11-24", 1),
+        }));
+        rows.extend((0..4).map(|_| Row::Dismissed {
+            at_ms: at("2026-11-25", 1),
+        }));
+        rows.push(Row::Response {
+            at_ms: at("2026-11-30", 0),
+            score: 10,
+        }); // outside the range
+        let s = summarize(
+            rows,
+            day_of_date("2026-11-23").unwrap(),
+            day_of_date("2026-11-29").unwrap(),
+            Interval::Day,
+        )
+        .unwrap();
         assert_eq!(s.counts.total(), 10);
         assert_eq!(s.counts.segment(Segment::Promoter), 4);
         assert_eq!(s.counts.segment(Segment::Passive), 3);
@@ -282,7 +311,13 @@ mod tests {
     #[test]
     fn weeks_start_on_monday() {
         // 2026-11-25 is a Wednesday; its ISO week starts Monday 2026-11-23.
-        let s = summarize([], day_of_date("2026-11-25").unwrap(), day_of_date("2026-12-07").unwrap(), Interval::Week).unwrap();
+        let s = summarize(
+            [],
+            day_of_date("2026-11-25").unwrap(),
+            day_of_date("2026-12-07").unwrap(),
+            Interval::Week,
+        )
+        .unwrap();
         let starts: Vec<_> = s.series.iter().map(|b| b.start.as_str()).collect();
         assert_eq!(starts, ["2026-11-23", "2026-11-30", "2026-12-07"]);
         assert_eq!(s.counts.nps(), None);
@@ -292,8 +327,18 @@ mod tests {
     #[test]
     fn dates() {
         assert_eq!(day_of_date("1970-01-01"), Some(0));
-        assert_eq!(day_of_date("2000-02-29").map(date_of_day).as_deref(), Some("2000-02-29"));
-        for bad in ["2026-02-29", "2026-13-01", "2026-1-01", "20261101", "2026-11-00", "+026-11-01"] {
+        assert_eq!(
+            day_of_date("2000-02-29").map(date_of_day).as_deref(),
+            Some("2000-02-29")
+        );
+        for bad in [
+            "2026-02-29",
+            "2026-13-01",
+            "2026-1-01",
+            "20261101",
+            "2026-11-00",
+            "+026-11-01",
+        ] {
             assert_eq!(day_of_date(bad), None, "{bad}");
         }
         assert!(summarize([], 10, 9, Interval::Day).is_none());

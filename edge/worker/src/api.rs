@@ -354,6 +354,10 @@ fn base_headers(content_type: &str, cors: &Cors<'_>) -> Headers {
     if let Some(o) = cors.origin {
         set(&h, "access-control-allow-origin", o);
         set(&h, "vary", "Origin");
+        if content_type == PROBLEM_CONTENT_TYPE {
+            // So the page can read Retry-After of a 429/503.
+            set(&h, "access-control-expose-headers", cors::EXPOSE_HEADERS);
+        }
     }
     h
 }

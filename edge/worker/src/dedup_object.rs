@@ -12,15 +12,13 @@
 //! the answer is the status word (`accepted`, `updated`, `duplicate`) or `ok`. RPC instead of
 //! `fetch` saves a Request, a Response and two body streams per call, and the synchronous SQL
 //! API saves every future: those were the largest costs measured on this path. `fetch` with the
-//! same body is kept for tools.
+//! same body is kept for tools, and `fetch` with the body `sweep` runs the expiry sweep now.
 
-use std::cell::Cell;
+use std::cell::{Cell, OnceCell};
 
 use wasm_bindgen::prelude::wasm_bindgen;
-use wasm_bindgen::JsValue;
-use worker::{
-    durable_object, DurableObject, Env, Request, Response, Result, SqlStorageValue, State,
-};
+use wasm_bindgen::{JsCast, JsValue};
+use worker::{durable_object, DurableObject, Env, Request, Response, Result, State};
 
 use crate::local_core::dedup::{decide, SeenId, SeenRespondent};
 
@@ -34,11 +32,28 @@ const SCHEMA: [&str; 4] = [
     "CREATE INDEX IF NOT EXISTS seen_respondent_until ON seen_respondent (until)",
 ];
 
-/// Both records in one statement (one row, five nullable columns).
+/// Both records as ONE text value (`rev|until` newline `rev|until|id`, each part empty when
+/// absent): one statement, one value across the boundary.
 const LOAD: &str =
-    "SELECT (SELECT rev FROM seen_id WHERE id = ?1), (SELECT until FROM seen_id WHERE id = ?1), \
-(SELECT id FROM seen_respondent WHERE k = ?2), (SELECT rev FROM seen_respondent WHERE k = ?2), \
-(SELECT until FROM seen_respondent WHERE k = ?2)";
+    "SELECT coalesce((SELECT rev || '|' || until FROM seen_id WHERE id = ?1), '') || char(10) || \
+coalesce((SELECT rev || '|' || until || '|' || id FROM seen_respondent WHERE k = ?2), '') AS v";
+
+#[wasm_bindgen]
+extern "C" {
+    /// `ctx.storage.sql`, bound directly: the calls used here with the fewest boundary crossings.
+    #[derive(Clone)]
+    type Sql;
+    #[wasm_bindgen(method, catch, variadic, js_name = exec)]
+    fn exec(
+        this: &Sql,
+        query: &str,
+        bindings: js_sys::Array,
+    ) -> std::result::Result<SqlCursor, JsValue>;
+    /// A `SqlStorageCursor`.
+    type SqlCursor;
+    #[wasm_bindgen(method, catch)]
+    fn one(this: &SqlCursor) -> std::result::Result<JsValue, JsValue>;
+}
 
 /// Dedup state of one site (or site + survey).
 #[durable_object]
@@ -46,8 +61,8 @@ pub struct Deduper {
     state: State,
     /// Time of the pending cleanup alarm this instance set (0 = none yet).
     alarm_at: Cell<f64>,
-    /// Schema created.
-    ready: Cell<bool>,
+    /// `ctx.storage.sql`, fetched once (schema created) on first use.
+    sql: OnceCell<Sql>,
 }
 
 struct Check<'a> {
@@ -73,51 +88,53 @@ fn parse_check(body: &str) -> Option<Check<'_>> {
     })
 }
 
-fn num(v: Option<&SqlStorageValue>) -> Option<f64> {
-    match v? {
-        SqlStorageValue::Integer(i) => Some(*i as f64),
-        SqlStorageValue::Float(f) => Some(*f),
-        _ => None,
-    }
-}
-
-fn text(v: Option<&SqlStorageValue>) -> Option<String> {
-    match v? {
-        SqlStorageValue::String(s) => Some(s.clone()),
-        _ => None,
-    }
-}
-
 fn js(s: &str) -> JsValue {
     JsValue::from_str(s)
 }
 
 impl Deduper {
-    fn sql(&self, q: &str, args: Vec<JsValue>) -> Result<worker::SqlCursor> {
-        let sql = self.state.storage().sql();
-        if !self.ready.get() {
-            for s in SCHEMA {
-                sql.exec_raw(s, None)?;
+    fn sql(&self, q: &str, args: js_sys::Array) -> Result<SqlCursor> {
+        let sql = match self.sql.get() {
+            Some(sql) => sql,
+            None => {
+                let sql: Sql = self.state.storage().sql().as_ref().clone().unchecked_into();
+                for s in SCHEMA {
+                    sql.exec(s, js_sys::Array::new())?;
+                }
+                self.sql.get_or_init(|| sql)
             }
-            self.ready.set(true);
-        }
-        sql.exec_raw(q, args)
+        };
+        Ok(sql.exec(q, args)?)
+    }
+
+    /// The `v` column of a one-row statement, as text.
+    fn one_text(&self, q: &str, args: js_sys::Array) -> Result<Option<String>> {
+        let row = self.sql(q, args)?.one()?;
+        Ok(js_sys::Reflect::get(&row, &JsValue::from_str("v"))?.as_string())
     }
 
     fn load(&self, id: &str, resp_key: &str) -> Result<(Option<SeenId>, Option<SeenRespondent>)> {
-        let cursor = self.sql(LOAD, vec![js(id), js(resp_key)])?;
-        let row = cursor.raw().next().transpose()?.unwrap_or_default();
-        let seen_id = match (num(row.first()), num(row.get(1))) {
-            (Some(rev), Some(until_ms)) => Some(SeenId {
-                rev: rev as u32,
-                until_ms,
-            }),
+        let v = self
+            .one_text(LOAD, js_sys::Array::of2(&js(id), &js(resp_key)))?
+            .unwrap_or_default();
+        let (id_part, resp_part) = v.split_once('\n').unwrap_or(("", ""));
+        let mut it = id_part.splitn(2, '|');
+        let seen_id = match (
+            it.next().and_then(|r| r.parse().ok()),
+            it.next().and_then(|u| u.parse().ok()),
+        ) {
+            (Some(rev), Some(until_ms)) => Some(SeenId { rev, until_ms }),
             _ => None,
         };
-        let seen_resp = match (text(row.get(2)), num(row.get(3)), num(row.get(4))) {
-            (Some(id), Some(rev), Some(until_ms)) => Some(SeenRespondent {
-                id,
-                rev: rev as u32,
+        let mut it = resp_part.splitn(3, '|');
+        let seen_resp = match (
+            it.next().and_then(|r| r.parse().ok()),
+            it.next().and_then(|u| u.parse().ok()),
+            it.next().filter(|i| !i.is_empty()),
+        ) {
+            (Some(rev), Some(until_ms), Some(id)) => Some(SeenRespondent {
+                id: id.to_string(),
+                rev,
                 until_ms,
             }),
             _ => None,
@@ -140,6 +157,29 @@ impl Deduper {
         );
     }
 
+    /// Deletes expired records and re-arms the alarm at the next expiry (the alarm handler;
+    /// also `fetch` with the body `sweep`, for operators and tests).
+    fn sweep(&self) -> Result<()> {
+        let now = JsValue::from_f64(js_sys::Date::now());
+        self.alarm_at.set(0.0);
+        self.sql(
+            "DELETE FROM seen_id WHERE until <= ?",
+            js_sys::Array::of1(&now),
+        )?;
+        self.sql(
+            "DELETE FROM seen_respondent WHERE until <= ?",
+            js_sys::Array::of1(&now),
+        )?;
+        let next = self.one_text(
+            "SELECT CAST(MIN(m) AS TEXT) AS v FROM (SELECT MIN(until) AS m FROM seen_id UNION ALL SELECT MIN(until) FROM seen_respondent)",
+            js_sys::Array::new(),
+        )?;
+        if let Some(next) = next.and_then(|v| v.parse::<f64>().ok()) {
+            self.arm_alarm(next);
+        }
+        Ok(())
+    }
+
     /// Runs one `check`/`undo` line synchronously; returns the status word.
     fn run(&self, line: &str) -> Result<&'static str> {
         let Some(c) = parse_check(line) else {
@@ -149,7 +189,10 @@ impl Deduper {
         let (seen_id, seen_resp) = self.load(c.id, &resp_key)?;
         if c.op == "undo" {
             if seen_id.as_ref().is_some_and(|s| s.rev == c.rev) {
-                self.sql("DELETE FROM seen_id WHERE id = ?", vec![js(c.id)])?;
+                self.sql(
+                    "DELETE FROM seen_id WHERE id = ?",
+                    js_sys::Array::of1(&js(c.id)),
+                )?;
             }
             if seen_resp
                 .as_ref()
@@ -157,7 +200,7 @@ impl Deduper {
             {
                 self.sql(
                     "DELETE FROM seen_respondent WHERE k = ?",
-                    vec![js(&resp_key)],
+                    js_sys::Array::of1(&js(&resp_key)),
                 )?;
             }
             return Ok("ok");
@@ -177,23 +220,23 @@ impl Deduper {
             earliest = earliest.min(r.until_ms);
             self.sql(
                 "INSERT OR REPLACE INTO seen_id (id, rev, until) VALUES (?, ?, ?)",
-                vec![
-                    js(c.id),
-                    JsValue::from_f64(r.rev.into()),
-                    JsValue::from_f64(r.until_ms),
-                ],
+                js_sys::Array::of3(
+                    &js(c.id),
+                    &JsValue::from_f64(r.rev.into()),
+                    &JsValue::from_f64(r.until_ms),
+                ),
             )?;
         }
         if let Some(r) = &d.respondent {
             earliest = earliest.min(r.until_ms);
             self.sql(
                 "INSERT OR REPLACE INTO seen_respondent (k, id, rev, until) VALUES (?, ?, ?, ?)",
-                vec![
-                    js(&resp_key),
-                    js(&r.id),
-                    JsValue::from_f64(r.rev.into()),
-                    JsValue::from_f64(r.until_ms),
-                ],
+                js_sys::Array::of4(
+                    &js(&resp_key),
+                    &js(&r.id),
+                    &JsValue::from_f64(r.rev.into()),
+                    &JsValue::from_f64(r.until_ms),
+                ),
             )?;
         }
         if earliest < f64::MAX {
@@ -208,12 +251,16 @@ impl DurableObject for Deduper {
         Deduper {
             state,
             alarm_at: Cell::new(0.0),
-            ready: Cell::new(false),
+            sql: OnceCell::new(),
         }
     }
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {
         let line = req.text().await?;
+        if line == "sweep" {
+            self.sweep()?;
+            return Response::ok("ok");
+        }
         match self.run(&line) {
             Ok(word) => Response::ok(word),
             Err(e) => Response::error(e.to_string(), 400),
@@ -221,18 +268,7 @@ impl DurableObject for Deduper {
     }
 
     async fn alarm(&self) -> Result<Response> {
-        let now = JsValue::from_f64(js_sys::Date::now());
-        self.alarm_at.set(0.0);
-        self.sql("DELETE FROM seen_id WHERE until <= ?", vec![now.clone()])?;
-        self.sql("DELETE FROM seen_respondent WHERE until <= ?", vec![now])?;
-        let cursor = self.sql(
-            "SELECT MIN(m) FROM (SELECT MIN(until) AS m FROM seen_id UNION ALL SELECT MIN(until) FROM seen_respondent)",
-            vec![],
-        )?;
-        let row = cursor.raw().next().transpose()?.unwrap_or_default();
-        if let Some(next) = num(row.first()) {
-            self.arm_alarm(next);
-        }
+        self.sweep()?;
         Response::ok("ok")
     }
 }

@@ -84,6 +84,8 @@ describe("POST /v1/responses", () => {
     assert.deepEqual(statuses, [202, 202, 202, 429, 429]);
     assertProblem(last, 429);
     assert.ok(Number(last.headers.get("retry-after")) >= 1);
+    assert.equal(last.headers.get("access-control-allow-origin"), ORIGIN);
+    assert.match(last.headers.get("access-control-expose-headers"), /retry-after/i);
   });
 });
 

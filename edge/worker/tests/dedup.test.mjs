@@ -131,3 +131,15 @@ describe("sink failure", () => {
     assert.equal((await rows(r.id)).length, 1);
   });
 });
+
+describe("Durable Object maintenance", () => {
+  it("the expiry sweep (what the alarm runs) succeeds and keeps live records", async () => {
+    const r = response();
+    assert.equal((await post(w.url, "/v1/responses", r)).json.status, "accepted");
+    const ns = await w.mf.getDurableObjectNamespace("DEDUP");
+    const stub = ns.get(ns.idFromName("demo"));
+    const res = await stub.fetch("https://dedup/", { method: "POST", body: "sweep" });
+    assert.equal(await res.text(), "ok");
+    assert.equal((await post(w.url, "/v1/responses", r)).json.status, "duplicate");
+  });
+});

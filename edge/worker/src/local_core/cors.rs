@@ -4,6 +4,8 @@
 pub const ALLOW_METHODS: &str = "POST, OPTIONS";
 /// Request headers allowed by a preflight.
 pub const ALLOW_HEADERS: &str = "Content-Type";
+/// Response headers a page may read on a cross-origin refusal.
+pub const EXPOSE_HEADERS: &str = "retry-after";
 /// How long a browser may cache a preflight, seconds.
 pub const MAX_AGE: &str = "86400";
 
