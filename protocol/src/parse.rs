@@ -24,8 +24,20 @@ pub enum ParseError {
 }
 
 const RESPONSE_FIELDS: &[&str] = &[
-    "id", "rev", "site", "survey", "score", "comment", "locale", "visitor", "page", "contact_ok",
-    "review_clicked", "user", "properties", "sent_at",
+    "id",
+    "rev",
+    "site",
+    "survey",
+    "score",
+    "comment",
+    "locale",
+    "visitor",
+    "page",
+    "contact_ok",
+    "review_clicked",
+    "user",
+    "properties",
+    "sent_at",
 ];
 const EVENT_FIELDS: &[&str] = &["id", "site", "survey", "visitor", "type", "user"];
 const USER_FIELDS: &[&str] = &["id", "account", "order", "email"];
@@ -40,7 +52,10 @@ pub fn parse_response(body: &[u8]) -> Result<Response, ParseError> {
         site: rd.req_str("site"),
         survey: rd.req_str("survey"),
         score: rd.req_int("score", MAX_SCORE.into()) as u8,
-        comment: rd.opt_str("comment").map(|c| clean_comment(&c)).filter(|c| !c.is_empty()),
+        comment: rd
+            .opt_str("comment")
+            .map(|c| clean_comment(&c))
+            .filter(|c| !c.is_empty()),
         locale: rd.opt_str("locale"),
         visitor: rd.req_str("visitor"),
         page: rd.opt_str("page"),
@@ -60,7 +75,11 @@ pub fn parse_event(body: &[u8]) -> Result<Event, ParseError> {
     let kind_raw = rd.req_str("type");
     let kind = EventType::parse(&kind_raw);
     if kind.is_none() && !kind_raw.is_empty() {
-        rd.problems.push("type", ProblemCode::Format, "must be \"shown\" or \"dismissed\"");
+        rd.problems.push(
+            "type",
+            ProblemCode::Format,
+            "must be \"shown\" or \"dismissed\"",
+        );
     }
     let e = Event {
         id: rd.req_str("id"),
@@ -107,9 +126,17 @@ impl<'a> Reader<'a> {
         let mut problems = Problems::default();
         for k in obj.keys().filter(|k| !known.contains(&k.as_str())) {
             let shown: String = k.chars().take(64).collect();
-            problems.push(format!("{prefix}{shown}"), ProblemCode::Unknown, "is not a field of this contract");
+            problems.push(
+                format!("{prefix}{shown}"),
+                ProblemCode::Unknown,
+                "is not a field of this contract",
+            );
         }
-        Reader { obj, prefix, problems }
+        Reader {
+            obj,
+            prefix,
+            problems,
+        }
     }
 
     fn path(&self, k: &str) -> String {
@@ -123,7 +150,8 @@ impl<'a> Reader<'a> {
     fn req_str(&mut self, k: &str) -> String {
         match self.obj.get(k) {
             None | Some(Value::Null) => {
-                self.problems.push(self.path(k), ProblemCode::Missing, "is required");
+                self.problems
+                    .push(self.path(k), ProblemCode::Missing, "is required");
                 String::new()
             }
             Some(_) => self.opt_str(k).unwrap_or_default(),
@@ -134,7 +162,8 @@ impl<'a> Reader<'a> {
         match self.present(k)? {
             Value::String(s) => Some(s.clone()),
             _ => {
-                self.problems.push(self.path(k), ProblemCode::Type, "must be a string");
+                self.problems
+                    .push(self.path(k), ProblemCode::Type, "must be a string");
                 None
             }
         }
@@ -144,7 +173,8 @@ impl<'a> Reader<'a> {
         match self.present(k)? {
             Value::Bool(b) => Some(*b),
             _ => {
-                self.problems.push(self.path(k), ProblemCode::Type, "must be true or false");
+                self.problems
+                    .push(self.path(k), ProblemCode::Type, "must be true or false");
                 None
             }
         }
@@ -154,7 +184,8 @@ impl<'a> Reader<'a> {
         let reason = format!("must be an integer from {} to {max}", u64::from(k == "rev"));
         match self.obj.get(k) {
             None | Some(Value::Null) => {
-                self.problems.push(self.path(k), ProblemCode::Missing, "is required");
+                self.problems
+                    .push(self.path(k), ProblemCode::Missing, "is required");
                 0
             }
             Some(Value::Number(n)) => match n.as_u64() {
@@ -185,7 +216,8 @@ impl<'a> Reader<'a> {
                 Some(u).filter(|u| !u.is_empty())
             }
             _ => {
-                self.problems.push("user", ProblemCode::Type, "must be an object");
+                self.problems
+                    .push("user", ProblemCode::Type, "must be an object");
                 None
             }
         }
@@ -214,7 +246,9 @@ impl<'a> Reader<'a> {
                     out.insert(k.clone(), value);
                 }
             }
-            Some(_) => self.problems.push("properties", ProblemCode::Type, "must be an object"),
+            Some(_) => self
+                .problems
+                .push("properties", ProblemCode::Type, "must be an object"),
         }
         out
     }
@@ -251,14 +285,19 @@ mod tests {
     #[test]
     fn syntax_and_shape_errors() {
         assert!(matches!(parse_response(b"{"), Err(ParseError::Syntax(_))));
-        assert!(matches!(parse_response(b"\xff\xfe"), Err(ParseError::Syntax(_))));
+        assert!(matches!(
+            parse_response(b"\xff\xfe"),
+            Err(ParseError::Syntax(_))
+        ));
         assert_eq!(parse_response(b"[1]"), Err(ParseError::NotObject));
         assert_eq!(parse_response(b"null"), Err(ParseError::NotObject));
     }
 
     #[test]
     fn reports_all_problems_at_once() {
-        let got = problems(r#"{"id":1,"rev":"2","site":"demo","score":11,"visitor":"v","x":1,"user":{"id":"u","phone":"1"}}"#);
+        let got = problems(
+            r#"{"id":1,"rev":"2","site":"demo","score":11,"visitor":"v","x":1,"user":{"id":"u","phone":"1"}}"#,
+        );
         assert_eq!(
             got,
             vec![
@@ -274,14 +313,31 @@ mod tests {
 
     #[test]
     fn numbers_must_be_integers_in_range() {
-        let base = |score: &str| format!(r#"{{"id":"a","rev":1,"site":"s","survey":"q","visitor":"v","score":{score}}}"#);
+        let base = |score: &str| {
+            format!(r#"{{"id":"a","rev":1,"site":"s","survey":"q","visitor":"v","score":{score}}}"#)
+        };
         assert!(parse_response(base("10").as_bytes()).is_ok());
-        assert_eq!(problems(&base("-1")), vec![("score".into(), ProblemCode::Range)]);
-        assert_eq!(problems(&base("4.5")), vec![("score".into(), ProblemCode::Range)]);
-        assert_eq!(problems(&base("1e3")), vec![("score".into(), ProblemCode::Range)]);
+        assert_eq!(
+            problems(&base("-1")),
+            vec![("score".into(), ProblemCode::Range)]
+        );
+        assert_eq!(
+            problems(&base("4.5")),
+            vec![("score".into(), ProblemCode::Range)]
+        );
+        assert_eq!(
+            problems(&base("1e3")),
+            vec![("score".into(), ProblemCode::Range)]
+        );
         // Beyond f64 is not JSON we can read at all: a syntax error (400), not a panic.
-        assert!(matches!(parse_response(base("1e400").as_bytes()), Err(ParseError::Syntax(_))));
-        assert_eq!(problems(&base("true")), vec![("score".into(), ProblemCode::Type)]);
+        assert!(matches!(
+            parse_response(base("1e400").as_bytes()),
+            Err(ParseError::Syntax(_))
+        ));
+        assert_eq!(
+            problems(&base("true")),
+            vec![("score".into(), ProblemCode::Type)]
+        );
     }
 
     #[test]
@@ -289,20 +345,31 @@ mod tests {
         let body = r#"{"id":"a","rev":1,"site":"s","survey":"q","visitor":"v","score":9,"comment":"  \u0000 \t "}"#;
         assert_eq!(parse_response(body.as_bytes()).unwrap().comment, None);
         let body = r#"{"id":"a","rev":1,"site":"s","survey":"q","visitor":"v","score":9,"comment":" ok\u0007\r\nfine "}"#;
-        assert_eq!(parse_response(body.as_bytes()).unwrap().comment.as_deref(), Some("ok\nfine"));
+        assert_eq!(
+            parse_response(body.as_bytes()).unwrap().comment.as_deref(),
+            Some("ok\nfine")
+        );
     }
 
     #[test]
     fn property_values_may_be_scalars() {
         let body = r#"{"id":"a","rev":1,"site":"s","survey":"q","visitor":"v","score":9,"properties":{"n":5,"b":true,"o":{}}}"#;
-        assert_eq!(problems(body), vec![("properties.o".into(), ProblemCode::Type)]);
+        assert_eq!(
+            problems(body),
+            vec![("properties.o".into(), ProblemCode::Type)]
+        );
     }
 
     #[test]
     fn events() {
-        let e = parse_event(br#"{"id":"e1","site":"demo","survey":"checkout","visitor":"v1","type":"dismissed"}"#).unwrap();
+        let e = parse_event(
+            br#"{"id":"e1","site":"demo","survey":"checkout","visitor":"v1","type":"dismissed"}"#,
+        )
+        .unwrap();
         assert_eq!(e.kind, EventType::Dismissed);
-        let Err(ParseError::Invalid(p)) = parse_event(br#"{"id":"e1","site":"demo","survey":"checkout","visitor":"v1","type":"clicked"}"#) else {
+        let Err(ParseError::Invalid(p)) = parse_event(
+            br#"{"id":"e1","site":"demo","survey":"checkout","visitor":"v1","type":"clicked"}"#,
+        ) else {
             panic!()
         };
         assert_eq!(p[0].field, "type");

@@ -77,15 +77,27 @@ impl Problems {
     /// Checks an identifier.
     pub fn id(&mut self, field: &str, v: &str) {
         if v.len() > MAX_ID_CHARS {
-            self.push(field, ProblemCode::TooLong, format!("must be at most {MAX_ID_CHARS} characters"));
+            self.push(
+                field,
+                ProblemCode::TooLong,
+                format!("must be at most {MAX_ID_CHARS} characters"),
+            );
         } else if !is_valid_id(v) {
-            self.push(field, ProblemCode::Charset, "must be 1-64 characters of A-Z a-z 0-9 _ . : -");
+            self.push(
+                field,
+                ProblemCode::Charset,
+                "must be 1-64 characters of A-Z a-z 0-9 _ . : -",
+            );
         }
     }
 
     fn max_chars(&mut self, field: &str, v: &str, max: usize) -> bool {
         if char_len(v) > max {
-            self.push(field, ProblemCode::TooLong, format!("must be at most {max} characters"));
+            self.push(
+                field,
+                ProblemCode::TooLong,
+                format!("must be at most {max} characters"),
+            );
             false
         } else {
             true
@@ -104,7 +116,11 @@ impl Problems {
         }
         if let Some(v) = &u.email {
             if self.max_chars("user.email", v, MAX_EMAIL_CHARS) && !is_plausible_email(v) {
-                self.push("user.email", ProblemCode::Format, "must be an e-mail address");
+                self.push(
+                    "user.email",
+                    ProblemCode::Format,
+                    "must be an e-mail address",
+                );
             }
         }
     }
@@ -115,19 +131,31 @@ pub fn validate_response(r: &Response) -> Vec<Problem> {
     let mut p = Problems::default();
     p.id("id", &r.id);
     if r.rev == 0 || r.rev > MAX_REV {
-        p.push("rev", ProblemCode::Range, format!("must be an integer from 1 to {MAX_REV}"));
+        p.push(
+            "rev",
+            ProblemCode::Range,
+            format!("must be an integer from 1 to {MAX_REV}"),
+        );
     }
     p.id("site", &r.site);
     p.id("survey", &r.survey);
     if r.score > MAX_SCORE {
-        p.push("score", ProblemCode::Range, "must be an integer from 0 to 10");
+        p.push(
+            "score",
+            ProblemCode::Range,
+            "must be an integer from 0 to 10",
+        );
     }
     if let Some(c) = &r.comment {
         p.max_chars("comment", c, MAX_COMMENT_CHARS);
     }
     if let Some(l) = &r.locale {
         if !is_plausible_locale(l) {
-            p.push("locale", ProblemCode::Format, "must be a BCP 47 language tag such as fr-FR");
+            p.push(
+                "locale",
+                ProblemCode::Format,
+                "must be a BCP 47 language tag such as fr-FR",
+            );
         }
     }
     p.id("visitor", &r.visitor);
@@ -140,18 +168,30 @@ pub fn validate_response(r: &Response) -> Vec<Problem> {
         p.user(u);
     }
     if r.properties.len() > MAX_PROPERTIES {
-        p.push("properties", ProblemCode::TooMany, format!("must have at most {MAX_PROPERTIES} entries"));
+        p.push(
+            "properties",
+            ProblemCode::TooMany,
+            format!("must have at most {MAX_PROPERTIES} entries"),
+        );
     }
     for (k, v) in &r.properties {
         let field = format!("properties.{}", truncate(k, MAX_PROPERTY_KEY_CHARS));
         if k.len() > MAX_PROPERTY_KEY_CHARS || !is_valid_id(k) {
-            p.push(field.clone(), ProblemCode::Charset, "keys must be 1-64 characters of A-Z a-z 0-9 _ . : -");
+            p.push(
+                field.clone(),
+                ProblemCode::Charset,
+                "keys must be 1-64 characters of A-Z a-z 0-9 _ . : -",
+            );
         }
         p.max_chars(&field, v, MAX_PROPERTY_VALUE_CHARS);
     }
     if let Some(t) = &r.sent_at {
         if !is_rfc3339(t) {
-            p.push("sent_at", ProblemCode::Format, "must be an RFC 3339 timestamp");
+            p.push(
+                "sent_at",
+                ProblemCode::Format,
+                "must be an RFC 3339 timestamp",
+            );
         }
     }
     p.0
@@ -186,7 +226,9 @@ pub fn is_plausible_email(s: &str) -> bool {
         && domain.contains('.')
         && !domain.starts_with('.')
         && !domain.ends_with('.')
-        && !s.chars().any(|c| c.is_whitespace() || c.is_control() || matches!(c, '<' | '>' | '"'))
+        && !s
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || matches!(c, '<' | '>' | '"'))
 }
 
 /// Language tag shape: 2-8 letter primary subtag, then alphanumeric subtags, joined by `-`.
@@ -207,7 +249,11 @@ pub fn is_http_url(s: &str) -> bool {
         .strip_prefix("https://")
         .or_else(|| s.strip_prefix("http://"));
     match rest {
-        Some(r) => !r.is_empty() && !r.starts_with('/') && !s.chars().any(|c| c.is_whitespace() || c.is_control()),
+        Some(r) => {
+            !r.is_empty()
+                && !r.starts_with('/')
+                && !s.chars().any(|c| c.is_whitespace() || c.is_control())
+        }
         None => false,
     }
 }
@@ -231,7 +277,13 @@ pub fn is_rfc3339(s: &str) -> bool {
         && digits(14..16)
         && b[16] == b':'
         && digits(17..19);
-    if !shape || !(1..=12).contains(&num(5..7)) || !(1..=31).contains(&num(8..10)) || num(11..13) > 23 || num(14..16) > 59 || num(17..19) > 60 {
+    if !shape
+        || !(1..=12).contains(&num(5..7))
+        || !(1..=31).contains(&num(8..10))
+        || num(11..13) > 23
+        || num(14..16) > 59
+        || num(17..19) > 60
+    {
         return false;
     }
     let mut i = 19;
@@ -288,7 +340,10 @@ mod tests {
     }
 
     fn fields(r: &Response) -> Vec<(String, ProblemCode)> {
-        validate_response(r).into_iter().map(|p| (p.field, p.code)).collect()
+        validate_response(r)
+            .into_iter()
+            .map(|p| (p.field, p.code))
+            .collect()
     }
 
     #[test]
@@ -335,16 +390,27 @@ mod tests {
         assert_eq!(fields(&r), vec![]);
         r.score = 11;
         r.rev = 0;
-        assert_eq!(fields(&r), vec![("rev".into(), ProblemCode::Range), ("score".into(), ProblemCode::Range)]);
+        assert_eq!(
+            fields(&r),
+            vec![
+                ("rev".into(), ProblemCode::Range),
+                ("score".into(), ProblemCode::Range)
+            ]
+        );
     }
 
     #[test]
     fn property_limits() {
         let mut r = valid();
-        r.properties = (0..MAX_PROPERTIES).map(|i| (format!("k{i}"), "v".repeat(MAX_PROPERTY_VALUE_CHARS))).collect();
+        r.properties = (0..MAX_PROPERTIES)
+            .map(|i| (format!("k{i}"), "v".repeat(MAX_PROPERTY_VALUE_CHARS)))
+            .collect();
         assert_eq!(fields(&r), vec![]);
         r.properties.insert("one_more".into(), "x".into());
-        assert_eq!(fields(&r), vec![("properties".into(), ProblemCode::TooMany)]);
+        assert_eq!(
+            fields(&r),
+            vec![("properties".into(), ProblemCode::TooMany)]
+        );
         r.properties = [
             ("k".repeat(MAX_PROPERTY_KEY_CHARS), "ok".into()),
             ("k".repeat(MAX_PROPERTY_KEY_CHARS + 1), "ok".into()),
@@ -364,11 +430,18 @@ mod tests {
         let base = "https://shop.example/";
         r.page = Some(format!("{base}{}", "a".repeat(MAX_PAGE_CHARS - base.len())));
         assert_eq!(fields(&r), vec![]);
-        r.page = Some(format!("{base}{}", "a".repeat(MAX_PAGE_CHARS + 1 - base.len())));
+        r.page = Some(format!(
+            "{base}{}",
+            "a".repeat(MAX_PAGE_CHARS + 1 - base.len())
+        ));
         assert_eq!(fields(&r), vec![("page".into(), ProblemCode::TooLong)]);
         for bad in ["javascript:alert(1)", "ftp://x", "https://", "https://a b"] {
             r.page = Some(bad.into());
-            assert_eq!(fields(&r), vec![("page".into(), ProblemCode::Format)], "{bad}");
+            assert_eq!(
+                fields(&r),
+                vec![("page".into(), ProblemCode::Format)],
+                "{bad}"
+            );
         }
     }
 
@@ -386,10 +459,20 @@ mod tests {
         for bad in ["", "e", "fr--FR", "12", "fr FR", "x".repeat(40).as_str()] {
             assert!(!is_plausible_locale(bad), "{bad}");
         }
-        for ok in ["2026-11-23T10:00:00Z", "2026-11-23T10:00:00.123+01:00", "2026-11-23t10:00:00z"] {
+        for ok in [
+            "2026-11-23T10:00:00Z",
+            "2026-11-23T10:00:00.123+01:00",
+            "2026-11-23t10:00:00z",
+        ] {
             assert!(is_rfc3339(ok), "{ok}");
         }
-        for bad in ["2026-11-23", "2026-13-23T10:00:00Z", "2026-11-23T25:00:00Z", "2026-11-23T10:00:00", "2026-11-23T10:00:00.Z"] {
+        for bad in [
+            "2026-11-23",
+            "2026-13-23T10:00:00Z",
+            "2026-11-23T25:00:00Z",
+            "2026-11-23T10:00:00",
+            "2026-11-23T10:00:00.Z",
+        ] {
             assert!(!is_rfc3339(bad), "{bad}");
         }
     }

@@ -11,14 +11,25 @@ fn id() -> impl Strategy<Value = String> {
     "[A-Za-z0-9_.:-]{1,64}"
 }
 
-fn opt<T: std::fmt::Debug + Clone>(s: impl Strategy<Value = T>) -> impl Strategy<Value = Option<T>> {
+fn opt<T: std::fmt::Debug + Clone>(
+    s: impl Strategy<Value = T>,
+) -> impl Strategy<Value = Option<T>> {
     prop::option::of(s)
 }
 
 fn user() -> impl Strategy<Value = Option<User>> {
-    opt((opt(id()), opt(id()), opt(id()), opt("[a-z]{1,10}@[a-z]{1,10}\\.[a-z]{2,4}")).prop_map(
-        |(id, account, order, email)| User { id, account, order, email },
-    ))
+    opt((
+        opt(id()),
+        opt(id()),
+        opt(id()),
+        opt("[a-z]{1,10}@[a-z]{1,10}\\.[a-z]{2,4}"),
+    )
+        .prop_map(|(id, account, order, email)| User {
+            id,
+            account,
+            order,
+            email,
+        }))
     .prop_map(|u| u.filter(|u| !u.is_empty()))
 }
 
