@@ -20,16 +20,29 @@ const port = Number(args.port ?? 8787);
 const shop = args.shop ?? "http://127.0.0.1:8080";
 const edge = `http://127.0.0.1:${port}`;
 
-/** The demo's worker config (NPS_CONFIG): the same site, sinks and routing as demo/edge.toml. */
-export function demoWorkerConfig({ shop, edge }) {
+/**
+ * The demo's worker config (NPS_CONFIG): the same site, sinks, tokens and routing as demo/edge.toml.
+ * Token values name the secrets (bindings) holding them, as `wrangler secret put` would; they are
+ * configured when `tokens` says so (the default: when NPS_READ_TOKEN / NPS_ADMIN_TOKEN are set).
+ */
+export function demoWorkerConfig({ shop, edge, tokens = { read: !!process.env.NPS_READ_TOKEN, admin: !!process.env.NPS_ADMIN_TOKEN } }) {
   return {
     sites: [{ id: "demo", origins: [shop], id_window_hours: 24, respondent_window_days: 90, rate_limit: { per_minute: 120, burst: 30 } }],
     sinks: [
       { type: "d1", binding: "DB" },
       { type: "webhook", name: "shop", url: `${shop}/hooks/nps`, secret: "NPS_WEBHOOK_SECRET", queue: "DELIVERIES" },
+      // Detractors are heard fast: a Slack-compatible message per detractor answer, with the
+      // comment, as soon as it arrives (or 20 s after a score without one); the shop's
+      // /hooks/alert stands in for the chat's incoming webhook.
+      { type: "alert", name: "cx-chat", url: `${shop}/hooks/alert`, format: "slack", segments: ["detractor"], report_url: `${edge}/report` },
     ],
+    tokens: {
+      ...(tokens.admin ? { admin: "NPS_ADMIN_TOKEN" } : {}),
+      ...(tokens.read ? { read: "NPS_READ_TOKEN" } : {}),
+    },
     dedup: { binding: "DEDUP", shard: "site" },
-    delivery: { backoff_base_seconds: 1, backoff_max_seconds: 30, dead_letter_queue: "nps-deliveries-dlq", timeout_ms: 10000 },
+    // `queue`: where alert jobs go (the same queue as webhook deliveries).
+    delivery: { backoff_base_seconds: 1, backoff_max_seconds: 30, dead_letter_queue: "nps-deliveries-dlq", timeout_ms: 10000, queue: "DELIVERIES" },
   };
 }
 

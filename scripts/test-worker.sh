@@ -18,5 +18,6 @@ echo "== nps-worker: build"
 "$ROOT/scripts/build-worker.sh"
 
 echo "== nps-worker: HTTP suites in Miniflare/workerd"
-# The workerd self-host config is exercised too (tests/workerd.test.mjs).
+# The workerd self-host config is exercised too (tests/workerd.test.mjs); the report page is
+# rendered in headless Chromium (/usr/bin/chromium, tests/report_page.test.mjs).
 timeout 600 "$NODE" --test --test-concurrency=1 edge/worker/tests/*.test.mjs

@@ -22,6 +22,10 @@ export class Deduper extends DurableObject {
   check(line) {
     return this.inner.check(line);
   }
+  /** RPC: close-the-loop operations (suppressions, eligibility, alert states), JSON in. */
+  call(request) {
+    return this.inner.call(request);
+  }
   fetch(request) {
     return this.inner.fetch(request);
   }

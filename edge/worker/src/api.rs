@@ -42,8 +42,8 @@ thread_local! {
 }
 
 /// What the answer needs to know about the request's origin.
-struct Cors<'a> {
-    origin: Option<&'a str>,
+pub(crate) struct Cors<'a> {
+    pub(crate) origin: Option<&'a str>,
 }
 
 /// Routes one request. Never fails: every error becomes a problem+json answer.
@@ -87,6 +87,10 @@ pub(crate) async fn handle(req: Request, env: Env) -> Response {
         ("/v1/responses" | "/v1/events" | "/healthz" | "/metrics", _) => {
             problem(&EdgeError::MethodNotAllowed, &Cors { origin: None })
         }
+        (p, m) if p == "/v1/sites" || p.starts_with("/v1/sites/") || p.starts_with("/report") => {
+            let query = query_of(&url).to_string();
+            crate::routes::handle(&req, &env, p, m, &query).await
+        }
         _ => problem(&EdgeError::NotFound, &Cors { origin: None }),
     }
 }
@@ -98,11 +102,46 @@ fn path_of(url: &str) -> &str {
     path.split(['?', '#']).next().unwrap_or("/")
 }
 
-fn header(req: &Request, name: &str) -> Option<String> {
+/// Raw query string of an absolute URL (without `?` and fragment).
+pub(crate) fn query_of(url: &str) -> &str {
+    let q = url.split_once('?').map_or("", |(_, q)| q);
+    q.split('#').next().unwrap_or("")
+}
+
+/// 401/403 problem+json of the token check (`WWW-Authenticate` on 401), never cached.
+pub(crate) fn auth_problem(e: nps_edge_core::auth::AuthError) -> Response {
+    metrics::rejected(e.reason());
+    let h = new_headers();
+    for (k, v) in e.headers() {
+        set(&h, k, v);
+    }
+    set(&h, "cache-control", "no-store");
+    respond(e.status(), h, Some(&e.to_problem_json()))
+}
+
+/// Body bytes of any request (no content-type rule), at most 16 KiB.
+pub(crate) async fn read_raw_body(req: &Request) -> Result<Vec<u8>, EdgeError> {
+    if let Some(len) = header(req, "content-length").and_then(|v| v.trim().parse::<usize>().ok()) {
+        if len > MAX_BODY_BYTES {
+            return Err(EdgeError::TooLarge);
+        }
+    }
+    let unreadable = |_| EdgeError::BadJson("unreadable body".into());
+    let buf = JsFuture::from(req.array_buffer().map_err(unreadable)?)
+        .await
+        .map_err(unreadable)?;
+    let bytes = js_sys::Uint8Array::new(&buf);
+    if bytes.length() as usize > MAX_BODY_BYTES {
+        return Err(EdgeError::TooLarge);
+    }
+    Ok(bytes.to_vec())
+}
+
+pub(crate) fn header(req: &Request, name: &str) -> Option<String> {
     req.headers().get(name).ok().flatten()
 }
 
-fn loaded(env: &Env) -> Result<std::rc::Rc<Loaded>, EdgeError> {
+pub(crate) fn loaded(env: &Env) -> Result<std::rc::Rc<Loaded>, EdgeError> {
     state::get(env).map_err(|e| EdgeError::Unavailable(e.to_string()))
 }
 
@@ -253,6 +292,8 @@ async fn store_and_forward(
     let received = now_iso(now_ms);
     for sink in &l.config.sinks {
         let res = match sink {
+            // After every store write (second pass below): the job reads the stored rev.
+            Sink::Alert(_) => continue,
             Sink::D1 { binding } => match env.d1(binding) {
                 Ok(db) => sinks::d1::store_response(&db, r, seg, &received).await,
                 Err(e) => Err(e),
@@ -273,6 +314,11 @@ async fn store_and_forward(
         };
         res.map_err(|e| EdgeError::Unavailable(format!("sink: {e}")))?;
     }
+    for sink in &l.config.sinks {
+        if let Sink::Alert(a) = sink {
+            sinks::alert::plan_and_enqueue(env, l, a, r).await?;
+        }
+    }
     Ok(())
 }
 
@@ -282,6 +328,7 @@ async fn post_event(req: &Request, env: &Env, cors: &Cors<'_>) -> Result<String,
     let e = parse_event(&body)?;
     let site = authorize(&l, &e.site, cors)?;
     rate_limit(&l, site, req, js_sys::Date::now())?;
+    crate::routes::check_shown(env, &l, &e).await?;
     let received = now_iso(js_sys::Date::now() as u64);
     for sink in &l.config.sinks {
         if let Sink::D1 { binding } = sink {
@@ -303,7 +350,7 @@ async fn post_event(req: &Request, env: &Env, cors: &Cors<'_>) -> Result<String,
 }
 
 /// Preflight: allowed when any site lists the origin (the site is only known from the body).
-fn preflight(req: &Request, env: &Env) -> Response {
+pub(crate) fn preflight(req: &Request, env: &Env) -> Response {
     let origin = header(req, "origin");
     let none = Cors { origin: None };
     let l = match loaded(env) {
@@ -325,7 +372,7 @@ fn preflight(req: &Request, env: &Env) -> Response {
     respond(204, h, None)
 }
 
-fn new_headers() -> Headers {
+pub(crate) fn new_headers() -> Headers {
     // `new Headers()` cannot throw.
     Headers::new().unwrap_or_else(|_| unreachable_headers())
 }
@@ -335,11 +382,11 @@ fn unreachable_headers() -> Headers {
     wasm_bindgen::JsCast::unchecked_into(js_sys::Object::new())
 }
 
-fn set(h: &Headers, k: &str, v: &str) {
+pub(crate) fn set(h: &Headers, k: &str, v: &str) {
     let _ = h.set(k, v);
 }
 
-fn respond(status: u16, headers: Headers, body: Option<&str>) -> Response {
+pub(crate) fn respond(status: u16, headers: Headers, body: Option<&str>) -> Response {
     let init = ResponseInit::new();
     init.set_status(status);
     init.set_headers(&headers);
@@ -347,7 +394,7 @@ fn respond(status: u16, headers: Headers, body: Option<&str>) -> Response {
         .unwrap_or_else(|_| wasm_bindgen::JsCast::unchecked_into(js_sys::Object::new()))
 }
 
-fn base_headers(content_type: &str, cors: &Cors<'_>) -> Headers {
+pub(crate) fn base_headers(content_type: &str, cors: &Cors<'_>) -> Headers {
     let h = new_headers();
     set(&h, "content-type", content_type);
     set(&h, "cache-control", "no-store");
@@ -362,7 +409,7 @@ fn base_headers(content_type: &str, cors: &Cors<'_>) -> Headers {
     h
 }
 
-fn text(status: u16, content_type: &str, body: &str) -> Response {
+pub(crate) fn text(status: u16, content_type: &str, body: &str) -> Response {
     respond(
         status,
         base_headers(content_type, &Cors { origin: None }),
@@ -370,14 +417,14 @@ fn text(status: u16, content_type: &str, body: &str) -> Response {
     )
 }
 
-fn json(status: u16, body: &str, cors: &Cors<'_>) -> Response {
+pub(crate) fn json(status: u16, body: &str, cors: &Cors<'_>) -> Response {
     respond(status, base_headers("application/json", cors), Some(body))
 }
 
 /// The one place an `EdgeError` becomes an HTTP answer. CORS headers are sent for refused
 /// cross-origin requests too (so the page can read the problem), except when the origin itself
 /// or the site is what was refused.
-fn problem(e: &EdgeError, cors: &Cors<'_>) -> Response {
+pub(crate) fn problem(e: &EdgeError, cors: &Cors<'_>) -> Response {
     metrics::rejected(e.reason());
     let cors = match e {
         EdgeError::OriginNotAllowed(_) | EdgeError::UnknownSite(_) => Cors { origin: None },

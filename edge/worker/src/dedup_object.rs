@@ -25,11 +25,15 @@ use crate::local_core::dedup::{decide, SeenId, SeenRespondent};
 /// How late after the earliest expiry the cleanup alarm may run (batches deletions).
 const ALARM_SLACK_MS: f64 = 60_000.0;
 
-const SCHEMA: [&str; 4] = [
+const SCHEMA: [&str; 6] = [
     "CREATE TABLE IF NOT EXISTS seen_id (id TEXT PRIMARY KEY, rev INTEGER NOT NULL, until REAL NOT NULL) WITHOUT ROWID",
     "CREATE TABLE IF NOT EXISTS seen_respondent (k TEXT PRIMARY KEY, id TEXT NOT NULL, rev INTEGER NOT NULL, until REAL NOT NULL) WITHOUT ROWID",
     "CREATE INDEX IF NOT EXISTS seen_id_until ON seen_id (until)",
     "CREATE INDEX IF NOT EXISTS seen_respondent_until ON seen_respondent (until)",
+    // Close the loop (see `close_loop`): suppressions of this site (user or account id) and the
+    // alert state of each response id per alert sink (0 due, 1 sent, 2 given up).
+    "CREATE TABLE IF NOT EXISTS suppressions (subject TEXT PRIMARY KEY, expires_ms REAL, reason TEXT, created_ms REAL NOT NULL) WITHOUT ROWID",
+    "CREATE TABLE IF NOT EXISTS alerts (sink TEXT NOT NULL, id TEXT NOT NULL, state INTEGER NOT NULL DEFAULT 0, due_ms REAL NOT NULL, lease_until REAL NOT NULL DEFAULT 0, attempts INTEGER NOT NULL DEFAULT 0, sent_rev INTEGER, created_ms REAL NOT NULL, PRIMARY KEY (sink, id)) WITHOUT ROWID",
 ];
 
 /// Both records as ONE text value (`rev|until` newline `rev|until|id`, each part empty when
@@ -53,6 +57,8 @@ extern "C" {
     type SqlCursor;
     #[wasm_bindgen(method, catch)]
     fn one(this: &SqlCursor) -> std::result::Result<JsValue, JsValue>;
+    #[wasm_bindgen(method, catch, js_name = toArray)]
+    fn to_array(this: &SqlCursor) -> std::result::Result<js_sys::Array, JsValue>;
 }
 
 /// Dedup state of one site (or site + survey).
@@ -105,6 +111,16 @@ impl Deduper {
             }
         };
         Ok(sql.exec(q, args)?)
+    }
+
+    /// Runs a statement for its effect.
+    pub(crate) fn exec_sql(&self, q: &str, args: js_sys::Array) -> Result<()> {
+        self.sql(q, args).map(|_| ())
+    }
+
+    /// Every row of a statement (plain JS objects keyed by column).
+    pub(crate) fn rows(&self, q: &str, args: js_sys::Array) -> Result<Vec<JsValue>> {
+        Ok(self.sql(q, args)?.to_array()?.to_vec())
     }
 
     /// The `v` column of a one-row statement, as text.
@@ -169,6 +185,13 @@ impl Deduper {
         self.sql(
             "DELETE FROM seen_respondent WHERE until <= ?",
             js_sys::Array::of1(&now),
+        )?;
+        // Settled alert states are kept 90 days (longer than any rev of a response arrives).
+        self.sql(
+            "DELETE FROM alerts WHERE state <> 0 AND created_ms <= ?",
+            js_sys::Array::of1(&JsValue::from_f64(
+                js_sys::Date::now() - 90.0 * 86_400_000.0,
+            )),
         )?;
         let next = self.one_text(
             "SELECT CAST(MIN(m) AS TEXT) AS v FROM (SELECT MIN(until) AS m FROM seen_id UNION ALL SELECT MIN(until) FROM seen_respondent)",
@@ -282,5 +305,12 @@ impl Deduper {
         self.run(line)
             .map(str::to_string)
             .map_err(|e| JsValue::from_str(&e.to_string()))
+    }
+
+    /// RPC entry of the close-the-loop operations (suppressions, eligibility, alert states):
+    /// one JSON request in, one text answer out (see `close_loop`). Synchronous too.
+    #[wasm_bindgen(js_name = call)]
+    pub fn rpc_call(&self, request: &str) -> std::result::Result<String, JsValue> {
+        crate::close_loop::object_call(self, request).map_err(|e| JsValue::from_str(&e))
     }
 }

@@ -16,6 +16,7 @@ use nps_edge_core::webhook::{headers as signed_headers, WebhookSecret};
 
 use crate::local_core::webhook::{outcome, Outcome};
 use crate::metrics::{inc, Metric};
+use crate::sinks::alert;
 use crate::sinks::d1::store_dead_letter;
 use crate::state;
 
@@ -71,6 +72,10 @@ pub(crate) async fn handle_batch(batch: QueueBatch, env: Env) {
     for m in batch.messages().iter() {
         let m: QueueMessage = m.unchecked_into();
         let body = m.body();
+        if field(&body, "kind").as_deref() == Some("alert") {
+            handle_alert(&env, &loaded, db.as_ref(), &m, &body, is_dlq).await;
+            continue;
+        }
         let (Some(sink), Some(id), Some(payload)) = (
             field(&body, "sink"),
             field(&body, "id"),
@@ -116,7 +121,8 @@ pub(crate) async fn handle_batch(batch: QueueBatch, env: Env) {
             m.retry(&retry_opts(delivery.backoff_max_seconds));
             continue;
         };
-        let (status, retry_after) = attempt(url, key, &id, &payload, delivery.timeout_ms).await;
+        let (status, retry_after) =
+            attempt(url, Some((key, &id)), &payload, delivery.timeout_ms).await;
         let jitter = js_sys::Math::random();
         match outcome(
             status,
@@ -167,18 +173,20 @@ fn webhook_url<'a>(sinks: &'a [Sink], name: &str) -> Option<&'a str> {
 /// One signed POST. Returns (status, Retry-After seconds); status 0 = network error/timeout.
 async fn attempt(
     url: &str,
-    key: &WebhookSecret,
-    id: &str,
+    signing: Option<(&WebhookSecret, &str)>,
     payload: &str,
     timeout_ms: u32,
 ) -> (u16, Option<u32>) {
     let ts = (js_sys::Date::now() / 1000.0) as u64;
+    let id = signing.map_or("alert", |(_, id)| id);
     let headers = Headers::new();
     let mut set = headers
         .set("content-type", "application/json")
         .and_then(|_| headers.set("user-agent", "nps-worker"));
-    for (k, v) in signed_headers(key, id, ts, payload.as_bytes()) {
-        set = set.and_then(|_| headers.set(k, &v));
+    if let Some((key, id)) = signing {
+        for (k, v) in signed_headers(key, id, ts, payload.as_bytes()) {
+            set = set.and_then(|_| headers.set(k, &v));
+        }
     }
     if set.is_err() {
         return (0, None);
@@ -204,6 +212,83 @@ async fn attempt(
         Err(e) => {
             worker::console_log!("nps-worker delivery {id}: {e}");
             (0, None)
+        }
+    }
+}
+
+/// One alert job (see `sinks::alert`): claim, build from the latest rev, post, record.
+async fn handle_alert(
+    env: &Env,
+    l: &state::Loaded,
+    db: Option<&worker::D1Database>,
+    m: &QueueMessage,
+    body: &JsValue,
+    is_dlq: bool,
+) {
+    let (Some(sink), Some(site), Some(id), Some(object)) = (
+        field(body, "sink"),
+        field(body, "site"),
+        field(body, "id"),
+        field(body, "object"),
+    ) else {
+        worker::console_error!("nps-worker queue: malformed alert job dropped");
+        m.ack();
+        return;
+    };
+    let attempts = m.attempts().max(1.0) as u32;
+    if is_dlq {
+        // The queue gave up: mark it given up (never sent twice) and keep a dead letter.
+        let _ = alert::finish(env, l, &sink, &id, &object, "failed", 0).await;
+        if let Some(db) = db {
+            let now = rfc3339_ms(js_sys::Date::now() as u64);
+            let job = js_sys::JSON::stringify(body)
+                .ok()
+                .and_then(|s| s.as_string())
+                .unwrap_or_default();
+            let key = format!("alert:{sink}:{id}");
+            let _ =
+                store_dead_letter(db, &key, &sink, &job, attempts, "retries_exhausted", &now).await;
+        }
+        inc(Metric::DeadLetter);
+        m.ack();
+        return;
+    }
+    match alert::prepare(env, l, db, &sink, &site, &id, &object).await {
+        alert::Action::Ack => m.ack(),
+        alert::Action::Retry(s) => m.retry(&retry_opts(s)),
+        alert::Action::Send {
+            url,
+            body,
+            timeout_ms,
+            rev,
+        } => {
+            let (status, retry_after) = attempt(&url, None, &body, timeout_ms).await;
+            let d = &l.config.delivery;
+            match outcome(
+                status,
+                retry_after,
+                attempts,
+                d.backoff_base_seconds,
+                d.backoff_max_seconds,
+                js_sys::Math::random(),
+            ) {
+                Outcome::Delivered => {
+                    let _ = alert::finish(env, l, &sink, &id, &object, "sent", rev).await;
+                    inc(Metric::AlertSent);
+                    m.ack();
+                }
+                Outcome::Gone => {
+                    let _ = alert::finish(env, l, &sink, &id, &object, "failed", rev).await;
+                    worker::console_error!("nps-worker alert {id}: 410 Gone, given up");
+                    inc(Metric::DeadLetter);
+                    m.ack();
+                }
+                Outcome::Retry(delay) => {
+                    let _ = alert::finish(env, l, &sink, &id, &object, "release", rev).await;
+                    inc(Metric::Retry);
+                    m.retry(&retry_opts(delay));
+                }
+            }
         }
     }
 }

@@ -2,15 +2,21 @@
 //!
 //! - `fetch`: API v1 (`api`), dedup through the `Deduper` Durable Object, D1 sink, and the
 //!   webhook sink's durable outbox (a Queue).
-//! - `queue`: the Queue consumer delivering webhooks, and the dead-letter consumer (`delivery`).
+//! - `queue`: the Queue consumer delivering webhooks and alert jobs, and the dead-letter consumer
+//!   (`delivery`).
+//! - Close the loop (issue 7): tokens, report API from D1 and the report page (`routes`),
+//!   suppressions / eligibility / alert states in the Durable Object (`close_loop`), the `alert`
+//!   sink (`sinks::alert`) — decisions and bodies from `nps-edge-core`.
 //!
 //! Pure logic lives in `nps-protocol` and `local_core` (to be replaced by `nps-edge-core`).
 
 mod api;
+mod close_loop;
 mod dedup_object;
 mod delivery;
 pub mod local_core;
 mod metrics;
+mod routes;
 mod sinks;
 mod state;
 

@@ -16,6 +16,7 @@ struct Counters {
     retries: u64,
     dead_letters: u64,
     queue_sent: u64,
+    alerts_sent: u64,
 }
 
 thread_local! {
@@ -33,6 +34,7 @@ pub(crate) enum Metric {
     Retry,
     DeadLetter,
     QueueSent,
+    AlertSent,
 }
 
 pub(crate) fn inc(m: Metric) {
@@ -47,6 +49,7 @@ pub(crate) fn inc(m: Metric) {
             Metric::Retry => c.retries += 1,
             Metric::DeadLetter => c.dead_letters += 1,
             Metric::QueueSent => c.queue_sent += 1,
+            Metric::AlertSent => c.alerts_sent += 1,
         }
     });
 }
@@ -82,6 +85,7 @@ pub(crate) fn render() -> String {
         line("nps_queue_sent_total", "Responses handed to the delivery queue.", c.queue_sent);
         line("nps_sink_deliveries_total", "Webhook deliveries that got a 2xx.", c.deliveries);
         line("nps_sink_retries_total", "Webhook attempts that will be retried.", c.retries);
+        line("nps_alerts_sent_total", "Chat alerts delivered (2xx).", c.alerts_sent);
         line("nps_dead_letters_total", "Deliveries moved to the dead-letter store.", c.dead_letters);
         s.push_str("# HELP nps_requests_rejected_total Refused requests by reason.\n# TYPE nps_requests_rejected_total counter\n");
         for (i, r) in EdgeError::REASONS.iter().enumerate() {

@@ -63,8 +63,9 @@ fn load(env: &Env) -> Result<Loaded, String> {
             "invalid config at `{CONFIG_VAR}`: the var is not set (see wrangler.toml)"
         ));
     };
-    let config = Config::from_text(&text).map_err(|e| e.to_string())?;
+    let mut config = Config::from_text(&text).map_err(|e| e.to_string())?;
     config.validate().map_err(|e| e.to_string())?;
+    resolve_close_loop(env, &mut config)?;
     let mut webhook_keys = Vec::new();
     for (i, sink) in config.sinks.iter().enumerate() {
         match sink {
@@ -90,6 +91,7 @@ fn load(env: &Env) -> Result<Loaded, String> {
                 })?;
                 webhook_keys.push((name.clone(), key));
             }
+            Sink::Alert(_) => {}
             Sink::D1 { binding } => {
                 env.d1(binding).map_err(|_| {
                     format!("invalid config at `sinks[{i}].binding`: no D1 binding `{binding}`")
@@ -112,4 +114,57 @@ fn load(env: &Env) -> Result<Loaded, String> {
         webhook_keys,
         client_hash_key,
     })
+}
+
+/// The value of a secret or var binding, when it is a string.
+fn env_string(env: &Env, name: &str) -> Option<String> {
+    js_sys::Reflect::get(env, &JsValue::from_str(name))
+        .ok()
+        .and_then(|v| v.as_string())
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty())
+}
+
+/// Tokens and alert URLs: the config names secrets (`wrangler secret put NAME`), resolved here
+/// through the core's own checks (token length, http(s) URL).
+fn resolve_close_loop(env: &Env, config: &mut Config) -> Result<(), String> {
+    let t = &mut config.tokens;
+    for v in [&mut t.admin, &mut t.read].into_iter().flatten() {
+        if !v.starts_with("env:") {
+            *v = format!("env:{v}");
+        }
+    }
+    config
+        .tokens
+        .resolve_secrets(|name| env_string(env, name))
+        .map_err(|e| {
+            format!(
+                "invalid config at `{}`: {}",
+                e.key,
+                e.reason.replace("environment variable", "secret")
+            )
+        })?;
+    let mut needs_queue = false;
+    for (i, sink) in config.sinks.iter_mut().enumerate() {
+        if let Sink::Alert(a) = sink {
+            needs_queue = true;
+            a.resolve_secrets(&format!("sinks[{i}]"), |name| env_string(env, name))
+                .map_err(|e| {
+                    format!(
+                        "invalid config at `{}`: {}",
+                        e.key,
+                        e.reason.replace("environment variable", "secret")
+                    )
+                })?;
+        }
+    }
+    if needs_queue {
+        env.queue(&config.delivery.queue).map_err(|_| {
+            format!(
+                "invalid config at `delivery.queue`: no queue producer binding `{}` (alert jobs go there)",
+                config.delivery.queue
+            )
+        })?;
+    }
+    Ok(())
 }

@@ -38,4 +38,15 @@ describe("config", () => {
     cfg2.sinks[1].secret = "MISSING_SECRET";
     assert.match((await firstProblem(cfg2)).json.detail, /sinks\[1\]\.secret.*MISSING_SECRET/);
   });
+
+  it("close the loop: a missing token secret, a bad alert key and an alert without D1 are named", async () => {
+    const cfg = testConfig("http://127.0.0.1:1/hook", { tokens: { admin: "NPS_ADMIN_TOKEN", read: "NO_SUCH_TOKEN" } });
+    assert.match((await firstProblem(cfg)).json.detail, /tokens\.read.*secret NO_SUCH_TOKEN is not set/);
+    const cfg2 = testConfig("http://127.0.0.1:1/hook");
+    cfg2.sinks.push({ type: "alert", url: "http://127.0.0.1:1/alert", segments: ["haters"] });
+    assert.match((await firstProblem(cfg2)).json.detail, /sinks\[2\]\.segments\[0\]/);
+    const cfg3 = testConfig("http://127.0.0.1:1/hook");
+    cfg3.sinks = [{ type: "alert", url: "http://127.0.0.1:1/alert" }];
+    assert.match((await firstProblem(cfg3)).json.detail, /sinks\[0\]\.type.*needs a d1 sink/);
+  });
 });

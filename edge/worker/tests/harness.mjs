@@ -2,7 +2,7 @@
 // with the Durable Object, D1 (migration applied) and Queues (producer + consumers + DLQ), and a
 // webhook receiver that verifies Standard Webhooks signatures.
 import { createHmac, timingSafeEqual } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { readFileSync, readdirSync } from "node:fs";
 import http from "node:http";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -13,6 +13,9 @@ export const ROOT = join(here, "..", "..", "..");
 export const DIST = join(ROOT, "dist", "worker");
 export const SECRET = "whsec_" + Buffer.from("nps-test-secret-key-0123456789ab").toString("base64");
 export const ORIGIN = "https://shop.example";
+/** Tokens of the report (read) and suppression (admin) APIs, as `wrangler secret`s. */
+export const READ_TOKEN = "read-token-0123456789abcdef";
+export const ADMIN_TOKEN = "admin-token-0123456789abcdef";
 
 let seq = 0;
 /** A unique id per call (safe across tests in one process). */
@@ -90,7 +93,7 @@ export async function startWorker({ config, maxRetries = 3, bindings = {} } = {}
     compatibilityDate: "2025-09-01",
     host: "127.0.0.1",
     port: 0,
-    bindings: { NPS_CONFIG: JSON.stringify(config), WEBHOOK_SECRET: SECRET, ...bindings },
+    bindings: { NPS_CONFIG: JSON.stringify(config), WEBHOOK_SECRET: SECRET, NPS_READ_TOKEN: READ_TOKEN, NPS_ADMIN_TOKEN: ADMIN_TOKEN, ...bindings },
     durableObjects: { DEDUP: { className: "Deduper", useSQLite: true } },
     d1Databases: ["DB"],
     queueProducers: { DELIVERIES: { queueName: "nps-deliveries" } },
@@ -101,12 +104,15 @@ export async function startWorker({ config, maxRetries = 3, bindings = {} } = {}
   });
   const url = (await mf.ready).toString().replace(/\/$/, "");
   const db = await mf.getD1Database("DB");
-  const sql = readFileSync(join(ROOT, "edge", "worker", "migrations", "0001_init.sql"), "utf8")
-    .replace(/--.*$/gm, "")
-    .split(";")
-    .map((s) => s.trim())
-    .filter(Boolean);
-  for (const s of sql) await db.prepare(s).run();
+  const dir = join(ROOT, "edge", "worker", "migrations");
+  for (const f of readdirSync(dir).filter((f) => f.endsWith(".sql")).sort()) {
+    const sql = readFileSync(join(dir, f), "utf8")
+      .replace(/--.*$/gm, "")
+      .split(";")
+      .map((s) => s.trim())
+      .filter(Boolean);
+    for (const s of sql) await db.prepare(s).run();
+  }
   return { url, mf, db, close: () => mf.dispose() };
 }
 
@@ -130,4 +136,36 @@ export async function until(cond, ms = 20000, step = 100) {
     await new Promise((r) => setTimeout(r, step));
   }
   return false;
+}
+
+/** Any request to the worker; `token` adds `Authorization: Bearer`. Returns status, headers, text, json. */
+export async function call(url, path, { method = "GET", token, origin, headers = {}, body } = {}) {
+  const h = { ...headers };
+  if (token) h.authorization = `Bearer ${token}`;
+  if (origin) h.origin = origin;
+  if (body !== undefined && !h["content-type"]) h["content-type"] = "application/json";
+  const res = await fetch(url + path, { method, headers: h, body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body) });
+  const text = await res.text();
+  let json = null;
+  try { json = JSON.parse(text); } catch { /* not JSON */ }
+  return { status: res.status, headers: res.headers, text, json };
+}
+
+/** A chat incoming-webhook stand-in on 127.0.0.1: records every message with its arrival time. */
+export async function startAlertReceiver() {
+  const state = { status: 200, received: [] };
+  const server = http.createServer((req, res) => {
+    let body = "";
+    req.on("data", (c) => (body += c));
+    req.on("end", () => {
+      let json = null;
+      try { json = JSON.parse(body); } catch { /* kept as text */ }
+      state.received.push({ at: Date.now(), text: body, json, contentType: req.headers["content-type"] });
+      res.writeHead(state.status).end("ok");
+    });
+  });
+  await new Promise((r) => server.listen(0, "127.0.0.1", r));
+  state.url = `http://127.0.0.1:${server.address().port}/alert`;
+  state.close = () => new Promise((r) => server.close(r));
+  return state;
 }

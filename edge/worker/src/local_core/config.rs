@@ -20,6 +20,10 @@ pub struct Config {
     /// Webhook delivery (queue consumer) settings.
     #[serde(default)]
     pub delivery: Delivery,
+    /// Bearer tokens of the suppression (admin) and report (read) APIs: each value NAMES a
+    /// secret (`wrangler secret put NPS_ADMIN_TOKEN`), resolved at load (`env:NAME` also works).
+    #[serde(default)]
+    pub tokens: nps_edge_core::auth::Tokens,
 }
 
 /// One site (a tenant): its id and who may post for it.
@@ -128,6 +132,9 @@ pub struct Delivery {
     /// Per-attempt HTTP timeout, milliseconds.
     #[serde(default = "default_timeout_ms")]
     pub timeout_ms: u32,
+    /// Queue producer binding alert jobs go to (consumed by this worker, like webhooks).
+    #[serde(default = "default_queue_binding")]
+    pub queue: String,
 }
 
 fn default_backoff_base() -> u32 {
@@ -150,6 +157,7 @@ impl Default for Delivery {
             backoff_max_seconds: default_backoff_max(),
             dead_letter_queue: default_dlq(),
             timeout_ms: default_timeout_ms(),
+            queue: default_queue_binding(),
         }
     }
 }
@@ -180,6 +188,9 @@ pub enum Sink {
         #[serde(default)]
         route: Route,
     },
+    /// Chat alert (Slack-compatible or plain JSON) once per response id: the native server's
+    /// keys (`nps_edge_core::alert::AlertSinkConfig`), jobs through the `delivery.queue` Queue.
+    Alert(nps_edge_core::alert::AlertSinkConfig),
 }
 
 fn default_d1_binding() -> String {
@@ -303,6 +314,21 @@ impl Config {
         }
         let mut names: Vec<&str> = Vec::new();
         for (i, sink) in self.sinks.iter().enumerate() {
+            if let Sink::Alert(a) = sink {
+                let k = format!("sinks[{i}]");
+                a.validate(&k, |s| self.site(s).is_some())
+                    .map_err(|e| err(e.key, e.reason))?;
+                if names.contains(&a.name.as_str()) {
+                    return Err(err(format!("{k}.name"), "duplicate sink name"));
+                }
+                names.push(&a.name);
+                if !self.sinks.iter().any(|s| matches!(s, Sink::D1 { .. })) {
+                    return Err(err(
+                        format!("{k}.type"),
+                        "an alert sink needs a d1 sink (alerts are built from the latest stored rev)",
+                    ));
+                }
+            }
             if let Sink::Webhook {
                 name,
                 url,

@@ -1,7 +1,7 @@
 //! Exact-origin CORS decisions (SHOULD MOVE TO CORE: `nps_edge_core::cors`).
 
 /// Methods answered to a preflight.
-pub const ALLOW_METHODS: &str = "POST, OPTIONS";
+pub const ALLOW_METHODS: &str = "POST, GET, OPTIONS";
 /// Request headers allowed by a preflight.
 pub const ALLOW_HEADERS: &str = "Content-Type";
 /// Response headers a page may read on a cross-origin refusal.
