@@ -65,7 +65,8 @@ pub struct Site {
     /// (`http://localhost:*`). A browser origin is `scheme://host[:port]`, no path.
     pub origins: Vec<String>,
     /// How long a response id (+rev) is remembered for deduplication, in hours. Default 24.
-    #[serde(default = "default_id_window_hours")]
+    /// (`id_window_hours` is accepted too: the worker's name for it.)
+    #[serde(default = "default_id_window_hours", alias = "id_window_hours")]
     pub dedup_window_hours: u64,
     /// One answer per respondent per survey within this many days. 0 disables. Default 90.
     #[serde(default = "default_respondent_window_days")]
@@ -99,6 +100,69 @@ impl Site {
         self.origins
             .iter()
             .any(|p| crate::cors::origin_matches(p, origin))
+    }
+}
+
+/// Checks the sites of a config (at least one, ids unique, then each [`Site::validate`]); errors
+/// name the key (`sites[1].origins[0]`). Part of [`Config::validate`]; public so that a runtime
+/// with its own config document (the worker) checks its sites with the same rules.
+pub fn validate_sites(sites: &[Site]) -> Result<(), ConfigError> {
+    if sites.is_empty() {
+        return Err(ConfigError::new("sites", "at least one site is required"));
+    }
+    for (i, site) in sites.iter().enumerate() {
+        let k = format!("sites[{i}]");
+        if is_valid_id(&site.id) && sites[..i].iter().any(|s| s.id == site.id) {
+            return Err(ConfigError::new(
+                format!("{k}.id"),
+                format!("duplicate site id {:?}", site.id),
+            ));
+        }
+        site.validate(&k)?;
+    }
+    Ok(())
+}
+
+impl Site {
+    /// Checks one site (id, origin patterns, windows, rate limit); `key` is its path in the
+    /// document (`sites[0]`), prefixed to the bad key of the error.
+    pub fn validate(&self, key: &str) -> Result<(), ConfigError> {
+        let k = key;
+        if !is_valid_id(&self.id) {
+            return Err(ConfigError::new(
+                format!("{k}.id"),
+                "must be 1-64 characters of A-Z a-z 0-9 _ . : -",
+            ));
+        }
+        if self.origins.is_empty() {
+            return Err(ConfigError::new(
+                format!("{k}.origins"),
+                "at least one origin is required",
+            ));
+        }
+        for (j, o) in self.origins.iter().enumerate() {
+            OriginPattern::parse(o)
+                .map_err(|r| ConfigError::new(format!("{k}.origins[{j}]"), r))?;
+        }
+        if self.dedup_window_hours == 0 {
+            return Err(ConfigError::new(
+                format!("{k}.dedup_window_hours"),
+                "must be at least 1",
+            ));
+        }
+        if self.rate_limit.per_minute == 0 {
+            return Err(ConfigError::new(
+                format!("{k}.rate_limit.per_minute"),
+                "must be at least 1",
+            ));
+        }
+        if self.rate_limit.burst == 0 {
+            return Err(ConfigError::new(
+                format!("{k}.rate_limit.burst"),
+                "must be at least 1",
+            ));
+        }
+        Ok(())
     }
 }
 
@@ -375,52 +439,7 @@ impl Config {
 
     /// Checks everything that serde cannot; the error names the first bad key.
     pub fn validate(&self) -> Result<(), ConfigError> {
-        if self.sites.is_empty() {
-            return Err(ConfigError::new("sites", "at least one site is required"));
-        }
-        for (i, site) in self.sites.iter().enumerate() {
-            let k = format!("sites[{i}]");
-            if !is_valid_id(&site.id) {
-                return Err(ConfigError::new(
-                    format!("{k}.id"),
-                    "must be 1-64 characters of A-Z a-z 0-9 _ . : -",
-                ));
-            }
-            if self.sites[..i].iter().any(|s| s.id == site.id) {
-                return Err(ConfigError::new(
-                    format!("{k}.id"),
-                    format!("duplicate site id {:?}", site.id),
-                ));
-            }
-            if site.origins.is_empty() {
-                return Err(ConfigError::new(
-                    format!("{k}.origins"),
-                    "at least one origin is required",
-                ));
-            }
-            for (j, o) in site.origins.iter().enumerate() {
-                OriginPattern::parse(o)
-                    .map_err(|r| ConfigError::new(format!("{k}.origins[{j}]"), r))?;
-            }
-            if site.dedup_window_hours == 0 {
-                return Err(ConfigError::new(
-                    format!("{k}.dedup_window_hours"),
-                    "must be at least 1",
-                ));
-            }
-            if site.rate_limit.per_minute == 0 {
-                return Err(ConfigError::new(
-                    format!("{k}.rate_limit.per_minute"),
-                    "must be at least 1",
-                ));
-            }
-            if site.rate_limit.burst == 0 {
-                return Err(ConfigError::new(
-                    format!("{k}.rate_limit.burst"),
-                    "must be at least 1",
-                ));
-            }
-        }
+        validate_sites(&self.sites)?;
         let mut stores = 0;
         for (i, sink) in self.sinks.iter().enumerate() {
             let k = format!("sinks[{i}]");
@@ -584,6 +603,29 @@ mod tests {
 id = "demo"
 origins = ["https://shop.example", "http://localhost:*"]
 "#;
+
+    #[test]
+    fn sites_alone_and_the_worker_spelling_of_the_id_window() {
+        let site: Site = serde_json::from_str(
+            r#"{"id":"demo","origins":["https://shop.example"],"id_window_hours":6}"#,
+        )
+        .unwrap();
+        assert_eq!(site.dedup_window_hours, 6);
+        assert_eq!(site.id_window_ms(), 6 * 3_600_000);
+        assert!(validate_sites(std::slice::from_ref(&site)).is_ok());
+        assert_eq!(validate_sites(&[]).unwrap_err().key, "sites");
+        let dup = validate_sites(&[site.clone(), site.clone()]).unwrap_err();
+        assert_eq!(
+            (dup.key.as_str(), dup.reason.contains("duplicate")),
+            ("sites[1].id", true)
+        );
+        let mut bad = site;
+        bad.origins = vec!["https://shop.example/".into()];
+        assert_eq!(
+            bad.validate("sites[3]").unwrap_err().key,
+            "sites[3].origins[0]"
+        );
+    }
 
     #[test]
     fn minimal_toml_gets_defaults() {

@@ -13,6 +13,10 @@
 //!   count. We chose "first answer wins" because the widget already lets a visitor change the
 //!   answer (revs), so a second id means a second survey display, which the product promises
 //!   not to do; counting it would double-weight that respondent in the NPS.
+//! - **Replays after the id window**: the respondent record remembers the highest rev of the id
+//!   that claimed it, so a replay of that id (equal or lower rev) arriving after the id window
+//!   but inside the respondent window is still a `duplicate`: a response is never forwarded
+//!   twice while either record is live.
 
 use nps_protocol::Response;
 
@@ -30,6 +34,9 @@ pub struct SeenId {
 pub struct SeenRespondent {
     /// The response id that claimed the window.
     pub response_id: String,
+    /// Highest rev stored for that response id (so a replay after the id window is still a
+    /// duplicate).
+    pub rev: u32,
     /// When it was first accepted, ms since the epoch (the window starts there).
     pub at_ms: u64,
 }
@@ -53,6 +60,13 @@ impl Status {
             Status::Updated => "updated",
             Status::Duplicate => "duplicate",
         }
+    }
+
+    /// Parses a wire name (the inverse of [`Status::as_str`]).
+    pub fn parse(s: &str) -> Option<Status> {
+        [Status::Accepted, Status::Updated, Status::Duplicate]
+            .into_iter()
+            .find(|x| x.as_str() == s)
     }
 }
 
@@ -86,7 +100,9 @@ pub struct Decision {
     pub store: bool,
     /// Deliver to the routed sinks.
     pub forward: bool,
-    /// Store `SeenRespondent { response_id: id, at_ms: now }` (a new window starts).
+    /// Store `SeenRespondent { response_id: id, rev, at_ms: now }` (a new window starts). When
+    /// `store` is set without it, the live respondent record names this id: keep its `at_ms`
+    /// and raise its `rev` to this one.
     pub claim_respondent: bool,
 }
 
@@ -121,8 +137,16 @@ pub fn decide(
             return Decision::duplicate(DuplicateKind::Respondent);
         }
     }
-    match live_id {
-        Some(s) if response.rev <= s.rev => Decision::duplicate(DuplicateKind::Id),
+    // The highest rev known for this id: its own record, or the live respondent record that
+    // names it (which outlives the id record).
+    let known_rev = match (live_id, live_resp) {
+        (Some(s), Some(r)) => Some(s.rev.max(r.rev)),
+        (Some(s), None) => Some(s.rev),
+        (None, Some(r)) => Some(r.rev),
+        (None, None) => None,
+    };
+    match known_rev {
+        Some(k) if response.rev <= k => Decision::duplicate(DuplicateKind::Id),
         Some(_) => Decision {
             status: Status::Updated,
             duplicate: None,
@@ -187,6 +211,7 @@ mod tests {
         let seen = Some(SeenId { rev: 2, at_ms: 0 });
         let me = SeenRespondent {
             response_id: "a".into(),
+            rev: 2,
             at_ms: 0,
         };
         assert_eq!(
@@ -218,6 +243,7 @@ mod tests {
     fn respondent_window() {
         let other = SeenRespondent {
             response_id: "first".into(),
+            rev: 1,
             at_ms: 0,
         };
         let x = d(None, Some(&other), &resp("second", 1), 89 * D);
@@ -232,6 +258,47 @@ mod tests {
             decide(None, Some(&other), &resp("second", 1), 1, D, 0).status,
             Status::Accepted
         );
+    }
+
+    #[test]
+    fn replay_after_the_id_window_is_still_a_duplicate() {
+        // Accepted at 0: id record (24 h) and respondent record (90 d) both name "a" at rev 2.
+        let me = SeenRespondent {
+            response_id: "a".into(),
+            rev: 2,
+            at_ms: 0,
+        };
+        let seen = Some(SeenId { rev: 2, at_ms: 0 });
+        // Two days later the id record has expired; the respondent record still remembers rev 2.
+        for rev in [1, 2] {
+            let x = d(seen, Some(&me), &resp("a", rev), 2 * D);
+            assert_eq!(
+                (x.status, x.duplicate, x.store, x.forward),
+                (Status::Duplicate, Some(DuplicateKind::Id), false, false),
+                "rev {rev}"
+            );
+            let x = d(None, Some(&me), &resp("a", rev), 2 * D);
+            assert_eq!(x.status, Status::Duplicate, "rev {rev}, no id record");
+        }
+        // A higher rev is still an update, inside the same respondent window.
+        let x = d(None, Some(&me), &resp("a", 3), 2 * D);
+        assert_eq!(
+            (x.status, x.store, x.forward, x.claim_respondent),
+            (Status::Updated, true, true, false)
+        );
+        // After both windows the id is new again.
+        assert_eq!(
+            d(None, Some(&me), &resp("a", 2), 90 * D).status,
+            Status::Accepted
+        );
+    }
+
+    #[test]
+    fn status_words_round_trip() {
+        for s in [Status::Accepted, Status::Updated, Status::Duplicate] {
+            assert_eq!(Status::parse(s.as_str()), Some(s));
+        }
+        assert_eq!(Status::parse("nope"), None);
     }
 
     #[test]

@@ -59,6 +59,14 @@ pub fn next(policy: &RetryPolicy, outcome: Attempt, attempts: u32, jitter: f64) 
     Next::RetryIn(retry_after_ms.map_or(delay, |ra| ra.max(delay)))
 }
 
+/// A delay in whole seconds, rounded up and at least 1: the unit of Cloudflare Queues
+/// `message.retry({ delaySeconds })`, for a [`Next::RetryIn`] computed by [`next`].
+pub fn delay_secs(delay_ms: u64) -> u32 {
+    u32::try_from(delay_ms.div_ceil(1000))
+        .unwrap_or(u32::MAX)
+        .max(1)
+}
+
 /// Parses a `Retry-After` header: delta-seconds only (an HTTP-date needs a clock; treated as
 /// absent, so normal backoff applies).
 pub fn parse_retry_after(v: &str) -> Option<u64> {
@@ -105,6 +113,16 @@ mod tests {
         );
         assert_eq!(next(&P, Attempt::NoResponse, 5, 1.0), Next::DeadLetter);
         assert_eq!(parse_retry_after(" 12 "), Some(12));
+    }
+
+    #[test]
+    fn whole_seconds_round_up() {
+        assert_eq!(delay_secs(0), 1);
+        assert_eq!(delay_secs(500), 1);
+        assert_eq!(delay_secs(1000), 1);
+        assert_eq!(delay_secs(1001), 2);
+        assert_eq!(delay_secs(MAX_RETRY_AFTER_MS), 3600);
+        assert_eq!(delay_secs(u64::MAX), u32::MAX);
         assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"), None);
     }
 }

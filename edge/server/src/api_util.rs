@@ -8,7 +8,6 @@
 
 use std::collections::HashMap;
 use std::sync::{Mutex, OnceLock};
-use std::time::Duration;
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -35,15 +34,7 @@ CREATE INDEX IF NOT EXISTS alerts_due ON alerts(sink, state, due_ms);
 
 /// Opens a connection to the store file with the extra tables in place.
 pub(crate) fn open(path: &str) -> rusqlite::Result<Connection> {
-    if let Some(dir) = std::path::Path::new(path)
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-    {
-        let _ = std::fs::create_dir_all(dir);
-    }
-    let conn = Connection::open(path)?;
-    conn.pragma_update(None, "journal_mode", "WAL")?;
-    conn.busy_timeout(Duration::from_secs(5))?;
+    let conn = crate::store::open_conn(path)?;
     conn.execute_batch(SCHEMA)?;
     Ok(conn)
 }

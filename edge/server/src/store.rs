@@ -247,7 +247,8 @@ fn cache_kib() -> i64 {
         .clamp(512, 4_194_304)
 }
 
-fn open_conn(path: &str) -> rusqlite::Result<Connection> {
+/// Opens the store file (creating its folder). Every connection of the process goes through here.
+pub(crate) fn open_conn(path: &str) -> rusqlite::Result<Connection> {
     if let Some(dir) = Path::new(path)
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
@@ -255,11 +256,13 @@ fn open_conn(path: &str) -> rusqlite::Result<Connection> {
         let _ = std::fs::create_dir_all(dir);
     }
     let conn = Connection::open(path)?;
+    // The busy timeout first: switching to WAL takes a lock, and several connections (writer,
+    // deliverers, alert sink, report API) open the same file at start-up.
+    conn.busy_timeout(Duration::from_secs(5))?;
     // WAL: readers (deliverers, /metrics) never block the writer. The writer sets its own
     // `synchronous` level (FULL by default: a commit is fsynced before the 202 goes out; group
     // commit keeps that affordable).
     conn.pragma_update(None, "journal_mode", "WAL")?;
-    conn.busy_timeout(Duration::from_secs(5))?;
     Ok(conn)
 }
 
@@ -394,11 +397,13 @@ fn put_response(
         })
         .optional()?;
     let seen_resp = if n.respondent_window_ms > 0 {
-        conn.prepare_cached("SELECT response_id, at_ms FROM respondents WHERE site = ?1 AND survey = ?2 AND respondent = ?3")?
+        // The claiming id's rev comes from its stored row (kept after the id window).
+        conn.prepare_cached("SELECT p.response_id, p.at_ms, coalesce((SELECT rev FROM responses WHERE site = p.site AND id = p.response_id), 0) FROM respondents p WHERE p.site = ?1 AND p.survey = ?2 AND p.respondent = ?3")?
             .query_row(params![r.site, r.survey, respondent], |row| {
                 Ok(SeenRespondent {
                     response_id: row.get(0)?,
                     at_ms: row.get::<_, i64>(1)? as u64,
+                    rev: row.get(2)?,
                 })
             })
             .optional()?

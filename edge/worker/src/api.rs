@@ -4,11 +4,9 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 
-use nps_edge_core::config::RateLimit as CoreRateLimit;
 use nps_edge_core::iphash::client_hash;
 use nps_edge_core::ratelimit::{self, Bucket};
 use nps_protocol::json::ObjectWriter;
-use nps_protocol::limits::MAX_BODY_BYTES;
 use nps_protocol::parse::{parse_event, parse_response};
 use nps_protocol::{Response as NpsResponse, Segment};
 use wasm_bindgen::prelude::wasm_bindgen;
@@ -16,16 +14,16 @@ use wasm_bindgen_futures::JsFuture;
 use worker::worker_sys::web_sys::{Headers, Request, Response, ResponseInit};
 use worker::Env;
 
+use nps_edge_core::cors;
+use nps_edge_core::dedup::Status;
+use nps_edge_core::error::{EdgeError, PROBLEM_CONTENT_TYPE};
+use nps_edge_core::ingest::{check_body_len, check_content_type};
+
 use crate::local_core::config::{Shard, Sink, Site};
-use crate::local_core::cors;
-use crate::local_core::dedup::Status;
-use crate::local_core::problem::{check_content_type, EdgeError, PROBLEM_CONTENT_TYPE};
 use crate::metrics::{self, inc, Metric};
 use crate::sinks;
 use crate::state::{self, Loaded};
 
-const DAY_MS: f64 = 86_400_000.0;
-const HOUR_MS: f64 = 3_600_000.0;
 /// Rate-limit buckets kept per isolate before idle ones are dropped.
 const MAX_BUCKETS: usize = 50_000;
 
@@ -122,18 +120,14 @@ pub(crate) fn auth_problem(e: nps_edge_core::auth::AuthError) -> Response {
 /// Body bytes of any request (no content-type rule), at most 16 KiB.
 pub(crate) async fn read_raw_body(req: &Request) -> Result<Vec<u8>, EdgeError> {
     if let Some(len) = header(req, "content-length").and_then(|v| v.trim().parse::<usize>().ok()) {
-        if len > MAX_BODY_BYTES {
-            return Err(EdgeError::TooLarge);
-        }
+        check_body_len(len)?;
     }
     let unreadable = |_| EdgeError::BadJson("unreadable body".into());
     let buf = JsFuture::from(req.array_buffer().map_err(unreadable)?)
         .await
         .map_err(unreadable)?;
     let bytes = js_sys::Uint8Array::new(&buf);
-    if bytes.length() as usize > MAX_BODY_BYTES {
-        return Err(EdgeError::TooLarge);
-    }
+    check_body_len(bytes.length() as usize)?;
     Ok(bytes.to_vec())
 }
 
@@ -148,20 +142,7 @@ pub(crate) fn loaded(env: &Env) -> Result<std::rc::Rc<Loaded>, EdgeError> {
 /// Content type, size, then the body bytes (one copy, from the runtime's ArrayBuffer).
 async fn read_body(req: &Request) -> Result<Vec<u8>, EdgeError> {
     check_content_type(header(req, "content-type").as_deref())?;
-    if let Some(len) = header(req, "content-length").and_then(|v| v.trim().parse::<usize>().ok()) {
-        if len > MAX_BODY_BYTES {
-            return Err(EdgeError::TooLarge);
-        }
-    }
-    let unreadable = |_| EdgeError::BadJson("unreadable body".into());
-    let buf = JsFuture::from(req.array_buffer().map_err(unreadable)?)
-        .await
-        .map_err(unreadable)?;
-    let bytes = js_sys::Uint8Array::new(&buf);
-    if bytes.length() as usize > MAX_BODY_BYTES {
-        return Err(EdgeError::TooLarge);
-    }
-    Ok(bytes.to_vec())
+    read_raw_body(req).await
 }
 
 /// Site exists, origin allowed (a request without `Origin` is not a browser's cross-origin one).
@@ -171,7 +152,7 @@ fn authorize<'a>(l: &'a Loaded, site: &str, cors: &Cors<'_>) -> Result<&'a Site,
         .site(site)
         .ok_or_else(|| EdgeError::UnknownSite(site.chars().take(64).collect()))?;
     match cors.origin {
-        Some(o) if !cors::allowed(&s.origins, o) => {
+        Some(o) if !s.allows_origin(o) => {
             Err(EdgeError::OriginNotAllowed(o.chars().take(200).collect()))
         }
         _ => Ok(s),
@@ -183,10 +164,7 @@ fn rate_limit(l: &Loaded, site: &Site, req: &Request, now: f64) -> Result<(), Ed
     let addr = header(req, "cf-connecting-ip").unwrap_or_default();
     let now_ms = now as u64;
     let key = ratelimit::key(&site.id, &client_hash(&l.client_hash_key, now_ms, &addr));
-    let limit = CoreRateLimit {
-        per_minute: site.rate_limit.per_minute,
-        burst: site.rate_limit.burst,
-    };
+    let limit = site.rate_limit;
     BUCKETS.with(|b| {
         let mut b = b.borrow_mut();
         if b.len() > MAX_BUCKETS {
@@ -261,8 +239,8 @@ async fn dedup(
         r.rev,
         r.survey,
         r.respondent(),
-        f64::from(site.id_window_hours) * HOUR_MS,
-        f64::from(site.respondent_window_days) * DAY_MS
+        site.id_window_ms() as f64,
+        site.respondent_window_ms() as f64
     );
     let rpc: DedupRpc = stub.into_rpc();
     let dedup_err = |e: wasm_bindgen::JsValue| EdgeError::Unavailable(format!("dedup: {e:?}"));
@@ -367,7 +345,11 @@ pub(crate) fn preflight(req: &Request, env: &Env) -> Response {
     set(&h, "access-control-allow-origin", o);
     set(&h, "access-control-allow-methods", cors::ALLOW_METHODS);
     set(&h, "access-control-allow-headers", cors::ALLOW_HEADERS);
-    set(&h, "access-control-max-age", cors::MAX_AGE);
+    set(
+        &h,
+        "access-control-max-age",
+        &cors::MAX_AGE_SECS.to_string(),
+    );
     set(&h, "vary", "Origin");
     respond(204, h, None)
 }

@@ -20,7 +20,8 @@ use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
 use worker::{durable_object, DurableObject, Env, Request, Response, Result, State};
 
-use crate::local_core::dedup::{decide, SeenId, SeenRespondent};
+use nps_edge_core::dedup::{decide, SeenId, SeenRespondent};
+use nps_protocol::Response as NpsResponse;
 
 /// How late after the earliest expiry the cleanup alarm may run (batches deletions).
 const ALARM_SLACK_MS: f64 = 60_000.0;
@@ -129,7 +130,15 @@ impl Deduper {
         Ok(js_sys::Reflect::get(&row, &JsValue::from_str("v"))?.as_string())
     }
 
-    fn load(&self, id: &str, resp_key: &str) -> Result<(Option<SeenId>, Option<SeenRespondent>)> {
+    /// Loads both records as the core's types. Rows keep their expiry (`until`, for the sweep);
+    /// the core wants the start (`at_ms = until - window`), which is equivalent for "live".
+    fn load(
+        &self,
+        c: &Check<'_>,
+        resp_key: &str,
+    ) -> Result<(Option<SeenId>, Option<SeenRespondent>)> {
+        let id = c.id;
+        let start = |until: f64, window: f64| (until - window).max(0.0) as u64;
         let v = self
             .one_text(LOAD, js_sys::Array::of2(&js(id), &js(resp_key)))?
             .unwrap_or_default();
@@ -139,7 +148,10 @@ impl Deduper {
             it.next().and_then(|r| r.parse().ok()),
             it.next().and_then(|u| u.parse().ok()),
         ) {
-            (Some(rev), Some(until_ms)) => Some(SeenId { rev, until_ms }),
+            (Some(rev), Some(until)) => Some(SeenId {
+                rev,
+                at_ms: start(until, c.id_window_ms),
+            }),
             _ => None,
         };
         let mut it = resp_part.splitn(3, '|');
@@ -148,10 +160,10 @@ impl Deduper {
             it.next().and_then(|u| u.parse().ok()),
             it.next().filter(|i| !i.is_empty()),
         ) {
-            (Some(rev), Some(until_ms), Some(id)) => Some(SeenRespondent {
-                id: id.to_string(),
+            (Some(rev), Some(until), Some(id)) => Some(SeenRespondent {
+                response_id: id.to_string(),
                 rev,
-                until_ms,
+                at_ms: start(until, c.respondent_window_ms),
             }),
             _ => None,
         };
@@ -209,7 +221,7 @@ impl Deduper {
             return Err("bad dedup request".into());
         };
         let resp_key = format!("{}\n{}", c.survey, c.respondent);
-        let (seen_id, seen_resp) = self.load(c.id, &resp_key)?;
+        let (seen_id, seen_resp) = self.load(&c, &resp_key)?;
         if c.op == "undo" {
             if seen_id.as_ref().is_some_and(|s| s.rev == c.rev) {
                 self.sql(
@@ -219,7 +231,7 @@ impl Deduper {
             }
             if seen_resp
                 .as_ref()
-                .is_some_and(|s| s.rev == c.rev && s.id == c.id)
+                .is_some_and(|s| s.rev == c.rev && s.response_id == c.id)
             {
                 self.sql(
                     "DELETE FROM seen_respondent WHERE k = ?",
@@ -229,37 +241,42 @@ impl Deduper {
             return Ok("ok");
         }
         let now = js_sys::Date::now();
+        // The core decides on the fields it reads (id, rev); the rest stays default.
+        let r = NpsResponse {
+            id: c.id.to_string(),
+            rev: c.rev,
+            ..Default::default()
+        };
         let d = decide(
-            seen_id.as_ref(),
+            seen_id,
             seen_resp.as_ref(),
-            c.id,
-            c.rev,
-            now,
-            c.id_window_ms,
-            c.respondent_window_ms,
+            &r,
+            now as u64,
+            c.id_window_ms as u64,
+            c.respondent_window_ms as u64,
         );
+        let rev = JsValue::from_f64(c.rev.into());
         let mut earliest = f64::MAX;
-        if let Some(r) = &d.id {
-            earliest = earliest.min(r.until_ms);
+        if d.store {
+            let until = now + c.id_window_ms;
+            earliest = earliest.min(until);
             self.sql(
                 "INSERT OR REPLACE INTO seen_id (id, rev, until) VALUES (?, ?, ?)",
-                js_sys::Array::of3(
-                    &js(c.id),
-                    &JsValue::from_f64(r.rev.into()),
-                    &JsValue::from_f64(r.until_ms),
-                ),
+                js_sys::Array::of3(&js(c.id), &rev, &JsValue::from_f64(until)),
             )?;
         }
-        if let Some(r) = &d.respondent {
-            earliest = earliest.min(r.until_ms);
+        if d.claim_respondent {
+            let until = now + c.respondent_window_ms;
+            earliest = earliest.min(until);
             self.sql(
                 "INSERT OR REPLACE INTO seen_respondent (k, id, rev, until) VALUES (?, ?, ?, ?)",
-                js_sys::Array::of4(
-                    &js(&resp_key),
-                    &js(&r.id),
-                    &JsValue::from_f64(r.rev.into()),
-                    &JsValue::from_f64(r.until_ms),
-                ),
+                js_sys::Array::of4(&js(&resp_key), &js(c.id), &rev, &JsValue::from_f64(until)),
+            )?;
+        } else if d.store && c.respondent_window_ms > 0.0 {
+            // The live respondent record names this id: same window, higher rev.
+            self.sql(
+                "UPDATE seen_respondent SET rev = ? WHERE k = ? AND id = ?",
+                js_sys::Array::of3(&rev, &js(&resp_key), &js(c.id)),
             )?;
         }
         if earliest < f64::MAX {

@@ -10,15 +10,16 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsValue;
 use worker::{Env, Fetch, Headers, Method, Request, RequestInit};
 
-use crate::local_core::config::Sink;
+use crate::local_core::config::{Delivery, Sink};
 use nps_edge_core::time::rfc3339_ms;
 use nps_edge_core::webhook::{headers as signed_headers, WebhookSecret};
 
-use crate::local_core::webhook::{outcome, Outcome};
 use crate::metrics::{inc, Metric};
 use crate::sinks::alert;
 use crate::sinks::d1::store_dead_letter;
 use crate::state;
+use nps_edge_core::config::RetryPolicy;
+use nps_edge_core::retry::{self, Attempt, Next};
 
 #[wasm_bindgen]
 extern "C" {
@@ -123,20 +124,12 @@ pub(crate) async fn handle_batch(batch: QueueBatch, env: Env) {
         };
         let (status, retry_after) =
             attempt(url, Some((key, &id)), &payload, delivery.timeout_ms).await;
-        let jitter = js_sys::Math::random();
-        match outcome(
-            status,
-            retry_after,
-            attempts,
-            delivery.backoff_base_seconds,
-            delivery.backoff_max_seconds,
-            jitter,
-        ) {
-            Outcome::Delivered => {
+        match next(delivery, status, retry_after, attempts) {
+            Next::Done => {
                 inc(Metric::Delivered);
                 m.ack();
             }
-            Outcome::Gone => {
+            Next::DisableSink | Next::DeadLetter => {
                 // 410: the receiver asked us to stop; keep the delivery as a dead letter.
                 if let Some(db) = &db {
                     let _ = store_dead_letter(db, &id, &sink, &payload, attempts, "gone_410", &now)
@@ -145,12 +138,29 @@ pub(crate) async fn handle_batch(batch: QueueBatch, env: Env) {
                 inc(Metric::DeadLetter);
                 m.ack();
             }
-            Outcome::Retry(delay) => {
+            Next::RetryIn(ms) => {
                 inc(Metric::Retry);
-                m.retry(&retry_opts(delay));
+                m.retry(&retry_opts(retry::delay_secs(ms)));
             }
         }
     }
+}
+
+/// The core's retry schedule over the `delivery` settings (whole seconds, from the config) for
+/// one attempt (`status` 0 = network error/timeout). Retry accounting is the queue's
+/// (`max_retries`, then the dead-letter queue), so the core schedule never dead-letters here;
+/// a 410 stops (`DisableSink`: the caller keeps a dead letter).
+fn next(delivery: &Delivery, status: u16, retry_after: Option<u64>, attempts: u32) -> Next {
+    let policy = RetryPolicy {
+        base_ms: u64::from(delivery.backoff_base_seconds).saturating_mul(1000),
+        max_ms: u64::from(delivery.backoff_max_seconds).saturating_mul(1000),
+        max_attempts: u32::MAX,
+    };
+    let outcome = match status {
+        0 => Attempt::NoResponse,
+        s => Attempt::Status(s, retry_after),
+    };
+    retry::next(&policy, outcome, attempts, js_sys::Math::random())
 }
 
 fn retry_opts(delay_seconds: u32) -> JsValue {
@@ -176,7 +186,7 @@ async fn attempt(
     signing: Option<(&WebhookSecret, &str)>,
     payload: &str,
     timeout_ms: u32,
-) -> (u16, Option<u32>) {
+) -> (u16, Option<u64>) {
     let ts = (js_sys::Date::now() / 1000.0) as u64;
     let id = signing.map_or("alert", |(_, id)| id);
     let headers = Headers::new();
@@ -206,7 +216,7 @@ async fn attempt(
                 .get("retry-after")
                 .ok()
                 .flatten()
-                .and_then(|v| v.trim().parse().ok());
+                .and_then(|v| retry::parse_retry_after(&v));
             (res.status_code(), retry_after)
         }
         Err(e) => {
@@ -263,30 +273,22 @@ async fn handle_alert(
             rev,
         } => {
             let (status, retry_after) = attempt(&url, None, &body, timeout_ms).await;
-            let d = &l.config.delivery;
-            match outcome(
-                status,
-                retry_after,
-                attempts,
-                d.backoff_base_seconds,
-                d.backoff_max_seconds,
-                js_sys::Math::random(),
-            ) {
-                Outcome::Delivered => {
+            match next(&l.config.delivery, status, retry_after, attempts) {
+                Next::Done => {
                     let _ = alert::finish(env, l, &sink, &id, &object, "sent", rev).await;
                     inc(Metric::AlertSent);
                     m.ack();
                 }
-                Outcome::Gone => {
+                Next::DisableSink | Next::DeadLetter => {
                     let _ = alert::finish(env, l, &sink, &id, &object, "failed", rev).await;
                     worker::console_error!("nps-worker alert {id}: 410 Gone, given up");
                     inc(Metric::DeadLetter);
                     m.ack();
                 }
-                Outcome::Retry(delay) => {
+                Next::RetryIn(ms) => {
                     let _ = alert::finish(env, l, &sink, &id, &object, "release", rev).await;
                     inc(Metric::Retry);
-                    m.retry(&retry_opts(delay));
+                    m.retry(&retry_opts(retry::delay_secs(ms)));
                 }
             }
         }

@@ -8,7 +8,9 @@
 //!   suppressions / eligibility / alert states in the Durable Object (`close_loop`), the `alert`
 //!   sink (`sinks::alert`) — decisions and bodies from `nps-edge-core`.
 //!
-//! Pure logic lives in `nps-protocol` and `local_core` (to be replaced by `nps-edge-core`).
+//! Pure logic lives in `nps-protocol` and `nps-edge-core` (CORS, problem+json, dedup decisions,
+//! token bucket, retry schedule, signing, sites); `local_core::config` keeps only the worker's
+//! own config document (its sink kinds, bindings, sharding, Queue delivery settings).
 
 mod api;
 mod close_loop;

@@ -3,7 +3,7 @@
 
 use std::cell::RefCell;
 
-use crate::local_core::problem::EdgeError;
+use nps_edge_core::error::EdgeError;
 
 #[derive(Default)]
 struct Counters {

@@ -302,7 +302,7 @@ async fn eligibility(req: &Request, env: &Env, site: &str, query: &str) -> Respo
             .site(site)
             .ok_or_else(|| EdgeError::UnknownSite(site.chars().take(64).collect()))?;
         if let Some(o) = origin.as_deref() {
-            if !crate::local_core::cors::allowed(&s.origins, o) {
+            if !s.allows_origin(o) {
                 return Err(EdgeError::OriginNotAllowed(o.chars().take(200).collect()));
             }
         }

@@ -1,7 +1,6 @@
 //! Typed edge config (sites, origins, windows, rate limits, sinks with routing), parsed from JSON
 //! and validated once, with errors that name the bad key.
 
-use nps_protocol::limits::is_valid_id;
 use nps_protocol::Segment;
 use serde::Deserialize;
 
@@ -26,59 +25,9 @@ pub struct Config {
     pub tokens: nps_edge_core::auth::Tokens,
 }
 
-/// One site (a tenant): its id and who may post for it.
-#[derive(Clone, Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Site {
-    /// Site id, as sent by the widget in `site`.
-    pub id: String,
-    /// Exact origins (`scheme://host[:port]`) allowed to post for this site.
-    pub origins: Vec<String>,
-    /// How long a response id (+ rev) is remembered, in hours.
-    #[serde(default = "default_id_window_hours")]
-    pub id_window_hours: u32,
-    /// One answer per respondent per survey within this many days (0 disables).
-    #[serde(default = "default_respondent_window_days")]
-    pub respondent_window_days: u32,
-    /// Token bucket per site + hashed client address.
-    #[serde(default)]
-    pub rate_limit: RateLimit,
-}
-
-fn default_id_window_hours() -> u32 {
-    24
-}
-fn default_respondent_window_days() -> u32 {
-    90
-}
-
-/// Token bucket parameters.
-#[derive(Clone, Copy, Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RateLimit {
-    /// Bucket size: requests allowed in a burst.
-    #[serde(default = "default_burst")]
-    pub burst: u32,
-    /// Refill rate, requests per minute.
-    #[serde(default = "default_per_minute")]
-    pub per_minute: u32,
-}
-
-fn default_burst() -> u32 {
-    30
-}
-fn default_per_minute() -> u32 {
-    60
-}
-
-impl Default for RateLimit {
-    fn default() -> Self {
-        RateLimit {
-            burst: default_burst(),
-            per_minute: default_per_minute(),
-        }
-    }
-}
+/// Sites and their rate limits: the core's types (same keys and checks as the native server;
+/// `id_window_hours` is accepted as the worker's name of `dedup_window_hours`).
+pub use nps_edge_core::config::{RateLimit, Site};
 
 /// Deduplication settings.
 #[derive(Clone, Debug, Deserialize)]
@@ -278,40 +227,7 @@ impl Config {
     /// Pure checks, run once at load. `has_secret` tells whether a secret binding exists and
     /// holds a usable value.
     pub fn validate(&self) -> Result<(), ConfigError> {
-        if self.sites.is_empty() {
-            return Err(err("sites", "at least one site is required"));
-        }
-        for (i, s) in self.sites.iter().enumerate() {
-            if !is_valid_id(&s.id) {
-                return Err(err(
-                    format!("sites[{i}].id"),
-                    "must be 1-64 characters of A-Z a-z 0-9 _ . : -",
-                ));
-            }
-            if self.sites[..i].iter().any(|o| o.id == s.id) {
-                return Err(err(format!("sites[{i}].id"), "duplicate site id"));
-            }
-            for (j, o) in s.origins.iter().enumerate() {
-                if !is_origin(o) {
-                    return Err(err(
-                        format!("sites[{i}].origins[{j}]"),
-                        "must be an exact origin like https://shop.example (no path, no trailing slash)",
-                    ));
-                }
-            }
-            if s.id_window_hours == 0 {
-                return Err(err(
-                    format!("sites[{i}].id_window_hours"),
-                    "must be at least 1",
-                ));
-            }
-            if s.rate_limit.burst == 0 || s.rate_limit.per_minute == 0 {
-                return Err(err(
-                    format!("sites[{i}].rate_limit"),
-                    "burst and per_minute must be at least 1",
-                ));
-            }
-        }
+        nps_edge_core::config::validate_sites(&self.sites).map_err(|e| err(e.key, e.reason))?;
         let mut names: Vec<&str> = Vec::new();
         for (i, sink) in self.sinks.iter().enumerate() {
             if let Sink::Alert(a) = sink {
@@ -381,24 +297,7 @@ impl Config {
 
     /// True when any site allows `origin` (answers preflights, which carry no site).
     pub fn any_site_allows(&self, origin: &str) -> bool {
-        self.sites
-            .iter()
-            .any(|s| s.origins.iter().any(|o| o == origin))
-    }
-}
-
-/// `scheme://host[:port]`, nothing after.
-pub fn is_origin(s: &str) -> bool {
-    let rest = s
-        .strip_prefix("https://")
-        .or_else(|| s.strip_prefix("http://"));
-    match rest {
-        Some(r) => {
-            !r.is_empty()
-                && !r.contains('/')
-                && !r.chars().any(|c| c.is_whitespace() || c.is_control())
-        }
-        None => false,
+        self.sites.iter().any(|s| s.allows_origin(origin))
     }
 }
 
@@ -411,7 +310,7 @@ mod tests {
         let c =
             Config::from_json(r#"{"sites":[{"id":"demo","origins":["http://127.0.0.1:8080"]}]}"#)
                 .unwrap();
-        assert_eq!(c.sites[0].id_window_hours, 24);
+        assert_eq!(c.sites[0].dedup_window_hours, 24);
         assert_eq!(c.sites[0].respondent_window_days, 90);
         assert!(c.validate().is_ok());
         let c = Config::from_json(r#"{"sites":[{"id":"demo","origins":["http://x/"]}]}"#).unwrap();

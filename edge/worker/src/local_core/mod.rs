@@ -1,16 +1,13 @@
-//! Pure edge logic the worker needs that `nps-edge-core` does not provide in the needed shape.
+//! What of the worker's pure logic is not (yet) in `nps-edge-core`.
 //!
-//! SHOULD MOVE TO CORE: every module here is pure (no I/O, no clock, no randomness — all passed
-//! in). What already comes from the core: problem+json (`EdgeError`), content-type check,
-//! payload, Standard Webhooks signing, `webhook-id`, RFC 3339 time, IP hashing, token bucket.
-//! - `config`: the worker's sink kinds (`d1`, `webhook` through a Queue binding) and binding names.
-//! - `cors`: exact-origin match + preflight constants.
-//! - `dedup`: id/rev + respondent decision over expiry times (the respondent record remembers the
-//!   rev, so a replay after the id window is still a duplicate — see the module).
-//! - `webhook`: retry schedule in whole seconds for Queue `retry({delaySeconds})`.
+//! - `config`: the worker's config document — its sink kinds (`d1`, `webhook` through a Queue
+//!   binding), binding names, Durable Object sharding and Queue delivery settings. Site ids,
+//!   origins, rate limits, alert sinks and tokens are checked like the native server's, with the
+//!   core's types and helpers where the keys are the same.
+//!
+//! Everything else comes from the core: CORS (`cors`), problem+json (`error::EdgeError`),
+//! content-type check (`ingest`), dedup decisions (`dedup::decide`), token bucket (`ratelimit`),
+//! retry schedule (`retry`, in whole seconds for Queues via `retry::delay_secs`), Standard
+//! Webhooks signing (`webhook`), payloads, RFC 3339 time and IP hashing.
 
 pub mod config;
-pub mod cors;
-pub mod dedup;
-pub mod problem;
-pub mod webhook;

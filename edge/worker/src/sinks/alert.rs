@@ -20,8 +20,8 @@ use serde_json::json;
 use worker::{Env, MessageBuilder};
 
 use crate::close_loop::{self, response_object};
-use crate::local_core::problem::EdgeError;
 use crate::state::Loaded;
+use nps_edge_core::error::EdgeError;
 
 /// One queued alert job (same queue as webhook deliveries; `kind` tells them apart).
 #[derive(Serialize)]
