@@ -12,7 +12,6 @@ use std::sync::{Mutex, OnceLock};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use nps_edge_core::auth::AuthError;
-use nps_edge_core::error::PROBLEM_CONTENT_TYPE;
 use nps_edge_core::EdgeError;
 use rusqlite::Connection;
 
@@ -86,17 +85,7 @@ where
 
 /// A problem+json response for an [`EdgeError`] (same shape as the ingest API).
 pub(crate) fn problem(e: &EdgeError) -> Response {
-    let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::BAD_REQUEST);
-    let mut resp = (status, e.to_problem_json()).into_response();
-    let h = resp.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static(PROBLEM_CONTENT_TYPE),
-    );
-    if let Some(s) = e.retry_after_secs() {
-        h.insert(header::RETRY_AFTER, HeaderValue::from(s));
-    }
-    no_store(resp)
+    no_store(crate::http::problem(e))
 }
 
 /// 401/403 problem+json (with `WWW-Authenticate` on 401).

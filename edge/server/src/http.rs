@@ -45,7 +45,7 @@ pub fn app(state: AppState) -> Router {
 }
 
 /// The one place an [`EdgeError`] becomes a response.
-fn problem(e: &EdgeError) -> Response {
+pub(crate) fn problem(e: &EdgeError) -> Response {
     let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::BAD_REQUEST);
     let mut resp = (status, e.to_problem_json()).into_response();
     let h = resp.headers_mut();

@@ -21,11 +21,11 @@ use std::time::Duration;
 
 use nps_edge_core::alert::{self, AlertPlan, AlertSinkConfig, AlertState};
 use nps_edge_core::config::RetryPolicy;
-use nps_edge_core::retry::{self, parse_retry_after, Attempt, Next};
+use nps_edge_core::retry::{self, Attempt, Next};
 use nps_protocol::Response;
 use rusqlite::{params, Connection, OptionalExtension};
 
-use super::Sink;
+use super::{http_agent, post_json, Sink};
 use crate::{now_ms, Rng};
 
 /// Alerts are worth little after an hour: retry from 1 s up to 5 min between attempts, 15
@@ -167,12 +167,7 @@ struct Sender {
 
 impl Sender {
     fn new(cfg: AlertSinkConfig, db_path: String, wake: Receiver<()>) -> Sender {
-        let agent: ureq::Agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .timeout_global(Some(Duration::from_millis(cfg.timeout_ms)))
-            .user_agent("nps-edge-alert")
-            .build()
-            .into();
+        let agent = http_agent(cfg.timeout_ms, "nps-edge-alert");
         Sender {
             cfg,
             db_path,
@@ -258,26 +253,7 @@ impl Sender {
             received_ms,
             self.cfg.report_url.as_deref(),
         );
-        let (attempt, error) = match self
-            .agent
-            .post(&self.cfg.url)
-            .header("content-type", "application/json")
-            .send(&body)
-        {
-            Ok(resp) => {
-                let status = resp.status().as_u16();
-                let ra = resp
-                    .headers()
-                    .get("retry-after")
-                    .and_then(|v| v.to_str().ok())
-                    .and_then(parse_retry_after);
-                (
-                    Attempt::Status(status, ra),
-                    (!(200..300).contains(&status)).then(|| format!("HTTP {status}")),
-                )
-            }
-            Err(e) => (Attempt::NoResponse, Some(e.to_string())),
-        };
+        let (attempt, error) = post_json(&self.agent, &self.cfg.url, &[], &body);
         let attempts = attempts.saturating_add(1);
         let now = now_ms() as i64;
         match retry::next(&ALERT_RETRY, attempt, attempts, rng.unit()) {

@@ -10,8 +10,10 @@ pub mod sqlite;
 pub mod stdout;
 pub mod webhook;
 
+use std::time::Duration;
+
 use nps_edge_core::config::SinkConfig;
-use nps_edge_core::retry::Attempt;
+use nps_edge_core::retry::{parse_retry_after, Attempt};
 
 /// A delivery sink. Blocking: it runs on its own thread, never on a request path.
 pub trait Sink: Send {
@@ -38,4 +40,42 @@ pub fn build(cfg: &SinkConfig, db_path: &str) -> Result<Option<Box<dyn Sink>>, S
         // Keeps its own state next to the store (`db_path`), see alert.rs.
         SinkConfig::Alert(a) => Some(Box::new(alert::AlertSink::new(a, db_path)?)),
     })
+}
+
+/// The HTTP client of the sinks that POST (webhook, alert).
+fn http_agent(timeout_ms: u64, user_agent: &str) -> ureq::Agent {
+    ureq::Agent::config_builder()
+        // Statuses are data here (410 disables, 429 has Retry-After), not errors.
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_millis(timeout_ms)))
+        .user_agent(user_agent)
+        .build()
+        .into()
+}
+
+/// POSTs a JSON body and classifies the outcome for the retry policy: the status (with its
+/// Retry-After) and an error text for non-2xx, or "no response".
+fn post_json(
+    agent: &ureq::Agent,
+    url: &str,
+    headers: &[(&str, String)],
+    body: &str,
+) -> (Attempt, Option<String>) {
+    let mut req = agent.post(url).header("content-type", "application/json");
+    for (k, v) in headers {
+        req = req.header(*k, v);
+    }
+    match req.send(body) {
+        Ok(resp) => {
+            let status = resp.status().as_u16();
+            let ra = resp
+                .headers()
+                .get("retry-after")
+                .and_then(|v| v.to_str().ok())
+                .and_then(parse_retry_after);
+            let err = (!(200..300).contains(&status)).then(|| format!("HTTP {status}"));
+            (Attempt::Status(status, ra), err)
+        }
+        Err(e) => (Attempt::NoResponse, Some(e.to_string())),
+    }
 }
