@@ -14,6 +14,11 @@ if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknow
   step "adding the wasm32-unknown-unknown target"
   rustup target add wasm32-unknown-unknown
 fi
+# The widget rebuilds std for size (-Zbuild-std, scripts/build-widget.sh): std's sources.
+if ! rustup component list --installed 2>/dev/null | grep -q '^rust-src'; then
+  step "adding the rust-src component"
+  rustup component add rust-src
+fi
 
 # --- wasm-bindgen CLI: exactly the lockfile's wasm-bindgen ----------------------------------
 wb_version=$(awk '/^name = "wasm-bindgen"$/ {getline; gsub(/version = |"/, ""); print; exit}' Cargo.lock 2>/dev/null)

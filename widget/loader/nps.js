@@ -94,7 +94,8 @@
     (lib =
       lib ||
       Promise.all([fetch(base + 'nps-widget_bg.wasm'), js('nps-send.js'), js('nps-widget.js')])
-        .then(([wasm]) => __npsWidget({ module_or_path: wasm }))
+        // A wasm trap in the widget hides it (widget/build/trap-guard.js).
+        .then(([wasm]) => ((__npsWidget.ontrap = hide), __npsWidget({ module_or_path: wasm })))
         .catch((e) => {
           lib = 0;
           throw e;
@@ -124,6 +125,7 @@
         autofocus: manual,
       },
       {
+        id: __npsId,
         send: (path, key, body) => __npsSend(endpoint + path, key, body),
         emit: (name, detail) => {
           const k = { answered: 'a', dismissed: 'x' }[name];

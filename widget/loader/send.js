@@ -51,6 +51,11 @@
     put(o);
     flush();
   };
+  // Response and event ids (UUID v4, the edge's idempotency keys) for the widget.
+  w.__npsId = () =>
+    '10000000-1000-4000-8000-100000000000'.replace(/[018]/g, (c) =>
+      (c ^ (crypto.getRandomValues(new Uint8Array(1))[0] & (15 >> (c / 4)))).toString(16)
+    );
   w.addEventListener('online', flush);
   w.addEventListener('pagehide', () => {
     const o = get();

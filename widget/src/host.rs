@@ -5,7 +5,8 @@
 use js_sys::{Function, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
 
-/// The loader's callbacks: `send(path, key, body)`, `emit(name, detail)`, `close(reason)`.
+/// The loader's callbacks: `id()`, `send(path, key, body)`, `emit(name, detail)`,
+/// `close(reason)`.
 #[derive(Clone)]
 pub struct Host(JsValue);
 
@@ -15,12 +16,21 @@ impl Host {
         Host(obj)
     }
 
-    fn call(&self, name: &str, a: &JsValue, b: &JsValue, c: &JsValue) {
+    fn call(&self, name: &str, a: &JsValue, b: &JsValue, c: &JsValue) -> JsValue {
         let f = Reflect::get(&self.0, &JsValue::from_str(name)).ok();
-        if let Some(f) = f.as_ref().and_then(|f| f.dyn_ref::<Function>()) {
+        f.as_ref()
+            .and_then(|f| f.dyn_ref::<Function>())
             // A throwing host callback must not break the widget.
-            let _ = f.call3(&self.0, a, b, c);
-        }
+            .and_then(|f| f.call3(&self.0, a, b, c).ok())
+            .unwrap_or(JsValue::UNDEFINED)
+    }
+
+    /// A new random UUID v4 for a response or an event (made in `nps-send.js`: crypto in plain JS
+    /// is smaller than its wasm bindings). Empty if the loader gave none: the edge then refuses
+    /// the body with a clear 422 instead of the widget inventing a weak id.
+    pub fn id(&self) -> String {
+        let u = JsValue::UNDEFINED;
+        self.call("id", &u, &u, &u).as_string().unwrap_or_default()
     }
 
     /// Queues a JSON body for `POST {endpoint}{path}`; `key` dedups the outbox (a newer rev of
@@ -31,12 +41,12 @@ impl Host {
             JsValue::from_str(key),
             JsValue::from_str(body),
         );
-        self.call("send", &p, &k, &b);
+        let _ = self.call("send", &p, &k, &b);
     }
 
     /// Fires `nps:<name>` on `document`, with `detail` (a JS object).
     pub fn emit(&self, name: &str, detail: &JsValue) {
-        self.call(
+        let _ = self.call(
             "emit",
             &JsValue::from_str(name),
             detail,
@@ -46,7 +56,7 @@ impl Host {
 
     /// Asks the loader to remove the widget (`done` or `dismissed`).
     pub fn close(&self, reason: &str) {
-        self.call(
+        let _ = self.call(
             "close",
             &JsValue::from_str(reason),
             &JsValue::UNDEFINED,

@@ -12,6 +12,7 @@ use wasm_bindgen::prelude::*;
 use web_sys::{CssStyleSheet, HtmlElement, ShadowRootInit, ShadowRootMode};
 
 pub mod config;
+pub mod events;
 pub mod host;
 pub mod i18n;
 pub mod survey;
@@ -21,7 +22,21 @@ use config::{Config, Theme};
 use host::Host;
 use survey::Survey;
 
-/// The widget's stylesheet (one file, scoped by the Shadow DOM).
+// The survey makes a few hundred small allocations and runs on the page's one thread; a free
+// list is plenty and is 4 KB of wasm smaller than std's dlmalloc.
+#[cfg(target_arch = "wasm32")]
+#[global_allocator]
+#[allow(unsafe_code)]
+// SAFETY: wasm32-unknown-unknown without the atomics feature has a single thread, so the
+// allocator is never used concurrently.
+static ALLOCATOR: lol_alloc::AssumeSingleThreaded<lol_alloc::FreeListAllocator> =
+    unsafe { lol_alloc::AssumeSingleThreaded::new(lol_alloc::FreeListAllocator::new()) };
+
+/// The widget's stylesheet (one file, adopted by the shadow root; no comments in it: it ships as
+/// is). Theming: `--nps-accent`, `--nps-radius` or `--nps-font` on the host element (custom
+/// properties cross the shadow boundary; nothing else does). `:host` is reset with `!important`
+/// so page CSS such as `* {all: unset !important}` cannot hide or restyle it (inner-context
+/// `!important` wins).
 pub const CSS: &str = include_str!("style.css");
 
 thread_local! {
@@ -37,43 +52,12 @@ pub fn warn(msg: &str) {
     }
 }
 
-/// A random UUID v4 (the idempotency key of responses and events).
-pub fn uuid() -> String {
-    let mut b = [0u8; 16];
-    let crypto = web_sys::window().and_then(|w| w.crypto().ok());
-    if crypto
-        .and_then(|c| c.get_random_values_with_u8_array(&mut b).ok())
-        .is_none()
-    {
-        for x in b.iter_mut() {
-            *x = (js_sys::Math::random() * 256.0) as u8;
-        }
+/// Focuses the first element matching `selector` in the mounted widget, if any.
+pub fn focus(selector: &str) {
+    let el = HOST.with(|h| h.borrow().as_ref().and_then(|h| h.shadow_root()));
+    if let Some(el) = el.and_then(|r| r.query_selector(selector).ok().flatten()) {
+        let _ = el.unchecked_into::<HtmlElement>().focus();
     }
-    b[6] = (b[6] & 0x0f) | 0x40;
-    b[8] = (b[8] & 0x3f) | 0x80;
-    let mut s = String::with_capacity(36);
-    for (i, x) in b.iter().enumerate() {
-        if matches!(i, 4 | 6 | 8 | 10) {
-            s.push('-');
-        }
-        for n in [x >> 4, x & 15] {
-            s.push(char::from_digit(n.into(), 16).unwrap_or('0'));
-        }
-    }
-    s
-}
-
-/// On a panic (an abort follows: the profile has `panic = "abort"`): one console line, and the
-/// widget leaves the page. No unwinding, no formatting of the panic message (it costs wasm).
-fn install_panic_hook() {
-    std::panic::set_hook(Box::new(|_| {
-        warn("nps: the survey widget hit an internal error and was hidden");
-        let _ = HOST.try_with(|h| {
-            if let Some(h) = h.try_borrow().ok().as_ref().and_then(|h| h.as_ref()) {
-                h.remove();
-            }
-        });
-    }));
 }
 
 /// The full stylesheet: the base CSS plus the configured accent colour.
@@ -91,7 +75,6 @@ pub fn stylesheet(cfg: &Config) -> String {
 /// loader (see `loader/nps.js`). Returns `false` when the config is invalid.
 #[wasm_bindgen]
 pub fn mount(host_el: HtmlElement, config: JsValue, api: JsValue) -> bool {
-    install_panic_hook();
     unmount();
     let Some(cfg) = Config::from_js(&config) else {
         warn("nps: data-site, data-survey and the visitor id must be ids (A-Z a-z 0-9 _ . : -)");
@@ -137,11 +120,12 @@ pub fn mount(host_el: HtmlElement, config: JsValue, api: JsValue) -> bool {
         return false;
     }
     let survey = Survey::new(cfg, Host::new(api));
+    let listener = events::listen(&root, survey);
     let handle = leptos::mount::mount_to(
         root.unchecked_into(),
         move || view! { <ui::Panel s=survey/> },
     );
-    MOUNTED.with(|m| *m.borrow_mut() = Some(Box::new(handle)));
+    MOUNTED.with(|m| *m.borrow_mut() = Some(Box::new((handle, listener))));
     HOST.with(|h| *h.borrow_mut() = Some(host_el));
     survey.shown();
     true

@@ -27,7 +27,7 @@ pub enum Step {
 
 /// Data that is not reactive: the config, the loader bridge and the answer being built.
 pub struct Data {
-    /// Loader configuration.
+    /// Loader configuration (its context fields are moved into `response`).
     pub cfg: Config,
     /// Loader callbacks.
     pub host: Host,
@@ -73,8 +73,8 @@ fn detail(d: &Data) -> JsValue {
     let set = |k: &str, v: JsValue| {
         let _ = js_sys::Reflect::set(&o, &JsValue::from_str(k), &v);
     };
-    set("site", d.cfg.site.as_str().into());
-    set("survey", d.cfg.survey.as_str().into());
+    set("site", d.response.site.as_str().into());
+    set("survey", d.response.survey.as_str().into());
     if d.response.rev > 0 {
         set("id", d.response.id.as_str().into());
         set("score", d.response.score.into());
@@ -90,17 +90,19 @@ fn detail(d: &Data) -> JsValue {
 
 impl Survey {
     /// Builds the survey for a config (replacing any previous one).
-    pub fn new(cfg: Config, host: Host) -> Survey {
+    pub fn new(mut cfg: Config, host: Host) -> Survey {
         let t = strings_for(cfg.locale.as_deref().unwrap_or("en"));
+        // The answer owns the context (moved, not cloned: less wasm); events read it from there.
+        let take = std::mem::take::<String>;
         let response = Response {
-            id: crate::uuid(),
-            site: cfg.site.clone(),
-            survey: cfg.survey.clone(),
-            locale: cfg.locale.clone(),
-            visitor: cfg.visitor.clone(),
-            page: cfg.page.clone(),
-            user: cfg.user.clone(),
-            properties: cfg.properties.clone(),
+            id: host.id(),
+            site: take(&mut cfg.site),
+            survey: take(&mut cfg.survey),
+            locale: cfg.locale.take(),
+            visitor: take(&mut cfg.visitor),
+            page: cfg.page.take(),
+            user: cfg.user.take(),
+            properties: std::mem::take(&mut cfg.properties),
             ..Response::default()
         };
         DATA.with(|d| {
@@ -140,13 +142,14 @@ impl Survey {
     /// borrow, so a page listener may call back into the widget (e.g. `nps('hide')`).
     fn event(&self, kind: EventType) {
         let Some((host, json, id, detail)) = with_data(|d| {
+            let r = &d.response;
             let e = Event {
-                id: crate::uuid(),
-                site: d.cfg.site.clone(),
-                survey: d.cfg.survey.clone(),
-                visitor: d.cfg.visitor.clone(),
+                id: d.host.id(),
+                site: r.site.clone(),
+                survey: r.survey.clone(),
+                visitor: r.visitor.clone(),
                 kind,
-                user: d.cfg.user.clone(),
+                user: r.user.clone(),
             };
             (d.host.clone(), event_to_json(&e), e.id, detail(d))
         }) else {

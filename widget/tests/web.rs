@@ -41,6 +41,11 @@ fn mount(extra: &[(&str, &str)]) -> Fixture {
         let f = Function::new_with_args("a,b,c", &format!("this.log.push(['{name}',a,b,c])"));
         set(&api, name, f);
     }
+    set(
+        &api,
+        "id",
+        Function::new_no_args("return crypto.randomUUID()"),
+    );
     set(&api, "log", log.clone());
     assert!(nps_widget::mount(host_el.clone(), cfg, api));
     Fixture { host_el, log }
@@ -274,6 +279,11 @@ async fn identify_values_are_cleaned_against_the_wire_limits() {
         "send",
         Function::new_with_args("a,b,c", "this.log.push(c)"),
     );
+    set(
+        &api,
+        "id",
+        Function::new_no_args("return crypto.randomUUID()"),
+    );
     set(&api, "log", log.clone());
     assert!(nps_widget::mount(host_el.clone(), cfg, api));
     tick().await;
@@ -318,4 +328,34 @@ fn every_locale_has_a_table_and_unknown_falls_back_to_english() {
     assert_eq!(strings_for("fr-CA").lang, "fr");
     assert_eq!(strings_for("zz").lang, "en");
     assert!(strings_for("ar-EG").rtl);
+}
+
+#[wasm_bindgen_test]
+fn roving_keys_follow_reading_direction_and_stop_at_the_ends() {
+    use nps_widget::events::rove;
+    assert_eq!(rove("ArrowRight", 3, false), Some(4));
+    assert_eq!(rove("ArrowRight", 3, true), Some(2));
+    assert_eq!(rove("ArrowLeft", 3, true), Some(4));
+    assert_eq!(rove("ArrowLeft", 0, false), Some(0));
+    assert_eq!(rove("ArrowDown", 10, false), Some(10));
+    assert_eq!(rove("Home", 7, true), Some(0));
+    assert_eq!(rove("End", 2, false), Some(10));
+    assert_eq!(rove("a", 2, false), None);
+}
+
+/// The wasm-streams shim (`widget/shims/wasm-streams`, patched in for leptos → server_fn): a Rust
+/// stream becomes a real JS `ReadableStream` and reads back item by item, in order, to the end.
+#[wasm_bindgen_test]
+async fn stream_shim_round_trips() {
+    use futures_util::StreamExt;
+    let items: Vec<Result<JsValue, JsValue>> = vec![Ok(1.into()), Ok("two".into()), Ok(3.into())];
+    let raw =
+        wasm_streams::ReadableStream::from_stream(futures_util::stream::iter(items)).into_raw();
+    assert!(raw.is_instance_of::<web_sys::ReadableStream>());
+    let back: Vec<Result<JsValue, JsValue>> = wasm_streams::ReadableStream::from_raw(raw)
+        .into_stream()
+        .collect()
+        .await;
+    let back: Vec<JsValue> = back.into_iter().map(Result::unwrap).collect();
+    assert_eq!(back, [JsValue::from(1), "two".into(), 3.into()]);
 }
