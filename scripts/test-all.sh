@@ -27,7 +27,7 @@ suite "clippy (wasm)" cargo clippy --locked --target wasm32-unknown-unknown -p n
 suite "protocol, edge core and native server (cargo test)" cargo test --locked
 suite "report page in Chromium (native edge)" env NPS_SKIP_CARGO_TESTS=1 bash scripts/test-report.sh
 suite "widget (wasm-bindgen-test + browser)" bash scripts/test-widget.sh
-suite "worker in workerd" bash scripts/test-worker.sh
+suite "worker in workerd" env NPS_SKIP_CLIPPY=1 bash scripts/test-worker.sh
 suite "end to end: browser -> widget -> edge -> sinks" env NPS_E2E_PREBUILT=1 bash scripts/test-e2e.sh
 
 echo

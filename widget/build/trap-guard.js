@@ -1,4 +1,4 @@
-// Spliced into the wasm-bindgen glue by scripts/build-widget.sh (`wasm = guard(instance.exports)`).
+// Spliced into the wasm-bindgen glue by build/patch-glue.mjs (`wasm = guard(instance.exports, …)`).
 // The widget is built with panic=immediate-abort, so a Rust panic is a wasm trap: a
 // `WebAssembly.RuntimeError` thrown out of whatever wasm call was running. This wrapper keeps it
 // inside the widget: one console line, the loader hides the widget (`__npsWidget.ontrap`), the

@@ -32,6 +32,7 @@ export class Edge {
     this.status = 202; // status for the next POSTs (set 503 to simulate an outage)
     this.eligible = {}; // user or account id -> true/false/HTTP status
     this.cache = false; // serve assets cacheable (the benchmark's cached runs)
+    this.wasmType = null; // override the wasm's content-type (a misconfigured CDN)
   }
   responses() {
     return this.posts.filter((p) => p.path == '/v1/responses').map((p) => p.body);
@@ -66,7 +67,7 @@ export class Edge {
     const file = path.join(dist, path.basename(url.pathname));
     if (fs.existsSync(file)) {
       this.assets.push(path.basename(file));
-      res.writeHead(200, { ...cors, 'cache-control': this.cache ? 'public, max-age=300' : 'no-store', 'content-type': types[path.extname(file)] || 'application/octet-stream' });
+      res.writeHead(200, { ...cors, 'cache-control': this.cache ? 'public, max-age=300' : 'no-store', 'content-type': (path.extname(file) == '.wasm' && this.wasmType) || types[path.extname(file)] || 'application/octet-stream' });
       fs.createReadStream(file).pipe(res);
       return;
     }

@@ -227,3 +227,15 @@ test('reset forgets the visitor: new id, recontact cleared', async () => {
   assert.equal(await visible(page), false);
   await page.context().close();
 });
+
+test('wasm served with a wrong content-type still loads (compiled from bytes instead of streamed)', async () => {
+  h.edge.wasmType = 'application/octet-stream';
+  try {
+    const page = await fresh(h.embed('/wrongtype', {}));
+    await until(() => visible(page), 5000, 'shown');
+    assert.deepEqual(page.errors, []);
+    await page.context().close();
+  } finally {
+    h.edge.wasmType = null;
+  }
+});
