@@ -24,7 +24,7 @@ use nps_protocol::json::{push_str, user_json, ObjectWriter};
 use nps_protocol::limits::is_valid_id;
 use nps_protocol::{Response, Segment};
 
-use crate::config::ConfigError;
+use crate::config::{check_id, check_segments, check_surveys_and_sites, ConfigError};
 use crate::routing::Route;
 use crate::time::rfc3339_ms;
 
@@ -150,12 +150,7 @@ impl AlertSinkConfig {
     /// Pure checks; `k` is the key of this sink (`sinks[2]`), `site_exists` tells known sites.
     pub fn validate(&self, k: &str, site_exists: impl Fn(&str) -> bool) -> Result<(), ConfigError> {
         let err = |key: String, reason: String| Err(ConfigError { key, reason });
-        if !is_valid_id(&self.name) {
-            return err(
-                format!("{k}.name"),
-                "must be 1-64 characters of A-Z a-z 0-9 _ . : -".into(),
-            );
-        }
+        check_id(format!("{k}.name"), &self.name)?;
         if let Some(var) = self.url.strip_prefix("env:") {
             if var.is_empty() {
                 return err(format!("{k}.url"), "env: needs a variable name".into());
@@ -166,14 +161,7 @@ impl AlertSinkConfig {
                 "must be an http(s) URL or env:VAR".into(),
             );
         }
-        for (j, s) in self.segments.iter().enumerate() {
-            if Segment::parse(s).is_none() {
-                return err(
-                    format!("{k}.segments[{j}]"),
-                    format!("{s:?} is not one of detractor, passive, promoter"),
-                );
-            }
-        }
+        check_segments(&format!("{k}.segments"), &self.segments)?;
         for (survey, segs) in &self.survey_segments {
             if !is_valid_id(survey) {
                 return err(
@@ -181,31 +169,9 @@ impl AlertSinkConfig {
                     "is not a valid survey id".into(),
                 );
             }
-            for (j, s) in segs.iter().enumerate() {
-                if Segment::parse(s).is_none() {
-                    return err(
-                        format!("{k}.survey_segments.{survey}[{j}]"),
-                        format!("{s:?} is not one of detractor, passive, promoter"),
-                    );
-                }
-            }
+            check_segments(&format!("{k}.survey_segments.{survey}"), segs)?;
         }
-        for (j, s) in self.surveys.iter().enumerate() {
-            if !is_valid_id(s) {
-                return err(
-                    format!("{k}.surveys[{j}]"),
-                    "is not a valid survey id".into(),
-                );
-            }
-        }
-        for (j, s) in self.sites.iter().enumerate() {
-            if !site_exists(s) {
-                return err(
-                    format!("{k}.sites[{j}]"),
-                    format!("{s:?} is not a configured site"),
-                );
-            }
-        }
+        check_surveys_and_sites(k, &self.surveys, &self.sites, site_exists)?;
         if self.grace_ms > 600_000 {
             return err(
                 format!("{k}.grace_ms"),

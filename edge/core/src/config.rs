@@ -103,6 +103,57 @@ impl Site {
     }
 }
 
+/// `v` must be an id (`A-Z a-z 0-9 _ . : -`, 1–64 characters); `key` names it in the error.
+pub(crate) fn check_id(key: impl Into<String>, v: &str) -> Result<(), ConfigError> {
+    if is_valid_id(v) {
+        Ok(())
+    } else {
+        Err(ConfigError::new(key, ID_CHARS))
+    }
+}
+
+const ID_CHARS: &str = "must be 1-64 characters of A-Z a-z 0-9 _ . : -";
+
+/// Every entry of a sink's `segments` list (at `key`) must name a segment.
+pub(crate) fn check_segments(key: &str, list: &[String]) -> Result<(), ConfigError> {
+    for (j, s) in list.iter().enumerate() {
+        if Segment::parse(s).is_none() {
+            return Err(ConfigError::new(
+                format!("{key}[{j}]"),
+                format!("{s:?} is not one of detractor, passive, promoter"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// A sink's `surveys` and `sites` filters (under sink key `k`): valid survey ids, configured
+/// sites.
+pub(crate) fn check_surveys_and_sites(
+    k: &str,
+    surveys: &[String],
+    sites: &[String],
+    site_exists: impl Fn(&str) -> bool,
+) -> Result<(), ConfigError> {
+    for (j, s) in surveys.iter().enumerate() {
+        if !is_valid_id(s) {
+            return Err(ConfigError::new(
+                format!("{k}.surveys[{j}]"),
+                "is not a valid survey id",
+            ));
+        }
+    }
+    for (j, s) in sites.iter().enumerate() {
+        if !site_exists(s) {
+            return Err(ConfigError::new(
+                format!("{k}.sites[{j}]"),
+                format!("{s:?} is not a configured site"),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Checks the sites of a config (at least one, ids unique, then each [`Site::validate`]); errors
 /// name the key (`sites[1].origins[0]`). Part of [`Config::validate`]; public so that a runtime
 /// with its own config document (the worker) checks its sites with the same rules.
@@ -128,12 +179,7 @@ impl Site {
     /// document (`sites[0]`), prefixed to the bad key of the error.
     pub fn validate(&self, key: &str) -> Result<(), ConfigError> {
         let k = key;
-        if !is_valid_id(&self.id) {
-            return Err(ConfigError::new(
-                format!("{k}.id"),
-                "must be 1-64 characters of A-Z a-z 0-9 _ . : -",
-            ));
-        }
+        check_id(format!("{k}.id"), &self.id)?;
         if self.origins.is_empty() {
             return Err(ConfigError::new(
                 format!("{k}.origins"),
@@ -335,12 +381,10 @@ impl SinkConfig {
         matches!(self, SinkConfig::Sqlite { .. })
     }
 
-    /// Routing filter (the store takes everything). Invalid segment names are ignored here;
-    /// `validate` refuses them.
-    pub fn route(&self) -> Route {
+    /// The `segments`, `surveys` and `sites` filters of a webhook or stdout sink (the store has
+    /// none; an alert sink has its own, richer ones).
+    fn filters(&self) -> Option<(&[String], &[String], &[String])> {
         match self {
-            SinkConfig::Sqlite { .. } => Route::default(),
-            SinkConfig::Alert(a) => a.route(),
             SinkConfig::Webhook {
                 segments,
                 surveys,
@@ -352,11 +396,22 @@ impl SinkConfig {
                 surveys,
                 sites,
                 ..
-            } => Route {
+            } => Some((segments, surveys, sites)),
+            SinkConfig::Sqlite { .. } | SinkConfig::Alert(_) => None,
+        }
+    }
+
+    /// Routing filter (the store takes everything). Invalid segment names are ignored here;
+    /// `validate` refuses them.
+    pub fn route(&self) -> Route {
+        match (self, self.filters()) {
+            (SinkConfig::Alert(a), _) => a.route(),
+            (_, Some((segments, surveys, sites))) => Route {
                 segments: segments.iter().filter_map(|s| Segment::parse(s)).collect(),
-                surveys: surveys.clone(),
-                sites: sites.clone(),
+                surveys: surveys.to_vec(),
+                sites: sites.to_vec(),
             },
+            (_, None) => Route::default(),
         }
     }
 }
@@ -463,12 +518,7 @@ impl Config {
                     timeout_ms,
                     ..
                 } => {
-                    if !is_valid_id(name) {
-                        return Err(ConfigError::new(
-                            format!("{k}.name"),
-                            "must be 1-64 characters of A-Z a-z 0-9 _ . : -",
-                        ));
-                    }
+                    check_id(format!("{k}.name"), name)?;
                     if !(url.starts_with("http://") || url.starts_with("https://"))
                         || url.len() < 10
                     {
@@ -495,51 +545,12 @@ impl Config {
                 }
                 SinkConfig::Alert(a) => a.validate(&k, |s| self.site(s).is_some())?,
                 SinkConfig::Stdout { name, .. } => {
-                    if !is_valid_id(name) {
-                        return Err(ConfigError::new(
-                            format!("{k}.name"),
-                            "must be 1-64 characters of A-Z a-z 0-9 _ . : -",
-                        ));
-                    }
+                    check_id(format!("{k}.name"), name)?;
                 }
             }
-            if let SinkConfig::Webhook {
-                segments,
-                surveys,
-                sites,
-                ..
-            }
-            | SinkConfig::Stdout {
-                segments,
-                surveys,
-                sites,
-                ..
-            } = sink
-            {
-                for (j, s) in segments.iter().enumerate() {
-                    if Segment::parse(s).is_none() {
-                        return Err(ConfigError::new(
-                            format!("{k}.segments[{j}]"),
-                            format!("{s:?} is not one of detractor, passive, promoter"),
-                        ));
-                    }
-                }
-                for (j, s) in surveys.iter().enumerate() {
-                    if !is_valid_id(s) {
-                        return Err(ConfigError::new(
-                            format!("{k}.surveys[{j}]"),
-                            "is not a valid survey id",
-                        ));
-                    }
-                }
-                for (j, s) in sites.iter().enumerate() {
-                    if self.site(s).is_none() {
-                        return Err(ConfigError::new(
-                            format!("{k}.sites[{j}]"),
-                            format!("{s:?} is not a configured site"),
-                        ));
-                    }
-                }
+            if let Some((segments, surveys, sites)) = sink.filters() {
+                check_segments(&format!("{k}.segments"), segments)?;
+                check_surveys_and_sites(&k, surveys, sites, |s| self.site(s).is_some())?;
             }
         }
         if stores > 1 {
@@ -702,6 +713,27 @@ origins = ["https://b.example/path"]
         ))
         .unwrap_err();
         assert_eq!(e.key, "sinks[0].segments[0]");
+        for (filter, key, reason) in [
+            (
+                "surveys = [\"ok\", \"no way\"]",
+                "sinks[0].surveys[1]",
+                "is not a valid survey id",
+            ),
+            (
+                "sites = [\"elsewhere\"]",
+                "sinks[0].sites[0]",
+                "\"elsewhere\" is not a configured site",
+            ),
+            (
+                "name = \"two words\"",
+                "sinks[0].name",
+                "must be 1-64 characters of A-Z a-z 0-9 _ . : -",
+            ),
+        ] {
+            let toml = format!("{SITE}\n[[sinks]]\ntype = \"stdout\"\n{filter}\n");
+            let e = Config::load_toml(&toml).unwrap_err();
+            assert_eq!((e.key.as_str(), e.reason.as_str()), (key, reason));
+        }
         let e = Config::load_toml(&format!("{SITE}\n[[sinks]]\ntype = \"webhook\"\nurl = \"https://x.example\"\nsecret = \"nope\"\n")).unwrap_err();
         assert_eq!(e.key, "sinks[0].secret");
         assert_eq!(Config::load_toml("").unwrap_err().key, "sites");

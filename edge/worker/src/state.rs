@@ -8,6 +8,7 @@ use wasm_bindgen::JsValue;
 use worker::Env;
 
 use crate::local_core::config::{Config, Sink};
+use nps_edge_core::config::ConfigError;
 use nps_edge_core::webhook::WebhookSecret;
 
 /// Name of the var holding the config (JSON or TOML text, or an object var in wrangler.toml).
@@ -125,6 +126,15 @@ fn env_string(env: &Env, name: &str) -> Option<String> {
         .filter(|v| !v.is_empty())
 }
 
+/// A secret that failed to resolve, worded for the worker (its `env:` values are secrets).
+fn secret_error(e: ConfigError) -> String {
+    format!(
+        "invalid config at `{}`: {}",
+        e.key,
+        e.reason.replace("environment variable", "secret")
+    )
+}
+
 /// Tokens and alert URLs: the config names secrets (`wrangler secret put NAME`), resolved here
 /// through the core's own checks (token length, http(s) URL).
 fn resolve_close_loop(env: &Env, config: &mut Config) -> Result<(), String> {
@@ -137,25 +147,13 @@ fn resolve_close_loop(env: &Env, config: &mut Config) -> Result<(), String> {
     config
         .tokens
         .resolve_secrets(|name| env_string(env, name))
-        .map_err(|e| {
-            format!(
-                "invalid config at `{}`: {}",
-                e.key,
-                e.reason.replace("environment variable", "secret")
-            )
-        })?;
+        .map_err(secret_error)?;
     let mut needs_queue = false;
     for (i, sink) in config.sinks.iter_mut().enumerate() {
         if let Sink::Alert(a) = sink {
             needs_queue = true;
             a.resolve_secrets(&format!("sinks[{i}]"), |name| env_string(env, name))
-                .map_err(|e| {
-                    format!(
-                        "invalid config at `{}`: {}",
-                        e.key,
-                        e.reason.replace("environment variable", "secret")
-                    )
-                })?;
+                .map_err(secret_error)?;
         }
     }
     if needs_queue {
