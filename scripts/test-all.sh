@@ -23,7 +23,7 @@ suite() {
 # The wasm-streams shim is a patch, not a workspace member: checked by name.
 suite "format" bash -c 'cargo fmt --all --check && rustfmt --check --edition 2021 widget/shims/wasm-streams/src/lib.rs'
 suite "clippy (native)" cargo clippy --all-targets --locked -- -D warnings
-suite "clippy (wasm)" cargo clippy --locked --target wasm32-unknown-unknown -p nps-protocol -p nps-edge-core -p nps-widget -p nps-worker -p wasm-streams@0.5.0 -- -D warnings
+suite "clippy (wasm)" cargo clippy --locked --target wasm32-unknown-unknown -p nps-protocol -p nps-edge-core -p nps-edge-app -p nps-widget -p nps-worker -p wasm-streams@0.5.0 -- -D warnings
 # One cargo invocation for every native test, the worker's pure modules included (a separate
 # `-p` selection would resolve features again and rebuild shared dependencies).
 suite "protocol, edge core, native server, worker modules (cargo test)" cargo test --locked --workspace --exclude nps-widget

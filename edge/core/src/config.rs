@@ -1,9 +1,14 @@
-//! Typed edge configuration: one TOML file natively, a TOML or JSON string in a worker var.
+//! Typed edge configuration: ONE document for both runtimes — `nps-edge --config FILE` natively,
+//! the `NPS_CONFIG` var on the worker (TOML or JSON text, or an object var) — with the same keys,
+//! the same validation and one [`ConfigError`] format naming the key. What only one runtime has
+//! lives in its own section: `[native]` (the SQLite file) and `[worker]` (binding names); the
+//! other runtime checks that section's syntax and ignores it.
 //!
 //! Two phases: parsing (serde, `deny_unknown_fields`, so a typo is an error, not a silent default)
 //! and [`Config::validate`], which is pure and names the bad key (`sites[1].origins[0]: …`).
 //! Secrets are referenced as `env:NAME` and resolved by the runtime with
-//! [`Config::resolve_secrets`] (the core cannot read the environment).
+//! [`Config::resolve_secrets`] (the core cannot read the environment): the process environment
+//! natively, the worker's secret and var bindings on Cloudflare.
 
 use serde::{Deserialize, Serialize};
 
@@ -53,6 +58,139 @@ pub struct Config {
     /// Bearer tokens of the suppression (admin) and report (read) APIs.
     #[serde(default)]
     pub tokens: crate::auth::Tokens,
+    /// What only the native server has: its SQLite store.
+    #[serde(default)]
+    pub native: NativeConfig,
+    /// What only the Cloudflare worker has: the names of its bindings.
+    #[serde(default)]
+    pub worker: WorkerConfig,
+}
+
+/// The `[native]` section: the embedded SQLite store of `nps-edge`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NativeConfig {
+    /// Database file (responses, events, dedup records, outbox, suppressions). Default
+    /// `nps-edge.sqlite`; `--db FILE` overrides it.
+    #[serde(default = "default_db_path")]
+    pub db: String,
+    /// `full` (default): every commit is fsynced before the 202, so an accepted response
+    /// survives a power loss. `normal`: fsync at checkpoints only — survives a crash or kill of
+    /// the process (the WAL is in the OS), may lose the last commits on power loss.
+    #[serde(default)]
+    pub synchronous: Synchronous,
+}
+
+impl Default for NativeConfig {
+    fn default() -> Self {
+        NativeConfig {
+            db: default_db_path(),
+            synchronous: Synchronous::Full,
+        }
+    }
+}
+
+/// The `[worker]` section: binding names of the Cloudflare worker (as in `wrangler.toml`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WorkerConfig {
+    /// Durable Object namespace of the per-site state (dedup records, the durable record of
+    /// each answer until D1 and the queue have it, suppressions, alert states). Default
+    /// `SITE_STATE`.
+    #[serde(default = "default_state_binding")]
+    pub state: String,
+    /// One state object per `site` (default) or per `site_survey` (more throughput).
+    #[serde(default)]
+    pub shard: Shard,
+    /// D1 database of responses, events and dead letters (the report API reads it). Unset: answers
+    /// are deduplicated and forwarded but not stored, and the report API answers 503.
+    #[serde(default)]
+    pub d1: Option<String>,
+    /// Queue producer of webhook deliveries and alert jobs (consumed by the same worker; the
+    /// binding must exist when a webhook or alert sink is configured). Default `DELIVERIES`.
+    #[serde(default = "default_queue_binding")]
+    pub queue: String,
+    /// Name of the dead-letter queue of `queue` (as in `wrangler.toml`), consumed into D1
+    /// `dead_letters`. Default `nps-deliveries-dlq`.
+    #[serde(default = "default_dead_letter_queue")]
+    pub dead_letter_queue: String,
+}
+
+impl Default for WorkerConfig {
+    fn default() -> Self {
+        WorkerConfig {
+            state: default_state_binding(),
+            shard: Shard::Site,
+            d1: None,
+            queue: default_queue_binding(),
+            dead_letter_queue: default_dead_letter_queue(),
+        }
+    }
+}
+
+/// Sharding of the worker's state objects.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Shard {
+    /// One object per site.
+    #[default]
+    Site,
+    /// One object per site + survey.
+    SiteSurvey,
+}
+
+fn default_db_path() -> String {
+    "nps-edge.sqlite".into()
+}
+fn default_state_binding() -> String {
+    "SITE_STATE".into()
+}
+fn default_queue_binding() -> String {
+    "DELIVERIES".into()
+}
+fn default_dead_letter_queue() -> String {
+    "nps-deliveries-dlq".into()
+}
+
+impl WorkerConfig {
+    /// Name of the state object holding the dedup records of a (site, survey).
+    pub fn object_for(&self, site: &str, survey: &str) -> String {
+        match self.shard {
+            Shard::Site => site.to_string(),
+            Shard::SiteSurvey => format!("{site}/{survey}"),
+        }
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        let names = [
+            ("worker.state", Some(&self.state)),
+            ("worker.d1", self.d1.as_ref()),
+            ("worker.queue", Some(&self.queue)),
+        ];
+        for (key, v) in names {
+            if let Some(v) = v {
+                if !is_binding_name(v) {
+                    return Err(ConfigError::new(key, BINDING_CHARS));
+                }
+            }
+        }
+        if self.dead_letter_queue.is_empty() || self.dead_letter_queue.len() > 64 {
+            return Err(ConfigError::new(
+                "worker.dead_letter_queue",
+                "must be a queue name of 1-64 characters",
+            ));
+        }
+        Ok(())
+    }
+}
+
+const BINDING_CHARS: &str = "must be a binding name: a letter or _, then letters, digits or _";
+
+fn is_binding_name(v: &str) -> bool {
+    let mut b = v.bytes();
+    matches!(b.next(), Some(c) if c.is_ascii_alphabetic() || c == b'_')
+        && b.all(|c| c.is_ascii_alphanumeric() || c == b'_')
+        && v.len() <= 64
 }
 
 /// One site (one customer web site) and its rules.
@@ -280,16 +418,16 @@ impl Default for RetryPolicy {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum SinkConfig {
-    /// The embedded store (SQLite natively, D1 on Cloudflare): every accepted response and event.
+    /// The store used to be a sink; it is now always there and configured in `[native]` /
+    /// `[worker]`. Parsed only to answer an old config with a message saying where it went.
+    #[doc(hidden)]
     Sqlite {
-        /// Database file (native). Default `nps-edge.sqlite`.
-        #[serde(default = "default_sqlite_path")]
-        path: String,
-        /// `full` (default): every commit is fsynced before the 202, so an accepted response
-        /// survives a power loss. `normal`: fsync at checkpoints only — survives a crash or kill
-        /// of the process (the WAL is in the OS), may lose the last commits on power loss.
+        /// Ignored.
         #[serde(default)]
-        synchronous: Synchronous,
+        path: Option<String>,
+        /// Ignored.
+        #[serde(default)]
+        synchronous: Option<Synchronous>,
     },
     /// Signed HTTP POST (Standard Webhooks v1) per response, retried, then dead-lettered.
     Webhook {
@@ -332,7 +470,7 @@ pub enum SinkConfig {
     Alert(crate::alert::AlertSinkConfig),
 }
 
-/// SQLite `synchronous` level of the native store (see [`SinkConfig::Sqlite`]).
+/// SQLite `synchronous` level of the native store (see [`NativeConfig::synchronous`]).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Synchronous {
@@ -353,9 +491,6 @@ impl Synchronous {
     }
 }
 
-fn default_sqlite_path() -> String {
-    "nps-edge.sqlite".into()
-}
 fn default_webhook_name() -> String {
     "webhook".into()
 }
@@ -367,7 +502,7 @@ fn default_timeout_ms() -> u64 {
 }
 
 impl SinkConfig {
-    /// Unique name (the `sqlite` sink is always `sqlite`).
+    /// Unique name.
     pub fn name(&self) -> &str {
         match self {
             SinkConfig::Sqlite { .. } => "sqlite",
@@ -376,9 +511,9 @@ impl SinkConfig {
         }
     }
 
-    /// True for the embedded store, which is written before the 2xx rather than delivered.
-    pub fn is_store(&self) -> bool {
-        matches!(self, SinkConfig::Sqlite { .. })
+    /// True for a sink the worker feeds through its queue (webhook and alert jobs).
+    pub fn needs_queue(&self) -> bool {
+        matches!(self, SinkConfig::Webhook { .. } | SinkConfig::Alert(_))
     }
 
     /// The `segments`, `surveys` and `sites` filters of a webhook or stdout sink (the store has
@@ -434,6 +569,16 @@ impl Config {
         Ok(c)
     }
 
+    /// Parses a config document in either format — JSON when it starts with `{`, TOML otherwise —
+    /// and validates it: what `nps-edge --config` and the worker's `NPS_CONFIG` both accept.
+    pub fn load_text(s: &str) -> Result<Config, ConfigError> {
+        if s.trim_start().starts_with('{') {
+            Config::load_json(s)
+        } else {
+            Config::load_toml(s)
+        }
+    }
+
     /// Parses JSON and validates.
     pub fn load_json(s: &str) -> Result<Config, ConfigError> {
         let c = Config::from_json_str(s)?;
@@ -452,38 +597,18 @@ impl Config {
                 respondent_window_days: default_respondent_window_days(),
                 rate_limit: RateLimit::default(),
             }],
-            sinks: vec![SinkConfig::Sqlite {
-                path: default_sqlite_path(),
-                synchronous: Synchronous::Full,
-            }],
+            sinks: Vec::new(),
             retry: RetryPolicy::default(),
             trust_forwarded_for: false,
             tokens: Default::default(),
+            native: NativeConfig::default(),
+            worker: WorkerConfig::default(),
         }
     }
 
     /// The site with this id.
     pub fn site(&self, id: &str) -> Option<&Site> {
         self.sites.iter().find(|s| s.id == id)
-    }
-
-    /// The `sqlite` sink's synchronous level (default `full`).
-    pub fn store_synchronous(&self) -> Synchronous {
-        self.sinks
-            .iter()
-            .find_map(|s| match s {
-                SinkConfig::Sqlite { synchronous, .. } => Some(*synchronous),
-                _ => None,
-            })
-            .unwrap_or_default()
-    }
-
-    /// The `sqlite` sink's path, if configured.
-    pub fn store_path(&self) -> Option<&str> {
-        self.sinks.iter().find_map(|s| match s {
-            SinkConfig::Sqlite { path, .. } => Some(path.as_str()),
-            _ => None,
-        })
     }
 
     /// True when `origin` is allowed by at least one site (used for preflight, which carries no
@@ -495,7 +620,6 @@ impl Config {
     /// Checks everything that serde cannot; the error names the first bad key.
     pub fn validate(&self) -> Result<(), ConfigError> {
         validate_sites(&self.sites)?;
-        let mut stores = 0;
         for (i, sink) in self.sinks.iter().enumerate() {
             let k = format!("sinks[{i}]");
             if self.sinks[..i].iter().any(|s| s.name() == sink.name()) {
@@ -505,11 +629,13 @@ impl Config {
                 ));
             }
             match sink {
-                SinkConfig::Sqlite { path, .. } => {
-                    stores += 1;
-                    if path.trim().is_empty() {
-                        return Err(ConfigError::new(format!("{k}.path"), "must not be empty"));
-                    }
+                SinkConfig::Sqlite { .. } => {
+                    return Err(ConfigError::new(
+                        format!("{k}.type"),
+                        "the store is no longer a sink: remove this [[sinks]] entry and set \
+                         `db` and `synchronous` under [native] (the worker names its D1 \
+                         binding under [worker])",
+                    ));
                 }
                 SinkConfig::Webhook {
                     name,
@@ -553,9 +679,10 @@ impl Config {
                 check_surveys_and_sites(&k, surveys, sites, |s| self.site(s).is_some())?;
             }
         }
-        if stores > 1 {
-            return Err(ConfigError::new("sinks", "at most one sqlite sink"));
+        if self.native.db.trim().is_empty() {
+            return Err(ConfigError::new("native.db", "must not be empty"));
         }
+        self.worker.validate()?;
         if self.retry.base_ms == 0 || self.retry.max_ms < self.retry.base_ms {
             return Err(ConfigError::new(
                 "retry.base_ms",
@@ -661,25 +788,53 @@ origins = ["https://shop.example", "http://localhost:*"]
             &format!(
                 r#"
 [[sinks]]
-type = "sqlite"
-path = "/tmp/x.sqlite"
-synchronous = "normal"
-
-[[sinks]]
 type = "webhook"
 name = "crm"
 url = "https://hooks.example/nps"
 secret = "{SECRET}"
 segments = ["detractor"]
+
+[native]
+db = "/tmp/x.sqlite"
+synchronous = "normal"
+
+[worker]
+d1 = "DB"
 "#
             ),
         );
         let c = Config::load_toml(&src).unwrap();
-        assert_eq!(c.store_path(), Some("/tmp/x.sqlite"));
-        assert_eq!(c.store_synchronous(), Synchronous::Normal);
-        assert_eq!(Config::demo().store_synchronous(), Synchronous::Full);
-        assert_eq!(c.sinks[1].name(), "crm");
-        assert_eq!(c.sinks[1].route().segments, vec![Segment::Detractor]);
+        assert_eq!(c.native.db, "/tmp/x.sqlite");
+        assert_eq!(c.native.synchronous, Synchronous::Normal);
+        assert_eq!(Config::demo().native.synchronous, Synchronous::Full);
+        assert_eq!(c.worker.d1.as_deref(), Some("DB"));
+        assert_eq!(
+            (c.worker.state.as_str(), c.worker.queue.as_str()),
+            ("SITE_STATE", "DELIVERIES")
+        );
+        assert_eq!(c.sinks[0].name(), "crm");
+        assert_eq!(c.sinks[0].route().segments, vec![Segment::Detractor]);
+    }
+
+    #[test]
+    fn runtime_sections_are_checked_on_both_runtimes() {
+        let e = Config::load_toml(&format!("{SITE}\n[worker]\nqueue = \"\"\n")).unwrap_err();
+        assert_eq!(e.key, "worker.queue");
+        let e = Config::load_toml(&format!("{SITE}\n[worker]\nd1 = \"my db\"\n")).unwrap_err();
+        assert_eq!(e.to_string(), format!("worker.d1: {BINDING_CHARS}"));
+        let e = Config::load_toml(&format!("{SITE}\n[native]\ndb = \" \"\n")).unwrap_err();
+        assert_eq!(e.key, "native.db");
+        let e = Config::from_toml_str(&format!("{SITE}\n[worker]\nbinding = \"X\"\n")).unwrap_err();
+        assert!(e.reason.contains("binding"), "{e}");
+        // A config of the release before: the store was a `sqlite` sink.
+        let e = Config::load_toml(&format!(
+            "{SITE}\n[[sinks]]\ntype = \"sqlite\"\npath = \"x.sqlite\"\n"
+        ))
+        .unwrap_err();
+        assert_eq!(e.key, "sinks[0].type");
+        assert!(e.reason.contains("[native]"), "{e}");
+        let c = Config::load_toml(&format!("{SITE}\n[worker]\nshard = \"site_survey\"\n")).unwrap();
+        assert_eq!(c.worker.object_for("demo", "checkout"), "demo/checkout");
     }
 
     #[test]

@@ -29,7 +29,7 @@ impl Route {
     }
 }
 
-/// The delivery sinks (everything but the embedded store, which takes all) that want `r`.
+/// The delivery sinks that want `r` (the store takes every response).
 pub fn sinks_for<'a>(
     config: &'a Config,
     r: &'a Response,
@@ -37,7 +37,7 @@ pub fn sinks_for<'a>(
     config
         .sinks
         .iter()
-        .filter(move |s| !s.is_store() && s.route().matches_response(r))
+        .filter(move |s| s.route().matches_response(r))
 }
 
 #[cfg(test)]
@@ -58,7 +58,7 @@ mod tests {
     }
 
     #[test]
-    fn store_is_never_routed() {
+    fn sinks_are_routed_by_segment() {
         let mut c = Config::demo();
         c.sinks.push(SinkConfig::Stdout {
             name: "out".into(),

@@ -11,10 +11,10 @@ use std::time::Duration;
 use nps_edge_core::config::RetryPolicy;
 use nps_edge_core::retry::{self, Attempt, Next};
 
-use crate::metrics::SinkCounters;
 use crate::sinks::Sink;
 use crate::store::{self, DeliveryResult, Store};
 use crate::{now_ms, Rng};
+use nps_edge_app::metrics::SinkCounters;
 
 /// Rows fetched per round.
 const BATCH: usize = 64;
@@ -52,7 +52,7 @@ fn run(d: &mut Deliverer, store: &Store, stop: &AtomicBool) {
         match store.reader() {
             Ok(c) => break c,
             Err(e) => {
-                eprintln!("{{\"level\":\"error\",\"msg\":\"deliverer cannot open store\",\"sink\":\"{}\",\"error\":{:?}}}", d.name, e);
+                tracing::error!(sink = %d.name, error = %e, "deliverer cannot open store");
                 if stop.load(Ordering::Relaxed) {
                     return;
                 }
@@ -89,12 +89,12 @@ fn run(d: &mut Deliverer, store: &Store, stop: &AtomicBool) {
             };
             let disable = next == Next::DisableSink;
             if disable || matches!(next, Next::DeadLetter) {
-                eprintln!(
-                    "{{\"level\":\"warn\",\"msg\":\"{}\",\"sink\":\"{}\",\"webhook_id\":\"{}\",\"error\":{:?}}}",
+                tracing::warn!(
+                    sink = %d.name,
+                    webhook_id = %row.msg_id,
+                    error = error.as_deref().unwrap_or(""),
+                    "{}",
                     if disable { "sink disabled by 410 Gone" } else { "dead letter" },
-                    d.name,
-                    row.msg_id,
-                    error.as_deref().unwrap_or("")
                 );
             }
             results.push(DeliveryResult {
@@ -114,7 +114,7 @@ fn run(d: &mut Deliverer, store: &Store, stop: &AtomicBool) {
             }
         }
         if let Err(e) = store.record_deliveries(&d.name, results, now_ms()) {
-            eprintln!("{{\"level\":\"error\",\"msg\":\"cannot record deliveries\",\"sink\":\"{}\",\"error\":{:?}}}", d.name, e);
+            tracing::error!(sink = %d.name, error = %e, "cannot record deliveries");
             thread::sleep(Duration::from_millis(IDLE_MS));
         }
         if unreachable {

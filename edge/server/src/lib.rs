@@ -1,56 +1,81 @@
-//! Self-hosted native NPS edge: HTTP API v1 on axum, the embedded SQLite store and durable
-//! outbox, and sink deliverers. All rules come from `nps-edge-core`; this crate is the I/O.
+//! Self-hosted native NPS edge: the edge application (`nps-edge-app`) on axum, over the
+//! embedded SQLite store and its durable outbox, with sink deliverers on their own threads.
+//! Every route and rule is the application's; this crate is the I/O.
 //!
-//! - [`app`] builds the whole HTTP surface from an [`AppState`] (testable without a socket).
-//! - [`Edge::start`] opens the store, starts the writer and deliverer threads and returns the
-//!   state; [`Edge::shutdown`] stops the deliverers.
+//! - [`app`] builds the HTTP surface from an [`AppState`] (testable without a socket).
+//! - [`Edge::start`] migrates and opens the store, starts the writer and deliverer threads and
+//!   returns the state; [`Edge::shutdown`] stops the deliverers.
 
-mod api_util;
 pub mod assets;
+mod backend;
 pub mod delivery;
 mod http;
-pub mod metrics;
-mod report;
 pub mod sinks;
 pub mod store;
-mod suppressions;
 
-use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use nps_edge_core::ratelimit::Bucket;
+use nps_edge_app::App;
+use nps_edge_core::config::ConfigError;
 use nps_edge_core::Config;
 
+pub use backend::SqliteBackend;
 pub use http::app;
 
-use crate::metrics::Metrics;
 use crate::store::Store;
 
-/// Shared state of the HTTP handlers.
+/// The application over the native backend.
+pub type EdgeApp = App<SqliteBackend>;
+
+/// Shared state of the HTTP surface.
 #[derive(Clone)]
 pub struct AppState {
-    inner: Arc<Inner>,
+    app: Arc<EdgeApp>,
+    /// Serve static files from here at `/` (paths that are not API routes).
+    assets: Option<PathBuf>,
 }
 
-struct Inner {
-    config: Config,
-    store: Store,
-    metrics: Arc<Metrics>,
-    limiter: Mutex<HashMap<String, Bucket>>,
-    /// Random per-process key for hashing client addresses (never persisted: hashes cannot be
-    /// linked across restarts either).
-    ip_key: [u8; 32],
-    /// Salt of the current UTC day derived from `ip_key` (cached: two HMACs saved per request).
-    ip_salt: Mutex<(u64, [u8; 32])>,
-    assets: Option<PathBuf>,
-    /// Sinks that have a deliverer (outbox rows are only written for these).
-    delivery_sinks: Vec<String>,
-    /// Read connection for `/metrics`.
-    reader: Mutex<Option<rusqlite::Connection>>,
+impl AppState {
+    /// The configuration in force.
+    pub fn config(&self) -> &Config {
+        self.app.config()
+    }
+
+    /// The store handle.
+    pub fn store(&self) -> &Store {
+        self.app.backend().store()
+    }
+
+    /// The application.
+    pub fn app(&self) -> &EdgeApp {
+        &self.app
+    }
+}
+
+/// Why the edge could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The config is invalid.
+    #[error("invalid config: {0}")]
+    Config(#[from] ConfigError),
+    /// The store cannot be opened or migrated.
+    #[error("store: {0}")]
+    Store(String),
+    /// A sink cannot be built.
+    #[error("sinks[{index}]: {reason}")]
+    Sink {
+        /// Position in `sinks`.
+        index: usize,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A thread or the random source failed.
+    #[error("{0}")]
+    System(String),
 }
 
 /// A running edge: state for [`app`] plus the background threads.
@@ -66,67 +91,54 @@ pub struct Edge {
 pub struct Options {
     /// Serve static files from this directory at `/`.
     pub assets: Option<PathBuf>,
-    /// Override the store path (else the `sqlite` sink's path, else `nps-edge.sqlite`).
+    /// Override the store path (else `[native] db`).
     pub db_path: Option<String>,
 }
 
 impl Edge {
     /// Validates the config, opens the store and starts the deliverers. Secrets must already be
     /// resolved ([`Config::resolve_secrets`]).
-    pub fn start(config: Config, opts: Options) -> Result<Edge, String> {
-        config.validate().map_err(|e| e.to_string())?;
+    pub fn start(config: Config, opts: Options) -> Result<Edge, StartError> {
+        config.validate()?;
         let path = opts
             .db_path
             .clone()
-            .or_else(|| config.store_path().map(str::to_string))
-            .unwrap_or_else(|| "nps-edge.sqlite".to_string());
-        let mut built = Vec::new();
-        for (i, s) in config.sinks.iter().enumerate() {
-            if let Some(sink) = sinks::build(s, &path).map_err(|e| format!("sinks[{i}]: {e}"))? {
-                built.push((s.name().to_string(), sink));
-            }
-        }
-        let names: Vec<String> = built.iter().map(|(n, _)| n.clone()).collect();
-        let metrics = Arc::new(Metrics::new(&names));
+            .unwrap_or_else(|| config.native.db.clone());
         let mut pokes = Vec::new();
-        let mut deliverers = Vec::new();
-        for (name, sink) in built {
+        let mut receivers = Vec::new();
+        for s in &config.sinks {
             let (tx, rx) = std::sync::mpsc::sync_channel(1);
-            pokes.push((name.clone(), tx));
-            let counters = metrics.sinks.get(&name).cloned().unwrap_or_default();
-            deliverers.push(delivery::Deliverer {
-                name,
-                sink,
-                policy: config.retry,
-                counters,
-                poke: rx,
-            });
+            pokes.push((s.name().to_string(), tx));
+            receivers.push(rx);
         }
-        let store = Store::open(&path, config.store_synchronous().as_str(), pokes)?;
+        let store = Store::open(&path, config.native.synchronous.as_str(), pokes)
+            .map_err(StartError::Store)?;
+        let mut ip_key = [0u8; 32];
+        getrandom::getrandom(&mut ip_key).map_err(|e| StartError::System(e.to_string()))?;
+        let app = Arc::new(App::new(config, SqliteBackend::new(store.clone()), ip_key));
         let stop = Arc::new(AtomicBool::new(false));
         let mut threads = Vec::new();
-        for d in deliverers {
-            threads
-                .push(delivery::spawn(d, store.clone(), stop.clone()).map_err(|e| e.to_string())?);
+        for (index, (cfg, poke)) in app.config().sinks.iter().zip(receivers).enumerate() {
+            let counters = app.metrics().sink(cfg.name());
+            let sink = sinks::build(cfg, &path, counters.clone())
+                .map_err(|reason| StartError::Sink { index, reason })?;
+            let d = delivery::Deliverer {
+                name: cfg.name().to_string(),
+                sink,
+                policy: app.config().retry,
+                counters,
+                poke,
+            };
+            threads.push(
+                delivery::spawn(d, store.clone(), stop.clone())
+                    .map_err(|e| StartError::System(e.to_string()))?,
+            );
         }
-        let reader = store.reader().ok();
-        let mut ip_key = [0u8; 32];
-        getrandom::getrandom(&mut ip_key).map_err(|e| e.to_string())?;
-        let state = AppState {
-            inner: Arc::new(Inner {
-                config,
-                store,
-                metrics,
-                limiter: Mutex::new(HashMap::new()),
-                ip_key,
-                ip_salt: Mutex::new((u64::MAX, [0; 32])),
-                assets: opts.assets,
-                delivery_sinks: names,
-                reader: Mutex::new(reader),
-            }),
-        };
         Ok(Edge {
-            state,
+            state: AppState {
+                app,
+                assets: opts.assets,
+            },
             stop,
             threads,
         })
@@ -139,18 +151,6 @@ impl Edge {
         for t in self.threads {
             let _ = t.join();
         }
-    }
-}
-
-impl AppState {
-    /// The configuration in force.
-    pub fn config(&self) -> &Config {
-        &self.inner.config
-    }
-
-    /// The store handle.
-    pub fn store(&self) -> &Store {
-        &self.inner.store
     }
 }
 

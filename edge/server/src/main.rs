@@ -11,8 +11,9 @@ use nps_edge::{app, Edge, Options};
 use nps_edge_core::Config;
 
 const USAGE: &str = "usage: nps-edge [--config FILE] [--listen ADDR] [--assets DIR] [--db FILE]
-  --config FILE   TOML config (default: built-in demo config, site `demo`,
-                  origins http://127.0.0.1:* and http://localhost:*)
+  --config FILE   config document, TOML or JSON (the worker's NPS_CONFIG takes the same;
+                  default: built-in demo config, site `demo`, origins http://127.0.0.1:* and
+                  http://localhost:*)
   --listen ADDR   address to bind (default 127.0.0.1:8787)
   --assets DIR    serve static files from DIR at / (e.g. dist/widget)
   --db FILE       SQLite store path (overrides the sqlite sink's path)
@@ -50,7 +51,20 @@ fn parse_args() -> Result<Args, String> {
     Ok(a)
 }
 
+/// JSON lines on stderr; the level from `NPS_LOG` (`info` by default, e.g. `nps_edge=debug`).
+fn init_logs() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("NPS_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_current_span(false)
+        .init();
+}
+
 fn main() -> ExitCode {
+    init_logs();
     let args = match parse_args() {
         Ok(a) => a,
         Err(e) => {
@@ -70,7 +84,7 @@ fn main() -> ExitCode {
                     return ExitCode::from(2);
                 }
             };
-            let mut c = match Config::load_toml(&text) {
+            let mut c = match Config::load_text(&text) {
                 Ok(c) => c,
                 Err(e) => {
                     eprintln!("nps-edge: {}: {e}", path.display());
@@ -123,11 +137,7 @@ fn main() -> ExitCode {
     let store_path = edge.state.store().path().to_string();
     let res = rt.block_on(async move {
         let listener = tokio::net::TcpListener::bind(addr).await?;
-        eprintln!(
-            "{{\"level\":\"info\",\"msg\":\"listening\",\"addr\":\"{}\",\"store\":{:?}}}",
-            listener.local_addr()?,
-            store_path
-        );
+        tracing::info!(addr = %listener.local_addr()?, store = %store_path, "listening");
         axum::serve(
             listener,
             router.into_make_service_with_connect_info::<SocketAddr>(),

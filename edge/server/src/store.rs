@@ -9,6 +9,9 @@
 //! inside the writer's transaction, so decisions are consistent even for concurrent duplicates
 //! and survive restarts. The outbox holds one row per (sink, message) with the exact payload to
 //! send; delivered rows are deleted, dead letters are kept with `state = 2`.
+//!
+//! The schema is versioned: numbered migrations (`edge/server/migrations/NNNN_*.sql`) applied in
+//! order at start, keyed on SQLite's `user_version` (see [`migrate`]).
 
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -17,10 +20,13 @@ use std::sync::Arc;
 use std::thread;
 use std::time::Duration;
 
+use nps_edge_app::backend::{NewEvent, NewResponse};
+use nps_edge_app::store::{event_params, response_params, INSERT_EVENT, UPSERT_RESPONSE};
 use nps_edge_core::dedup::{self, Decision, SeenId, SeenRespondent};
 use nps_edge_core::retry::Next;
-use nps_protocol::{Event, Response};
-use rusqlite::{params, Connection, OptionalExtension};
+use rusqlite::{params, params_from_iter, Connection, OptionalExtension};
+
+use crate::backend::Sql;
 use tokio::sync::oneshot;
 
 /// Requests allowed to wait for the writer; beyond, the edge answers 503 (backpressure).
@@ -41,52 +47,45 @@ pub const PENDING: i64 = 0;
 /// A message that exhausted its retries.
 pub const DEAD: i64 = 2;
 
-// `responses` is a rowid table on purpose: its rows are wide (comment, page, body), and random
-// UUID keys in a WITHOUT ROWID table move whole rows around on every page split.
-const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS responses (
-  site TEXT NOT NULL, id TEXT NOT NULL, rev INTEGER NOT NULL, survey TEXT NOT NULL,
-  score INTEGER NOT NULL, segment TEXT NOT NULL, respondent TEXT NOT NULL, visitor TEXT NOT NULL,
-  user_id TEXT, account TEXT, comment TEXT, locale TEXT, page TEXT, contact_ok INTEGER,
-  review_clicked INTEGER, body TEXT NOT NULL, received_ms INTEGER NOT NULL, updated_ms INTEGER NOT NULL,
-  PRIMARY KEY (site, id)
-);
-CREATE INDEX IF NOT EXISTS responses_by_time ON responses(site, survey, received_ms);
-CREATE TABLE IF NOT EXISTS respondents (
-  site TEXT NOT NULL, survey TEXT NOT NULL, respondent TEXT NOT NULL,
-  response_id TEXT NOT NULL, at_ms INTEGER NOT NULL,
-  PRIMARY KEY (site, survey, respondent)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS events (
-  site TEXT NOT NULL, id TEXT NOT NULL, survey TEXT NOT NULL, visitor TEXT NOT NULL,
-  type TEXT NOT NULL, user_id TEXT, received_ms INTEGER NOT NULL,
-  PRIMARY KEY (site, id)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS outbox (
-  seq INTEGER PRIMARY KEY AUTOINCREMENT, sink TEXT NOT NULL, msg_id TEXT NOT NULL,
-  payload TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, next_ms INTEGER NOT NULL,
-  state INTEGER NOT NULL DEFAULT 0, last_error TEXT, created_ms INTEGER NOT NULL
-);
-CREATE INDEX IF NOT EXISTS outbox_due ON outbox(sink, state, next_ms);
-CREATE TABLE IF NOT EXISTS sink_state (
-  sink TEXT PRIMARY KEY, disabled_ms INTEGER NOT NULL, reason TEXT NOT NULL
-) WITHOUT ROWID;
-";
+/// The schema, in order: migration `n` brings a database from `user_version = n - 1` to `n`.
+/// Append new files; never edit one that has shipped.
+pub const MIGRATIONS: &[(&str, &str)] = &[
+    (
+        "0001_initial",
+        include_str!("../migrations/0001_initial.sql"),
+    ),
+    (
+        "0002_report_indexes",
+        include_str!("../migrations/0002_report_indexes.sql"),
+    ),
+];
 
-/// A response to store, with everything the writer needs precomputed by the request task.
-pub struct NewResponse {
-    /// The validated response.
-    pub response: Response,
-    /// Its wire JSON (stored as `body`).
-    pub body: String,
-    /// Sink payload, and the sinks routed to it.
-    pub deliveries: Option<(String, Vec<String>)>,
-    /// Id dedup window.
-    pub id_window_ms: u64,
-    /// Respondent window.
-    pub respondent_window_ms: u64,
-    /// Receive time.
-    pub now_ms: u64,
+/// Applies the migrations a database has not seen, each in its own transaction with its
+/// `user_version` bump, so an interrupted upgrade resumes where it stopped. A database newer
+/// than this binary is refused (its schema may mean things this code does not know).
+pub fn migrate(conn: &mut Connection) -> Result<u32, String> {
+    let current: u32 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .map_err(|e| format!("user_version: {e}"))?;
+    if current as usize > MIGRATIONS.len() {
+        return Err(format!(
+            "the database is at schema version {current}, newer than this nps-edge ({}): \
+             upgrade nps-edge",
+            MIGRATIONS.len()
+        ));
+    }
+    for (i, (name, sql)) in MIGRATIONS.iter().enumerate().skip(current as usize) {
+        let version = i + 1;
+        let tx = conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(|e| format!("migration {name}: {e}"))?;
+        tx.execute_batch(sql)
+            .and_then(|_| tx.pragma_update(None, "user_version", version as u32))
+            .and_then(|_| tx.commit())
+            .map_err(|e| format!("migration {name}: {e}"))?;
+        tracing::info!(migration = name, version, "store schema upgraded");
+    }
+    Ok(MIGRATIONS.len() as u32)
 }
 
 /// Result of one delivery attempt, to record.
@@ -103,7 +102,7 @@ pub struct DeliveryResult {
 
 enum Cmd {
     Response(Box<NewResponse>, oneshot::Sender<Result<Decision, String>>),
-    Event(Box<Event>, u64, oneshot::Sender<Result<bool, String>>),
+    Event(Box<NewEvent>, oneshot::Sender<Result<bool, String>>),
     Delivered(
         String,
         Vec<DeliveryResult>,
@@ -129,7 +128,7 @@ pub enum StoreError {
 }
 
 impl Store {
-    /// Opens (creating) the database, applies the schema and starts the writer thread.
+    /// Opens (creating) the database, migrates its schema and starts the writer thread.
     /// `pokes` are notified (per sink name) when outbox rows are added.
     /// `synchronous` is the PRAGMA value (`FULL` or `NORMAL`).
     pub fn open(
@@ -137,9 +136,8 @@ impl Store {
         synchronous: &str,
         pokes: Vec<(String, SyncSender<()>)>,
     ) -> Result<Store, String> {
-        let conn = open_conn(path).map_err(|e| format!("{path}: {e}"))?;
-        conn.execute_batch(SCHEMA)
-            .map_err(|e| format!("{path}: schema: {e}"))?;
+        let mut conn = open_conn(path).map_err(|e| format!("{path}: {e}"))?;
+        migrate(&mut conn).map_err(|e| format!("{path}: {e}"))?;
         conn.pragma_update(None, "synchronous", synchronous)
             .map_err(|e| format!("{path}: {e}"))?;
         // Checkpoints: a background thread copies WAL frames into the database continuously
@@ -212,9 +210,9 @@ impl Store {
     }
 
     /// Stores an event; `Ok(true)` when it was a duplicate id.
-    pub async fn put_event(&self, e: Event, now_ms: u64) -> Result<bool, StoreError> {
+    pub async fn put_event(&self, e: NewEvent) -> Result<bool, StoreError> {
         let (tx, rx) = oneshot::channel();
-        self.send(Cmd::Event(Box::new(e), now_ms, tx))?;
+        self.send(Cmd::Event(Box::new(e), tx))?;
         rx.await
             .map_err(|_| StoreError::Busy)?
             .map_err(StoreError::Failed)
@@ -367,8 +365,8 @@ fn apply_batch(
                 })();
                 replies.push(Reply::Response(reply, sp_result.map_err(|e| e.to_string())));
             }
-            Cmd::Event(e, now, reply) => {
-                let res = put_event(&tx, &e, now).map_err(|e| e.to_string());
+            Cmd::Event(e, reply) => {
+                let res = put_event(&tx, &e).map_err(|e| e.to_string());
                 replies.push(Reply::Event(reply, res));
             }
             Cmd::Delivered(sink, results, now, reply) => {
@@ -420,37 +418,10 @@ fn put_response(
     );
     let now = n.now_ms as i64;
     if d.store {
-        let u = r.user.as_ref();
-        conn.prepare_cached(
-            "INSERT INTO responses (site, id, rev, survey, score, segment, respondent, visitor, user_id, account,
-               comment, locale, page, contact_ok, review_clicked, body, received_ms, updated_ms)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?17)
-             ON CONFLICT (site, id) DO UPDATE SET rev = excluded.rev, survey = excluded.survey,
-               score = excluded.score, segment = excluded.segment, respondent = excluded.respondent,
-               visitor = excluded.visitor, user_id = excluded.user_id, account = excluded.account,
-               comment = excluded.comment, locale = excluded.locale, page = excluded.page,
-               contact_ok = excluded.contact_ok, review_clicked = excluded.review_clicked,
-               body = excluded.body, updated_ms = excluded.updated_ms",
-        )?
-        .execute(params![
-            r.site,
-            r.id,
-            r.rev,
-            r.survey,
-            r.score,
-            r.segment().map(|s| s.as_str()).unwrap_or(""),
-            respondent,
-            r.visitor,
-            u.and_then(|u| u.id.as_deref()),
-            u.and_then(|u| u.account.as_deref()),
-            r.comment,
-            r.locale,
-            r.page,
-            r.contact_ok,
-            r.review_clicked,
-            n.body,
-            now,
-        ])?;
+        conn.prepare_cached(UPSERT_RESPONSE)?
+            .execute(params_from_iter(
+                response_params(r, &n.body, n.now_ms).into_iter().map(Sql),
+            ))?;
     }
     if d.claim_respondent {
         conn.prepare_cached(
@@ -460,7 +431,7 @@ fn put_response(
         .execute(params![r.site, r.survey, respondent, r.id, now])?;
     }
     if d.forward {
-        if let Some((payload, sinks)) = &n.deliveries {
+        if let (Some(payload), sinks) = (&n.payload, &n.sinks) {
             let msg_id = nps_edge_core::webhook::message_id(&r.id, r.rev);
             let mut ins = conn.prepare_cached(
                 "INSERT INTO outbox (sink, msg_id, payload, next_ms, created_ms) VALUES (?1, ?2, ?3, ?4, ?4)",
@@ -476,20 +447,12 @@ fn put_response(
     Ok(d)
 }
 
-fn put_event(conn: &Connection, e: &Event, now_ms: u64) -> rusqlite::Result<bool> {
+fn put_event(conn: &Connection, e: &NewEvent) -> rusqlite::Result<bool> {
     let n = conn
-        .prepare_cached(
-            "INSERT OR IGNORE INTO events (site, id, survey, visitor, type, user_id, received_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        )?
-        .execute(params![
-            e.site,
-            e.id,
-            e.survey,
-            e.visitor,
-            e.kind.as_str(),
-            e.user.as_ref().and_then(|u| u.id.as_deref()),
-            now_ms as i64
-        ])?;
+        .prepare_cached(INSERT_EVENT)?
+        .execute(params_from_iter(
+            event_params(&e.event, e.now_ms).into_iter().map(Sql),
+        ))?;
     Ok(n == 0)
 }
 

@@ -216,9 +216,8 @@ base_ms = 50
 max_ms = 300
 max_attempts = 1000
 
-[[sinks]]
-type = "sqlite"
-path = "{}"
+[native]
+db = "{}"
 
 {}"#,
             dir.join("edge.sqlite").display(),

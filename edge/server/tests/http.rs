@@ -439,12 +439,13 @@ fn bad_input_corpus() {
 
 #[test]
 fn example_config_parses_and_validates() {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("nps-edge.example.toml");
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../config.example.toml");
     let text = std::fs::read_to_string(&path).unwrap();
     let mut c = nps_edge_core::Config::load_toml(&text)
         .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     c.resolve_secrets(|_| Some(SECRET.to_string())).unwrap();
-    assert!(c.sinks.iter().any(|s| s.name() == "sqlite"));
+    assert_eq!(c.native.db, "/var/lib/nps-edge/nps.sqlite");
+    assert_eq!(c.worker.d1.as_deref(), Some("DB"));
 }
 
 /// The fuzz target's invariant (`nps_edge_core::fuzzing::check_body`) over the corpus: the short

@@ -29,9 +29,9 @@ use crate::local_core::config::Sink;
 use crate::sinks::d1;
 use crate::state::Loaded;
 
-const PAGE_HTML: &str = include_str!("../../server/src/report_page/index.html");
-const PAGE_JS: &str = include_str!("../../server/src/report_page/report.js");
-const PAGE_CSS: &str = include_str!("../../server/src/report_page/report.css");
+const PAGE_HTML: &str = include_str!("../../app/src/report_page/index.html");
+const PAGE_JS: &str = include_str!("../../app/src/report_page/report.js");
+const PAGE_CSS: &str = include_str!("../../app/src/report_page/report.css");
 
 /// Content-Security-Policy of the report page (the native server's).
 const REPORT_CSP: &str =

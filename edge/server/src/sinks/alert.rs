@@ -15,10 +15,13 @@
 //! A crash between the POST and the "sent" mark can repeat one alert (at-least-once); nothing
 //! else ever sends a second alert for a response id.
 
+use std::sync::atomic::Ordering;
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender};
+use std::sync::Arc;
 use std::thread;
 use std::time::Duration;
 
+use nps_edge_app::metrics::SinkCounters;
 use nps_edge_core::alert::{self, AlertPlan, AlertSinkConfig, AlertState};
 use nps_edge_core::config::RetryPolicy;
 use nps_edge_core::retry::{self, Attempt, Next};
@@ -52,12 +55,16 @@ pub struct AlertSink {
 
 impl AlertSink {
     /// Starts the sender thread. `cfg.url` must be resolved (no `env:`).
-    pub fn new(cfg: &AlertSinkConfig, db_path: &str) -> Result<AlertSink, String> {
+    pub fn new(
+        cfg: &AlertSinkConfig,
+        db_path: &str,
+        counters: Arc<SinkCounters>,
+    ) -> Result<AlertSink, String> {
         if cfg.url.starts_with("env:") {
             return Err(format!("url {} is not resolved", cfg.url));
         }
         let (wake, rx) = mpsc::sync_channel(1);
-        let sender = Sender::new(cfg.clone(), db_path.to_string(), rx);
+        let sender = Sender::new(cfg.clone(), db_path.to_string(), rx, counters);
         thread::Builder::new()
             .name(format!("nps-alert-{}", cfg.name))
             .spawn(move || sender.run())
@@ -72,7 +79,7 @@ impl AlertSink {
 
     fn record(&mut self, site: &str, id: &str) -> Result<(), String> {
         if self.conn.is_none() {
-            self.conn = Some(crate::api_util::open(&self.db_path).map_err(|e| e.to_string())?);
+            self.conn = Some(crate::store::open_conn(&self.db_path).map_err(|e| e.to_string())?);
         }
         let (Some(conn), name) = (self.conn.as_ref(), &self.cfg.name) else {
             return Err("no connection".into());
@@ -163,16 +170,23 @@ struct Sender {
     db_path: String,
     wake: Receiver<()>,
     agent: ureq::Agent,
+    counters: Arc<SinkCounters>,
 }
 
 impl Sender {
-    fn new(cfg: AlertSinkConfig, db_path: String, wake: Receiver<()>) -> Sender {
+    fn new(
+        cfg: AlertSinkConfig,
+        db_path: String,
+        wake: Receiver<()>,
+        counters: Arc<SinkCounters>,
+    ) -> Sender {
         let agent = http_agent(cfg.timeout_ms, "nps-edge-alert");
         Sender {
             cfg,
             db_path,
             wake,
             agent,
+            counters,
         }
     }
 
@@ -182,16 +196,14 @@ impl Sender {
         loop {
             let mut wait = IDLE_MS;
             if conn.is_none() {
-                conn = crate::api_util::open(&self.db_path).ok();
+                conn = crate::store::open_conn(&self.db_path).ok();
             }
             if let Some(c) = conn.as_ref() {
                 match self.round(c, &mut rng) {
                     Ok(next) => wait = next,
                     Err(e) => {
                         // The store may not have its tables yet (first start) or be busy.
-                        if !e.contains("no such table") {
-                            log("warn", "alert round failed", &self.cfg.name, "", &e);
-                        }
+                        tracing::warn!(sink = %self.cfg.name, error = %e, "alert round failed");
                         conn = None;
                     }
                 }
@@ -262,7 +274,8 @@ impl Sender {
                     "UPDATE alerts SET state = ?4, sent_ms = ?5, sent_rev = ?6, attempts = ?7 WHERE sink = ?1 AND site = ?2 AND response_id = ?3",
                     params![self.cfg.name, site, id, SENT, now, r.rev, attempts],
                 )?;
-                log("info", "alert sent", &self.cfg.name, id, "");
+                self.counters.alerts_sent.fetch_add(1, Ordering::Relaxed);
+                tracing::info!(sink = %self.cfg.name, response_id = id, "alert sent");
             }
             Next::RetryIn(ms) => {
                 conn.execute(
@@ -275,21 +288,14 @@ impl Sender {
                     "UPDATE alerts SET state = ?4, attempts = ?5, last_error = ?6 WHERE sink = ?1 AND site = ?2 AND response_id = ?3",
                     params![self.cfg.name, site, id, FAILED, attempts, error],
                 )?;
-                log(
-                    "warn",
-                    "alert given up",
-                    &self.cfg.name,
-                    id,
-                    error.as_deref().unwrap_or(""),
+                tracing::warn!(
+                    sink = %self.cfg.name,
+                    response_id = id,
+                    error = error.as_deref().unwrap_or(""),
+                    "alert given up"
                 );
             }
         }
         Ok(())
     }
-}
-
-fn log(level: &str, msg: &str, sink: &str, response_id: &str, error: &str) {
-    eprintln!(
-        "{{\"level\":\"{level}\",\"msg\":\"{msg}\",\"sink\":{sink:?},\"response_id\":{response_id:?},\"error\":{error:?}}}"
-    );
 }

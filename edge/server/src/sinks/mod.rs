@@ -1,17 +1,19 @@
 //! Sinks: one trait, one file per sink. Adding a sink = a file here, one `mod` line, one arm in
 //! [`build`] and one variant in `nps_edge_core::config::SinkConfig`.
 //!
-//! The embedded store (`sqlite`) is not delivered to: it is written before the 2xx by the store
-//! writer (see `sqlite.rs`). Every other sink is fed from the durable outbox by its own deliverer
-//! thread (`crate::delivery`).
+//! The embedded store is not a sink: it is written before the 2xx by the store writer (see
+//! `sqlite.rs`). Every sink is fed from the durable outbox by its own deliverer thread
+//! (`crate::delivery`).
 
 pub mod alert;
 pub mod sqlite;
 pub mod stdout;
 pub mod webhook;
 
+use std::sync::Arc;
 use std::time::Duration;
 
+use nps_edge_app::metrics::SinkCounters;
 use nps_edge_core::config::SinkConfig;
 use nps_edge_core::retry::{parse_retry_after, Attempt};
 
@@ -22,23 +24,23 @@ pub trait Sink: Send {
     fn deliver(&mut self, msg_id: &str, payload: &str, now_secs: u64) -> (Attempt, Option<String>);
 }
 
-/// Builds the delivery sink for a config entry (`None` for the store).
-pub fn build(cfg: &SinkConfig, db_path: &str) -> Result<Option<Box<dyn Sink>>, String> {
+/// Builds the delivery sink for a config entry.
+pub fn build(
+    cfg: &SinkConfig,
+    db_path: &str,
+    counters: Arc<SinkCounters>,
+) -> Result<Box<dyn Sink>, String> {
     Ok(match cfg {
-        SinkConfig::Sqlite { .. } => None,
+        SinkConfig::Sqlite { .. } => return Err("the store is not a sink".into()),
         SinkConfig::Webhook {
             url,
             secret,
             timeout_ms,
             ..
-        } => Some(Box::new(webhook::WebhookSink::new(
-            url,
-            secret,
-            *timeout_ms,
-        )?)),
-        SinkConfig::Stdout { .. } => Some(Box::new(stdout::StdoutSink)),
+        } => Box::new(webhook::WebhookSink::new(url, secret, *timeout_ms)?),
+        SinkConfig::Stdout { .. } => Box::new(stdout::StdoutSink),
         // Keeps its own state next to the store (`db_path`), see alert.rs.
-        SinkConfig::Alert(a) => Some(Box::new(alert::AlertSink::new(a, db_path)?)),
+        SinkConfig::Alert(a) => Box::new(alert::AlertSink::new(a, db_path, counters)?),
     })
 }
 

@@ -138,9 +138,8 @@ rate_limit = { per_minute = 100000, burst = 100000 }
 admin = "env:NPS_ADMIN_TOKEN"
 read = "env:NPS_READ_TOKEN"
 
-[[sinks]]
-type = "sqlite"
-path = "${db}"
+[native]
+db = "${db}"
 `);
   server = spawn(BIN, ['--config', join(dir, 'edge.toml'), '--listen', `127.0.0.1:${port}`], {
     env: { ...process.env, NPS_ADMIN_TOKEN: ADMIN, NPS_READ_TOKEN: READ },

@@ -1,0 +1,230 @@
+//! The backend interface: everything the application needs from a runtime, and nothing more —
+//! storage (the atomic dedup-check-and-store with its hand-off to the delivery sinks, events,
+//! suppressions, reads), the clock. Randomness and secrets are given once, at start
+//! ([`crate::App::new`], [`nps_edge_core::Config::resolve_secrets`]).
+//!
+//! The native server implements it on SQLite (`edge/server`), the Cloudflare worker on a Durable
+//! Object per site, D1 and a Queue (`edge/worker`). Rules stay in the application and the core:
+//! a backend loads and stores, it does not decide (the one exception is
+//! [`Backend::record_response`], which must run `nps_edge_core::dedup::decide` inside its
+//! atomic step — the decision and the durable record cannot be two steps).
+
+use std::future::Future;
+
+use nps_edge_core::dedup::Decision;
+use nps_edge_core::suppression::Suppression;
+use nps_protocol::{Event, Response};
+
+/// `Send` on native targets (the server runs handlers on a multi-threaded runtime); nothing on
+/// wasm32 (the worker is single-threaded and its JS futures are not `Send`).
+#[cfg(not(target_arch = "wasm32"))]
+pub trait MaybeSend: Send {}
+#[cfg(not(target_arch = "wasm32"))]
+impl<T: Send + ?Sized> MaybeSend for T {}
+/// `Send` on native targets; nothing on wasm32.
+#[cfg(target_arch = "wasm32")]
+pub trait MaybeSend {}
+#[cfg(target_arch = "wasm32")]
+impl<T: ?Sized> MaybeSend for T {}
+
+/// `Sync` on native targets; nothing on wasm32.
+#[cfg(not(target_arch = "wasm32"))]
+pub trait MaybeSync: Sync {}
+#[cfg(not(target_arch = "wasm32"))]
+impl<T: Sync + ?Sized> MaybeSync for T {}
+/// `Sync` on native targets; nothing on wasm32.
+#[cfg(target_arch = "wasm32")]
+pub trait MaybeSync {}
+#[cfg(target_arch = "wasm32")]
+impl<T: ?Sized> MaybeSync for T {}
+
+/// Why a backend could not serve a call. Never the client's fault: answered 503 + `Retry-After`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BackendError {
+    /// Too much load right now (a full queue): try again shortly.
+    Busy,
+    /// No response store is configured (a worker without `worker.d1`).
+    NoStore,
+    /// The storage call failed; the text is for the log, never for the client.
+    Failed(String),
+}
+
+impl std::fmt::Display for BackendError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            BackendError::Busy => f.write_str("store queue is full"),
+            BackendError::NoStore => f.write_str("no response store is configured"),
+            BackendError::Failed(m) => write!(f, "store call failed: {m}"),
+        }
+    }
+}
+
+/// An accepted-for-processing response, with everything the atomic step needs computed ahead.
+#[derive(Debug, Clone)]
+pub struct NewResponse {
+    /// The validated response.
+    pub response: Response,
+    /// Its wire JSON (the stored `body`).
+    pub body: String,
+    /// Delivery sinks routed to this response (webhook, stdout, alert), by name.
+    pub sinks: Vec<String>,
+    /// The sink payload (`{"type":"nps.response",…}`), when `sinks` is not empty.
+    pub payload: Option<String>,
+    /// Id + rev dedup window.
+    pub id_window_ms: u64,
+    /// One answer per respondent and survey within this window (0 = off).
+    pub respondent_window_ms: u64,
+    /// Receive time.
+    pub now_ms: u64,
+}
+
+/// A validated event to store once per id.
+#[derive(Debug, Clone)]
+pub struct NewEvent {
+    /// The event.
+    pub event: Event,
+    /// Receive time.
+    pub now_ms: u64,
+}
+
+/// What is known about a visitor: their suppressions and when they last answered a survey.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VisitorQuery {
+    /// Site.
+    pub site: String,
+    /// User and account ids to look up suppressions for.
+    pub subjects: Vec<String>,
+    /// `(survey, respondent)` whose answer time is wanted, with the site's respondent window
+    /// (the worker stores expiry times, not answer times).
+    pub respondent: Option<(String, String, u64)>,
+}
+
+/// The answer to a [`VisitorQuery`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct VisitorRecords {
+    /// Stored suppressions among the subjects (active or not: the rule is the core's).
+    pub suppressions: Vec<Suppression>,
+    /// When the respondent's current answer to the survey was first accepted, if one is on
+    /// record.
+    pub answered_ms: Option<u64>,
+}
+
+/// A value bound to, or read from, the response store (SQLite natively, D1 on the worker).
+#[derive(Debug, Clone, PartialEq)]
+pub enum SqlValue {
+    /// NULL.
+    Null,
+    /// INTEGER.
+    Int(i64),
+    /// REAL (D1 returns every number as one).
+    Real(f64),
+    /// TEXT.
+    Text(String),
+}
+
+impl SqlValue {
+    /// An integer (a REAL holding a whole number counts: D1 returns numbers as floats).
+    pub fn as_i64(&self) -> Option<i64> {
+        match self {
+            SqlValue::Int(v) => Some(*v),
+            SqlValue::Real(v) if v.fract() == 0.0 && v.is_finite() => Some(*v as i64),
+            _ => None,
+        }
+    }
+
+    /// Text.
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            SqlValue::Text(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// Text or NULL.
+    pub fn opt_text(v: Option<&str>) -> SqlValue {
+        v.map_or(SqlValue::Null, |s| SqlValue::Text(s.to_string()))
+    }
+
+    /// Integer or NULL.
+    pub fn opt_int(v: Option<i64>) -> SqlValue {
+        v.map_or(SqlValue::Null, SqlValue::Int)
+    }
+}
+
+/// Rows of a store query, columns in `SELECT` order.
+pub type Rows = Vec<Vec<SqlValue>>;
+
+/// Delivery state of one sink, for `/metrics` (where the runtime can see it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SinkGauge {
+    /// Sink name.
+    pub sink: String,
+    /// Messages waiting.
+    pub pending: i64,
+    /// Dead letters kept.
+    pub dead: i64,
+    /// Disabled by a 410.
+    pub disabled: bool,
+}
+
+/// What a runtime implements. Futures are `Send` natively ([`MaybeSend`]).
+pub trait Backend: MaybeSend + MaybeSync + 'static {
+    /// Wall clock, ms since the Unix epoch.
+    fn now_ms(&self) -> u64;
+
+    /// In ONE atomic step: load the dedup records, decide with
+    /// `nps_edge_core::dedup::decide`, store the answer (conditionally on its rev: a stored
+    /// answer is never replaced by a lower rev), claim the respondent, and hand the payload to
+    /// every routed sink (durable outbox rows or queue records). Resolves only once all of that
+    /// is durable: no crash, cancellation or sink outage may leave a mark without its answer.
+    fn record_response(
+        &self,
+        new: NewResponse,
+    ) -> impl Future<Output = Result<Decision, BackendError>> + MaybeSend;
+
+    /// Stores an event once per `(site, id)`; `Ok(true)` when the id was already stored.
+    fn record_event(
+        &self,
+        new: NewEvent,
+    ) -> impl Future<Output = Result<bool, BackendError>> + MaybeSend;
+
+    /// Suppressions of some subjects and the respondent's answer time (strongly consistent:
+    /// a suppression set a moment ago counts).
+    fn visitor(
+        &self,
+        q: VisitorQuery,
+    ) -> impl Future<Output = Result<VisitorRecords, BackendError>> + MaybeSend;
+
+    /// Creates or replaces a suppression.
+    fn put_suppression(
+        &self,
+        site: &str,
+        s: Suppression,
+    ) -> impl Future<Output = Result<(), BackendError>> + MaybeSend;
+
+    /// Deletes a suppression; `Ok(false)` when there was none.
+    fn delete_suppression(
+        &self,
+        site: &str,
+        subject: &str,
+    ) -> impl Future<Output = Result<bool, BackendError>> + MaybeSend;
+
+    /// Every suppression of a site (ordered by subject, at most 10,000).
+    fn list_suppressions(
+        &self,
+        site: &str,
+    ) -> impl Future<Output = Result<Vec<Suppression>, BackendError>> + MaybeSend;
+
+    /// Runs one of the read statements of [`crate::store`] on the response store.
+    fn query(
+        &self,
+        sql: &'static str,
+        params: Vec<SqlValue>,
+    ) -> impl Future<Output = Result<Rows, BackendError>> + MaybeSend;
+
+    /// Outbox gauges per delivery sink; empty where the runtime cannot see them (a Queue's
+    /// depth is not observable from inside a worker).
+    fn sink_gauges(
+        &self,
+    ) -> impl Future<Output = Result<Option<Vec<SinkGauge>>, BackendError>> + MaybeSend;
+}

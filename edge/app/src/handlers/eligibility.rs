@@ -1,0 +1,105 @@
+//! `GET /v1/sites/{site}/eligibility`: may the loader show the survey to this visitor?
+
+use nps_edge_core::report_api::EligibilityQuery;
+use nps_edge_core::suppression::{eligibility_json, is_suppressed, subjects};
+use nps_edge_core::EdgeError;
+
+use crate::backend::{Backend, VisitorQuery};
+use crate::handlers::{ingest, param};
+use crate::http::{ApiError, Request, Response};
+use crate::routes::Params;
+use crate::{unavailable, App};
+
+/// `{"show":false}` when the user or the account has an active suppression, or when this user
+/// already answered this survey within the site's respondent window (the edge would answer a
+/// second response `duplicate` anyway); else `{"show":true}`. Public (the loader cannot hold a
+/// secret), so keep user and account ids opaque.
+#[cfg_attr(feature = "openapi", utoipa::path(
+    get, path = "/v1/sites/{site}/eligibility", tag = "ingest",
+    params(
+        ("site" = String, Path, description = "Site id."),
+        ("survey" = Option<String>, Query, description = "The survey about to be shown."),
+        ("user" = Option<String>, Query, description = "The identified user's id."),
+        ("account" = Option<String>, Query, description = "Their account id."),
+        ("visitor" = Option<String>, Query, description = "Accepted and ignored."),
+        ("origin" = Option<String>, Header, description = "When present, must be on the site's allowlist."),
+    ),
+    responses(
+        (status = 200, description = "Whether to show the survey (`Cache-Control: private, max-age=60`).", body = crate::openapi::Eligibility),
+        (status = 403, description = "Unknown site, or a foreign origin.", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid ids or unknown parameters.", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The store cannot answer right now.", body = crate::openapi::Problem, content_type = "application/problem+json"),
+    )
+))]
+pub(crate) async fn get_eligibility<B: Backend>(
+    app: &App<B>,
+    req: &Request,
+    params: &Params,
+) -> Result<Response, ApiError> {
+    let site = param(params, 0);
+    let site_cfg = app
+        .config()
+        .site(site)
+        .ok_or_else(|| EdgeError::UnknownSite(site.chars().take(64).collect()))?;
+    if let Some(o) = req.origin() {
+        if !site_cfg.allows_origin(o) {
+            return Err(EdgeError::OriginNotAllowed(o.chars().take(200).collect()).into());
+        }
+    }
+    let q = EligibilityQuery::parse(&req.query)?;
+    let show = if q.user.is_none() && q.account.is_none() {
+        true
+    } else {
+        let window = site_cfg.respondent_window_ms();
+        let respondent = match (&q.survey, &q.user) {
+            (Some(survey), Some(user)) if window > 0 => {
+                Some((survey.clone(), user.clone(), window))
+            }
+            _ => None,
+        };
+        let v = app
+            .backend()
+            .visitor(VisitorQuery {
+                site: site.to_string(),
+                subjects: subjects(q.user.as_deref(), q.account.as_deref())
+                    .into_iter()
+                    .map(str::to_string)
+                    .collect(),
+                respondent,
+            })
+            .await
+            .map_err(unavailable)?;
+        let now = app.backend().now_ms();
+        let suppressed = is_suppressed(
+            &v.suppressions,
+            q.user.as_deref(),
+            q.account.as_deref(),
+            now,
+        );
+        let answered = v
+            .answered_ms
+            .is_some_and(|at| window > 0 && now.saturating_sub(at) < window);
+        !(suppressed || answered)
+    };
+    Ok(Response::json(200, eligibility_json(show)).set("cache-control", "private, max-age=60"))
+}
+
+/// CORS preflight of the eligibility check.
+#[cfg_attr(feature = "openapi", utoipa::path(
+    options, path = "/v1/sites/{site}/eligibility", tag = "ingest",
+    params(
+        ("site" = String, Path, description = "Site id."),
+        ("origin" = String, Header, description = "Allowed by some site."),
+    ),
+    responses(
+        (status = 204, description = "Allowed: `Access-Control-Allow-*` headers."),
+        (status = 403, description = "No site allows this origin.", body = crate::openapi::Problem, content_type = "application/problem+json"),
+    )
+))]
+pub(crate) async fn preflight_eligibility<B: Backend>(
+    app: &App<B>,
+    req: &Request,
+    _: &Params,
+) -> Result<Response, ApiError> {
+    ingest::preflight(app, req)
+}

@@ -1,0 +1,195 @@
+//! `POST /v1/responses`, `POST /v1/events` and their CORS preflights.
+//!
+//! Order of checks (each refusal changes nothing): content type → size → parse + validate →
+//! site + origin → rate limit → (events: suppression) → the backend's atomic step.
+
+use nps_edge_core::{cors, ingest, payload, routing, EdgeError};
+use nps_protocol::EventType;
+
+use crate::backend::{Backend, NewEvent, NewResponse, VisitorQuery};
+use crate::handlers::json_body;
+use crate::http::{ApiError, Request, Response};
+use crate::routes::Params;
+use crate::{unavailable, App};
+
+/// Stores one rev of an answer and forwards it to the routed sinks.
+#[cfg_attr(feature = "openapi", utoipa::path(
+    post, path = "/v1/responses", tag = "ingest",
+    description = "One rev of an answer, as the widget sends it (`application/json`, or `text/plain` from `sendBeacon`). \
+A new id is `accepted`; a higher rev of a known id is `updated`; an equal or lower rev, or a second answer of the same \
+respondent to the same survey within the site's respondent window, is `duplicate` (stored and forwarded once). \
+Requires an `Origin` on the site's allowlist.",
+    request_body(content = crate::openapi::ResponseBody, content_type = "application/json"),
+    params(("origin" = String, Header, description = "The page's origin; must be on the site's allowlist.")),
+    responses(
+        (status = 202, description = "Stored (or recognised as a duplicate).", body = crate::openapi::Accepted),
+        (status = 400, description = "Not JSON, or not an object.", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Unknown site, or `Origin` missing or not allowed for that site.", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body over 16 KiB.", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Content type other than application/json or text/plain.", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields, all listed in `errors`.", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Rate limited; `Retry-After` says when to try again.", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The store cannot take it right now; nothing was stored.", body = crate::openapi::Problem, content_type = "application/problem+json"),
+    )
+))]
+pub(crate) async fn post_response<B: Backend>(
+    app: &App<B>,
+    req: &Request,
+    _: &Params,
+) -> Result<Response, ApiError> {
+    let r = ingest::parse_response(json_body(req)?)?;
+    let site = ingest::authorize(app.config(), &r.site, req.origin())?;
+    let now = app.backend().now_ms();
+    app.rate_limit(site, req, now)?;
+    let sinks: Vec<String> = routing::sinks_for(app.config(), &r)
+        .map(|s| s.name().to_string())
+        .collect();
+    let payload = (!sinks.is_empty()).then(|| payload::response_payload(&r, now));
+    let (id, rev, segment) = (r.id.clone(), r.rev, r.segment());
+    let new = NewResponse {
+        body: nps_protocol::json::response_to_json(&r),
+        response: r,
+        sinks,
+        payload,
+        id_window_ms: site.id_window_ms(),
+        respondent_window_ms: site.respondent_window_ms(),
+        now_ms: now,
+    };
+    let d = app
+        .backend()
+        .record_response(new)
+        .await
+        .map_err(unavailable)?;
+    app.metrics().response(&d);
+    Ok(Response::json(
+        202,
+        ingest::accepted_json_parts(&id, rev, segment, d.status),
+    ))
+}
+
+/// Stores a `shown` or `dismissed` event once per id.
+#[cfg_attr(feature = "openapi", utoipa::path(
+    post, path = "/v1/events", tag = "ingest",
+    description = "An impression (`shown`) or a dismissal, stored once per id (the response rate's denominator). \
+A `shown` event of a suppressed user or account is refused (403).",
+    request_body(content = crate::openapi::EventBody, content_type = "application/json"),
+    params(("origin" = String, Header, description = "The page's origin; must be on the site's allowlist.")),
+    responses(
+        (status = 202, description = "Stored, or already stored (`duplicate`).", body = crate::openapi::EventAccepted),
+        (status = 400, description = "Not JSON, or not an object.", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Unknown site, origin not allowed, or a `shown` event of a suppressed user.", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body over 16 KiB.", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Unsupported content type.", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields.", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Rate limited.", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The store cannot take it right now.", body = crate::openapi::Problem, content_type = "application/problem+json"),
+    )
+))]
+pub(crate) async fn post_event<B: Backend>(
+    app: &App<B>,
+    req: &Request,
+    _: &Params,
+) -> Result<Response, ApiError> {
+    let e = ingest::parse_event(json_body(req)?)?;
+    let site = ingest::authorize(app.config(), &e.site, req.origin())?;
+    let now = app.backend().now_ms();
+    app.rate_limit(site, req, now)?;
+    check_shown(app, &e, now).await?;
+    let duplicate = app
+        .backend()
+        .record_event(NewEvent {
+            event: e.clone(),
+            now_ms: now,
+        })
+        .await
+        .map_err(unavailable)?;
+    app.metrics().event(duplicate);
+    Ok(Response::json(
+        202,
+        ingest::event_accepted_json(&e, duplicate),
+    ))
+}
+
+/// Refuses a `shown` event from a suppressed user or account, so no impression is counted for
+/// someone who must not be surveyed. A store error lets the event through: counting an
+/// impression is better than losing one.
+async fn check_shown<B: Backend>(
+    app: &App<B>,
+    e: &nps_protocol::Event,
+    now: u64,
+) -> Result<(), EdgeError> {
+    let Some(u) = e.user.as_ref().filter(|_| e.kind == EventType::Shown) else {
+        return Ok(());
+    };
+    let subjects = nps_edge_core::suppression::subjects(u.id.as_deref(), u.account.as_deref());
+    if subjects.is_empty() {
+        return Ok(());
+    }
+    let q = VisitorQuery {
+        site: e.site.clone(),
+        subjects: subjects.iter().map(|s| s.to_string()).collect(),
+        respondent: None,
+    };
+    match app.backend().visitor(q).await {
+        Ok(v)
+            if nps_edge_core::suppression::is_suppressed(
+                &v.suppressions,
+                u.id.as_deref(),
+                u.account.as_deref(),
+                now,
+            ) =>
+        {
+            Err(EdgeError::Suppressed)
+        }
+        Ok(_) => Ok(()),
+        Err(err) => {
+            tracing::warn!(error = %err, "suppression check failed; event let through");
+            Ok(())
+        }
+    }
+}
+
+/// The CORS preflight: a preflight has no body, hence no site, so it is answered for an origin
+/// that ANY site allows; the request itself is then checked against its own site.
+pub(crate) fn preflight<B: Backend>(app: &App<B>, req: &Request) -> Result<Response, ApiError> {
+    let headers = cors::preflight(app.config(), req.origin())?;
+    let mut r = Response::empty(204);
+    for (k, v) in headers {
+        r.insert(k, v);
+    }
+    Ok(r)
+}
+
+/// CORS preflight of `POST /v1/responses`.
+#[cfg_attr(feature = "openapi", utoipa::path(
+    options, path = "/v1/responses", tag = "ingest",
+    params(("origin" = String, Header, description = "Allowed by some site.")),
+    responses(
+        (status = 204, description = "Allowed: `Access-Control-Allow-*` headers."),
+        (status = 403, description = "No site allows this origin.", body = crate::openapi::Problem, content_type = "application/problem+json"),
+    )
+))]
+pub(crate) async fn preflight_responses<B: Backend>(
+    app: &App<B>,
+    req: &Request,
+    _: &Params,
+) -> Result<Response, ApiError> {
+    preflight(app, req)
+}
+
+/// CORS preflight of `POST /v1/events`.
+#[cfg_attr(feature = "openapi", utoipa::path(
+    options, path = "/v1/events", tag = "ingest",
+    params(("origin" = String, Header, description = "Allowed by some site.")),
+    responses(
+        (status = 204, description = "Allowed: `Access-Control-Allow-*` headers."),
+        (status = 403, description = "No site allows this origin.", body = crate::openapi::Problem, content_type = "application/problem+json"),
+    )
+))]
+pub(crate) async fn preflight_events<B: Backend>(
+    app: &App<B>,
+    req: &Request,
+    _: &Params,
+) -> Result<Response, ApiError> {
+    preflight(app, req)
+}

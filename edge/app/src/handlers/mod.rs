@@ -1,0 +1,66 @@
+//! Every handler of the route table (`crate::routes`), one module per part of the API. A
+//! handler takes the application, the request and its path parameters, and answers or refuses
+//! with an [`ApiError`]; it never knows which runtime runs it.
+
+pub(crate) mod eligibility;
+pub(crate) mod ingest;
+pub(crate) mod page;
+pub(crate) mod report;
+pub(crate) mod suppressions;
+pub(crate) mod system;
+
+use nps_edge_core::auth::AuthError;
+use nps_edge_core::config::Site;
+use nps_edge_core::ingest::{check_body_len, check_content_type};
+use nps_edge_core::EdgeError;
+
+use crate::backend::Backend;
+use crate::http::{Body, Request};
+use crate::App;
+
+/// The body of a JSON request: content type, then size (declared, then read), then the bytes.
+pub(crate) fn json_body(req: &Request) -> Result<&[u8], EdgeError> {
+    check_content_type(req.header("content-type"))?;
+    any_body(req)
+}
+
+/// The body of any request (no content-type rule), within the size limit.
+pub(crate) fn any_body(req: &Request) -> Result<&[u8], EdgeError> {
+    if let Some(len) = req
+        .header("content-length")
+        .and_then(|v| v.trim().parse::<usize>().ok())
+    {
+        check_body_len(len)?;
+    }
+    match &req.body {
+        Body::Bytes(b) => {
+            check_body_len(b.len())?;
+            Ok(b)
+        }
+        Body::TooLarge => Err(EdgeError::TooLarge),
+        Body::Unreadable(m) => Err(EdgeError::BadJson(format!("could not read body: {m}"))),
+    }
+}
+
+/// The configured site named in the path, or 404.
+pub(crate) fn known_site<'a, B: Backend>(
+    app: &'a App<B>,
+    site: &str,
+) -> Result<&'a Site, EdgeError> {
+    app.config().site(site).ok_or(EdgeError::NotFound)
+}
+
+/// The read scope (report API): a read or admin token.
+pub(crate) fn read_scope<B: Backend>(app: &App<B>, req: &Request) -> Result<(), AuthError> {
+    app.config().tokens.check_read(req.header("authorization"))
+}
+
+/// The admin scope (suppressions).
+pub(crate) fn admin_scope<B: Backend>(app: &App<B>, req: &Request) -> Result<(), AuthError> {
+    app.config().tokens.check_admin(req.header("authorization"))
+}
+
+/// The first path parameter (the route table guarantees it exists).
+pub(crate) fn param(params: &[String], i: usize) -> &str {
+    params.get(i).map_or("", String::as_str)
+}

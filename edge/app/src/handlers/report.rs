@@ -1,0 +1,277 @@
+//! The report API (read token), from the response store: one row per response id (its latest
+//! rev), counted on the UTC day its first rev arrived. The statements are `crate::store`'s, the
+//! arithmetic and the JSON the core's: the figures cannot differ between runtimes.
+
+use nps_edge_core::report::{self, Row};
+use nps_edge_core::report_api::{self, Format, ResponsesQuery, SummaryQuery, DAY_MS};
+use nps_edge_core::{csv, EdgeError};
+use nps_protocol::{Problem, ProblemCode};
+
+use crate::backend::{Backend, SqlValue};
+use crate::handlers::{known_site, param, read_scope};
+use crate::http::{ApiError, Request, Response};
+use crate::routes::Params;
+use crate::store;
+use crate::{unavailable, App};
+
+/// Sites and the surveys that have answers (the report's pickers).
+#[cfg_attr(feature = "openapi", utoipa::path(
+    get, path = "/v1/sites", tag = "report",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Configured sites, each with its surveys.", body = crate::openapi::SiteList),
+        (status = 401, description = "No bearer token.", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not the read scope.", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The store cannot answer right now.", body = crate::openapi::Problem, content_type = "application/problem+json"),
+    )
+))]
+pub(crate) async fn list_sites<B: Backend>(
+    app: &App<B>,
+    req: &Request,
+    _: &Params,
+) -> Result<Response, ApiError> {
+    read_scope(app, req)?;
+    let mut body = String::from("{\"sites\":[");
+    for (i, site) in app.config().sites.iter().enumerate() {
+        let rows = app
+            .backend()
+            .query(store::SURVEYS, vec![SqlValue::Text(site.id.clone())])
+            .await
+            .map_err(unavailable)?;
+        if i > 0 {
+            body.push(',');
+        }
+        body.push_str("{\"id\":");
+        nps_protocol::json::push_str(&mut body, &site.id);
+        body.push_str(",\"surveys\":[");
+        let surveys = rows
+            .iter()
+            .filter_map(|r| r.first().and_then(SqlValue::as_str));
+        for (j, s) in surveys.enumerate() {
+            if j > 0 {
+                body.push(',');
+            }
+            nps_protocol::json::push_str(&mut body, s);
+        }
+        body.push_str("]}");
+    }
+    body.push_str("]}");
+    Ok(Response::json(200, body))
+}
+
+/// NPS, segments, scores, response rate and the series of a period.
+#[cfg_attr(feature = "openapi", utoipa::path(
+    get, path = "/v1/sites/{site}/summary", tag = "report",
+    params(
+        ("site" = String, Path, description = "Site id."),
+        ("survey" = Option<String>, Query, description = "Only this survey."),
+        ("from" = Option<String>, Query, description = "First day (YYYY-MM-DD, UTC). Default: 30 days (day) or 12 weeks (week) back."),
+        ("to" = Option<String>, Query, description = "Last day (YYYY-MM-DD, UTC). Default: today."),
+        ("interval" = Option<String>, Query, description = "`day` (default) or `week` (ISO weeks)."),
+    ),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The figures (`nps` -100..100, null without answers).", body = crate::openapi::Summary),
+        (status = 401, description = "No bearer token.", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not the read scope.", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Unknown site.", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Bad dates or interval, unknown parameters, or a period over 3700 days.", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The store cannot answer right now.", body = crate::openapi::Problem, content_type = "application/problem+json"),
+    )
+))]
+pub(crate) async fn summary<B: Backend>(
+    app: &App<B>,
+    req: &Request,
+    params: &Params,
+) -> Result<Response, ApiError> {
+    read_scope(app, req)?;
+    let site = param(params, 0);
+    known_site(app, site)?;
+    let today = (app.backend().now_ms() / DAY_MS) as i64;
+    let q = SummaryQuery::parse(&req.query, today)?;
+    let (start, end) = q.range_ms();
+    let rows = app
+        .backend()
+        .query(
+            store::DAY_COUNTS,
+            vec![
+                SqlValue::Text(site.to_string()),
+                SqlValue::opt_text(q.survey.as_deref()),
+                SqlValue::Int(start as i64),
+                SqlValue::Int(end.min(i64::MAX as u64) as i64),
+            ],
+        )
+        .await
+        .map_err(unavailable)?;
+    let mut input = Vec::new();
+    for r in &rows {
+        let (Some(day), Some(kind), Some(n)) = (
+            r.first().and_then(SqlValue::as_i64),
+            r.get(1).and_then(SqlValue::as_str),
+            r.get(3).and_then(SqlValue::as_i64),
+        ) else {
+            continue;
+        };
+        let at_ms = day * DAY_MS as i64;
+        let row = match kind {
+            "shown" => Row::Shown { at_ms },
+            "dismissed" => Row::Dismissed { at_ms },
+            "response" => Row::Response {
+                at_ms,
+                score: r
+                    .get(2)
+                    .and_then(SqlValue::as_i64)
+                    .unwrap_or(0)
+                    .clamp(0, 10) as u8,
+            },
+            _ => continue,
+        };
+        input.extend(std::iter::repeat_n(row, n.max(0) as usize));
+    }
+    match report::summarize(input, q.from, q.to, q.interval) {
+        Some(s) => Ok(Response::json(200, report_api::summary_json(site, &q, &s))),
+        None => Err(EdgeError::Invalid(vec![Problem::new(
+            "from",
+            ProblemCode::Range,
+            "period too long",
+        )])
+        .into()),
+    }
+}
+
+/// Answers, newest first: JSON pages by keyset cursor, or every matching answer as CSV.
+#[cfg_attr(feature = "openapi", utoipa::path(
+    get, path = "/v1/sites/{site}/responses", tag = "report",
+    params(
+        ("site" = String, Path, description = "Site id."),
+        ("segment" = Option<String>, Query, description = "detractor, passive or promoter."),
+        ("survey" = Option<String>, Query, description = "Only this survey."),
+        ("from" = Option<String>, Query, description = "First day (YYYY-MM-DD, UTC)."),
+        ("to" = Option<String>, Query, description = "Last day (YYYY-MM-DD, UTC)."),
+        ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page."),
+        ("limit" = Option<u32>, Query, description = "1-500, default 50."),
+        ("format" = Option<String>, Query, description = "`json` (default) or `csv` (also chosen by `Accept: text/csv`)."),
+    ),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "A page of answers (JSON), or all of them (CSV, RFC 4180, formulas neutralised).",
+         content((crate::openapi::ResponsesPage = "application/json"), (String = "text/csv; charset=utf-8; header=present"))),
+        (status = 401, description = "No bearer token.", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not the read scope.", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Unknown site.", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Bad filter, cursor or limit, or unknown parameters.", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The store cannot answer right now.", body = crate::openapi::Problem, content_type = "application/problem+json"),
+    )
+))]
+pub(crate) async fn list_responses<B: Backend>(
+    app: &App<B>,
+    req: &Request,
+    params: &Params,
+) -> Result<Response, ApiError> {
+    read_scope(app, req)?;
+    let site = param(params, 0);
+    known_site(app, site)?;
+    let q = ResponsesQuery::parse(&req.query, req.header("accept"))?;
+    let (start, end) = q.range_ms();
+    let (lo, hi) = q.score_range();
+    let limit = match q.format {
+        Format::Json => i64::from(q.limit) + 1,
+        Format::Csv => -1,
+    };
+    let (cur_ms, cur_id) = match &q.cursor {
+        Some(c) => (
+            SqlValue::Int(c.received_ms as i64),
+            SqlValue::Text(c.id.clone()),
+        ),
+        None => (SqlValue::Null, SqlValue::Null),
+    };
+    let rows = app
+        .backend()
+        .query(
+            store::RESPONSES_PAGE,
+            vec![
+                SqlValue::Text(site.to_string()),
+                SqlValue::opt_text(q.survey.as_deref()),
+                SqlValue::Int(lo.into()),
+                SqlValue::Int(hi.into()),
+                SqlValue::Int(start as i64),
+                SqlValue::Int(end.min(i64::MAX as u64) as i64),
+                cur_ms,
+                cur_id,
+                SqlValue::Int(limit),
+            ],
+        )
+        .await
+        .map_err(unavailable)?;
+    let mut items: Vec<_> = rows
+        .iter()
+        .filter_map(|r| store::response_of_row(r))
+        .collect();
+    match q.format {
+        Format::Json => {
+            let has_more = items.len() > q.limit as usize;
+            items.truncate(q.limit as usize);
+            Ok(Response::json(
+                200,
+                report_api::responses_page_json(&items, has_more),
+            ))
+        }
+        Format::Csv => {
+            let mut body = csv::header();
+            for (r, ms) in &items {
+                csv::push_response(&mut body, r, *ms);
+            }
+            let day = report::date_of_day((app.backend().now_ms() / DAY_MS) as i64);
+            Ok(Response::new(200, csv::CONTENT_TYPE, body)
+                .set(
+                    "content-disposition",
+                    format!("attachment; filename=\"nps-{site}-{day}.csv\""),
+                )
+                .set("x-content-type-options", "nosniff"))
+        }
+    }
+}
+
+/// One answer (the report's "response from the alert").
+#[cfg_attr(feature = "openapi", utoipa::path(
+    get, path = "/v1/sites/{site}/responses/{id}", tag = "report",
+    params(
+        ("site" = String, Path, description = "Site id."),
+        ("id" = String, Path, description = "Response id."),
+    ),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The latest rev of the answer.", body = crate::openapi::ResponseItem),
+        (status = 401, description = "No bearer token.", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not the read scope.", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Unknown site or response.", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The store cannot answer right now.", body = crate::openapi::Problem, content_type = "application/problem+json"),
+    )
+))]
+pub(crate) async fn get_response<B: Backend>(
+    app: &App<B>,
+    req: &Request,
+    params: &Params,
+) -> Result<Response, ApiError> {
+    read_scope(app, req)?;
+    let (site, id) = (param(params, 0), param(params, 1));
+    known_site(app, site)?;
+    if !nps_protocol::limits::is_valid_id(id) {
+        return Err(EdgeError::NotFound.into());
+    }
+    let rows = app
+        .backend()
+        .query(
+            store::ONE_RESPONSE,
+            vec![
+                SqlValue::Text(site.to_string()),
+                SqlValue::Text(id.to_string()),
+            ],
+        )
+        .await
+        .map_err(unavailable)?;
+    match rows.first().and_then(|r| store::response_of_row(r)) {
+        Some((r, ms)) => Ok(Response::json(200, report_api::response_item_json(&r, ms))),
+        None => Err(EdgeError::NotFound.into()),
+    }
+}

@@ -1,0 +1,320 @@
+//! The OpenAPI 3.1 document of API v1: the operations come from the route table
+//! (`crate::routes::ApiDoc`, one `#[utoipa::path]` per handler), the schemas below describe the
+//! bodies the handlers write. They are documentation types — the bodies are written by the core's
+//! JSON writers — so the conformance suite validates every answer of both runtimes against them,
+//! and `additionalProperties: false` makes an undocumented field fail it.
+//!
+//! The document is committed (`edge/app/openapi.json`, served at `GET /openapi.json`); the test
+//! below fails when it differs from what the code generates. Regenerate it with
+//! `NPS_WRITE_OPENAPI=1 cargo test -p nps-edge-app openapi`.
+
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::InfoBuilder;
+use utoipa::{Modify, OpenApi, ToSchema};
+
+/// Title, version and the bearer scheme.
+pub struct Info;
+
+impl Modify for Info {
+    fn modify(&self, api: &mut utoipa::openapi::OpenApi) {
+        api.info = InfoBuilder::new()
+            .title("NPS edge API")
+            .version("1")
+            .description(Some(
+                "The collection API of the NPS edge, the same on the native server and the \
+                 Cloudflare worker. Errors are RFC 9457 problems (`application/problem+json`).",
+            ))
+            .build();
+        let components = api.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+/// The document as JSON (pretty, with a final newline: the committed file).
+pub fn document() -> String {
+    let mut s = crate::routes::ApiDoc::openapi()
+        .to_pretty_json()
+        .unwrap_or_default();
+    s.push('\n');
+    s
+}
+
+/// RFC 9457 problem.
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Problem {
+    /// `https://nps.dev/problems/<reason>`.
+    r#type: String,
+    /// The same for every problem of a type.
+    title: String,
+    /// HTTP status.
+    status: u16,
+    /// What happened.
+    detail: String,
+    /// The fields at fault (all of them for a 422).
+    errors: Vec<FieldProblem>,
+    /// Seconds to wait (429, 503).
+    retry_after: Option<u64>,
+}
+
+/// One field at fault.
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FieldProblem {
+    /// JSON field, header or parameter name (empty for the whole body).
+    field: String,
+    /// Why.
+    reason: String,
+}
+
+/// The identified customer.
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct User {
+    id: Option<String>,
+    account: Option<String>,
+    order: Option<String>,
+    email: Option<String>,
+}
+
+/// One rev of an answer (protocol v1; limits in `protocol/src/limits.rs`).
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResponseBody {
+    /// Response id (stable across revs).
+    id: String,
+    /// Revision, from 1; a higher rev replaces a lower one.
+    rev: u32,
+    site: String,
+    survey: String,
+    /// 0-10.
+    #[schema(minimum = 0, maximum = 10)]
+    score: u8,
+    comment: Option<String>,
+    locale: Option<String>,
+    /// Anonymous visitor id.
+    visitor: String,
+    page: Option<String>,
+    contact_ok: Option<bool>,
+    review_clicked: Option<bool>,
+    user: Option<User>,
+    properties: Option<BTreeMap<String, String>>,
+    sent_at: Option<String>,
+}
+
+/// 202 of `POST /v1/responses`.
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Accepted {
+    id: String,
+    rev: u32,
+    /// `detractor`, `passive` or `promoter`.
+    segment: Option<String>,
+    /// `accepted`, `updated` or `duplicate`.
+    status: String,
+}
+
+/// An event.
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EventBody {
+    id: String,
+    site: String,
+    survey: String,
+    visitor: String,
+    /// `shown` or `dismissed`.
+    r#type: String,
+    user: Option<User>,
+}
+
+/// 202 of `POST /v1/events`.
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EventAccepted {
+    id: String,
+    /// `accepted` or `duplicate`.
+    status: String,
+}
+
+/// Eligibility answer.
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Eligibility {
+    show: bool,
+}
+
+/// PUT body of a suppression.
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SuppressionPut {
+    /// RFC 3339, in the future.
+    expires_at: Option<String>,
+    /// Seconds from now.
+    ttl_seconds: Option<u64>,
+    /// Free text for the team (never shown to the visitor).
+    reason: Option<String>,
+}
+
+/// A stored suppression.
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SuppressionRecord {
+    site: String,
+    subject: String,
+    created_at: String,
+    expires_at: Option<String>,
+    reason: Option<String>,
+    /// Whether it applies now.
+    active: bool,
+}
+
+/// All suppressions of a site.
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SuppressionList {
+    items: Vec<SuppressionRecord>,
+}
+
+/// A site and its surveys.
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SiteSurveys {
+    id: String,
+    surveys: Vec<String>,
+}
+
+/// `GET /v1/sites`.
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SiteList {
+    sites: Vec<SiteSurveys>,
+}
+
+/// Answers per segment.
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BySegment {
+    detractor: u64,
+    passive: u64,
+    promoter: u64,
+}
+
+/// One bucket of the series.
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SeriesBucket {
+    /// First day of the bucket.
+    start: String,
+    responses: u64,
+    nps: Option<f64>,
+    by_segment: BySegment,
+    shown: u64,
+    dismissed: u64,
+    response_rate: Option<f64>,
+}
+
+/// `GET /v1/sites/{site}/summary`.
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Summary {
+    site: String,
+    survey: Option<String>,
+    from: String,
+    to: String,
+    /// `day` or `week`.
+    interval: String,
+    responses: u64,
+    /// -100..100, null without answers.
+    nps: Option<f64>,
+    by_segment: BySegment,
+    /// Answers per score, 0 to 10.
+    #[schema(min_items = 11, max_items = 11)]
+    by_score: Vec<u64>,
+    shown: u64,
+    dismissed: u64,
+    /// Answers / shown, 0..1, null when nothing was shown.
+    response_rate: Option<f64>,
+    series: Vec<SeriesBucket>,
+}
+
+/// One stored answer: its latest rev, its segment and when its first rev arrived.
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResponseItem {
+    id: String,
+    rev: u32,
+    site: String,
+    survey: String,
+    score: u8,
+    comment: Option<String>,
+    locale: Option<String>,
+    visitor: String,
+    page: Option<String>,
+    contact_ok: Option<bool>,
+    review_clicked: Option<bool>,
+    user: Option<User>,
+    properties: Option<BTreeMap<String, String>>,
+    sent_at: Option<String>,
+    segment: Option<String>,
+    received_at: String,
+}
+
+/// A page of answers.
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResponsesPage {
+    items: Vec<ResponseItem>,
+    /// Pass as `cursor` for the next page; null on the last one.
+    next_cursor: Option<String>,
+}
+
+/// Liveness.
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Health {
+    status: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_committed_document_is_the_generated_one() {
+        let generated = document();
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/openapi.json");
+        if std::env::var_os("NPS_WRITE_OPENAPI").is_some() {
+            std::fs::write(path, &generated).unwrap();
+        }
+        assert!(
+            crate::handlers::system::OPENAPI_JSON == generated,
+            "edge/app/openapi.json is stale: NPS_WRITE_OPENAPI=1 cargo test -p nps-edge-app openapi"
+        );
+    }
+
+    #[test]
+    fn every_route_is_documented_and_nothing_else() {
+        let doc: serde_json::Value = serde_json::from_str(&document()).unwrap();
+        assert_eq!(doc["openapi"], "3.1.0");
+        let mut documented = Vec::new();
+        for (path, ops) in doc["paths"].as_object().unwrap() {
+            for method in ops.as_object().unwrap().keys() {
+                documented.push((method.to_uppercase(), path.clone()));
+            }
+        }
+        let mut table: Vec<(String, String)> = crate::routes::ROUTES
+            .iter()
+            .map(|r| (r.method.as_str().to_string(), r.path.to_string()))
+            .collect();
+        documented.sort();
+        table.sort();
+        assert_eq!(documented, table);
+    }
+}

@@ -1,0 +1,233 @@
+//! The application's backend on SQLite: answers and events go through the store's writer thread
+//! (one transaction decides dedup, stores and fills the outbox, group-committed); suppressions
+//! and reads run on a small pool of WAL connections on tokio's blocking pool.
+
+use std::sync::{Arc, Mutex};
+
+use nps_edge_app::backend::{
+    Backend, BackendError, NewEvent, NewResponse, Rows, SinkGauge, SqlValue, VisitorQuery,
+    VisitorRecords,
+};
+use nps_edge_core::dedup::Decision;
+use nps_edge_core::suppression::Suppression;
+use rusqlite::types::{ToSqlOutput, Value, ValueRef};
+use rusqlite::{params, params_from_iter, Connection, OptionalExtension, ToSql};
+
+use crate::store::{self, Store, StoreError};
+
+/// Idle connections kept for reads and the rare writes (suppressions).
+const POOL_MAX: usize = 8;
+
+/// An application value bound to a statement.
+pub(crate) struct Sql(pub(crate) SqlValue);
+
+impl ToSql for Sql {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(match &self.0 {
+            SqlValue::Null => ToSqlOutput::Owned(Value::Null),
+            SqlValue::Int(v) => ToSqlOutput::Owned(Value::Integer(*v)),
+            SqlValue::Real(v) => ToSqlOutput::Owned(Value::Real(*v)),
+            SqlValue::Text(s) => ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes())),
+        })
+    }
+}
+
+fn value_of(v: ValueRef<'_>) -> SqlValue {
+    match v {
+        ValueRef::Null => SqlValue::Null,
+        ValueRef::Integer(i) => SqlValue::Int(i),
+        ValueRef::Real(f) => SqlValue::Real(f),
+        ValueRef::Text(t) | ValueRef::Blob(t) => {
+            SqlValue::Text(String::from_utf8_lossy(t).into_owned())
+        }
+    }
+}
+
+/// The native backend.
+#[derive(Clone)]
+pub struct SqliteBackend {
+    store: Store,
+    pool: Arc<Mutex<Vec<Connection>>>,
+}
+
+impl SqliteBackend {
+    /// A backend over a started store.
+    pub fn new(store: Store) -> SqliteBackend {
+        SqliteBackend {
+            store,
+            pool: Arc::default(),
+        }
+    }
+
+    /// The store (writer handle and path).
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// Runs `f` with a pooled connection on the blocking pool.
+    async fn with_conn<T, F>(&self, f: F) -> Result<T, BackendError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
+    {
+        let pool = self.pool.clone();
+        let path = self.store.path().to_string();
+        tokio::task::spawn_blocking(move || {
+            let taken = pool.lock().unwrap_or_else(|e| e.into_inner()).pop();
+            let conn = match taken {
+                Some(c) => c,
+                None => store::open_conn(&path).map_err(|e| BackendError::Failed(e.to_string()))?,
+            };
+            let out = f(&conn).map_err(|e| BackendError::Failed(e.to_string()));
+            let mut idle = pool.lock().unwrap_or_else(|e| e.into_inner());
+            if idle.len() < POOL_MAX {
+                idle.push(conn);
+            }
+            out
+        })
+        .await
+        .map_err(|e| BackendError::Failed(e.to_string()))?
+    }
+}
+
+fn store_error(e: StoreError) -> BackendError {
+    match e {
+        StoreError::Busy => BackendError::Busy,
+        StoreError::Failed(m) => BackendError::Failed(m),
+    }
+}
+
+fn suppression_of(row: &rusqlite::Row<'_>) -> rusqlite::Result<Suppression> {
+    Ok(Suppression {
+        subject: row.get(0)?,
+        expires_ms: row.get::<_, Option<i64>>(1)?.map(|v| v.max(0) as u64),
+        reason: row.get(2)?,
+        created_ms: row.get::<_, i64>(3)?.max(0) as u64,
+    })
+}
+
+impl Backend for SqliteBackend {
+    fn now_ms(&self) -> u64 {
+        crate::now_ms()
+    }
+
+    async fn record_response(&self, new: NewResponse) -> Result<Decision, BackendError> {
+        self.store.put_response(new).await.map_err(store_error)
+    }
+
+    async fn record_event(&self, new: NewEvent) -> Result<bool, BackendError> {
+        self.store.put_event(new).await.map_err(store_error)
+    }
+
+    async fn visitor(&self, q: VisitorQuery) -> Result<VisitorRecords, BackendError> {
+        self.with_conn(move |c| {
+            let mut out = VisitorRecords::default();
+            let mut st = c.prepare_cached(
+                "SELECT subject, expires_ms, reason, created_ms FROM suppressions WHERE site = ?1 AND subject = ?2",
+            )?;
+            for s in &q.subjects {
+                if let Some(r) = st.query_row(params![q.site, s], suppression_of).optional()? {
+                    out.suppressions.push(r);
+                }
+            }
+            if let Some((survey, respondent, _)) = &q.respondent {
+                out.answered_ms = c
+                    .prepare_cached(
+                        "SELECT at_ms FROM respondents WHERE site = ?1 AND survey = ?2 AND respondent = ?3",
+                    )?
+                    .query_row(params![q.site, survey, respondent], |r| r.get::<_, i64>(0))
+                    .optional()?
+                    .map(|v| v.max(0) as u64);
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn put_suppression(&self, site: &str, s: Suppression) -> Result<(), BackendError> {
+        let site = site.to_string();
+        self.with_conn(move |c| {
+            c.prepare_cached(
+                "INSERT INTO suppressions (site, subject, expires_ms, reason, created_ms) VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (site, subject) DO UPDATE SET expires_ms = excluded.expires_ms,
+                   reason = excluded.reason, created_ms = excluded.created_ms",
+            )?
+            .execute(params![
+                site,
+                s.subject,
+                s.expires_ms.map(|v| v as i64),
+                s.reason,
+                s.created_ms as i64
+            ])
+            .map(|_| ())
+        })
+        .await
+    }
+
+    async fn delete_suppression(&self, site: &str, subject: &str) -> Result<bool, BackendError> {
+        let (site, subject) = (site.to_string(), subject.to_string());
+        self.with_conn(move |c| {
+            c.prepare_cached("DELETE FROM suppressions WHERE site = ?1 AND subject = ?2")?
+                .execute(params![site, subject])
+                .map(|n| n > 0)
+        })
+        .await
+    }
+
+    async fn list_suppressions(&self, site: &str) -> Result<Vec<Suppression>, BackendError> {
+        let site = site.to_string();
+        self.with_conn(move |c| {
+            let mut q = c.prepare_cached(
+                "SELECT subject, expires_ms, reason, created_ms FROM suppressions WHERE site = ?1 ORDER BY subject LIMIT 10000",
+            )?;
+            let rows = q.query_map(params![site], suppression_of)?;
+            rows.collect()
+        })
+        .await
+    }
+
+    async fn query(&self, sql: &'static str, params: Vec<SqlValue>) -> Result<Rows, BackendError> {
+        self.with_conn(move |c| {
+            let mut st = c.prepare_cached(sql)?;
+            let n = st.column_count();
+            let mut rows = st.query(params_from_iter(params.into_iter().map(Sql)))?;
+            let mut out = Vec::new();
+            while let Some(row) = rows.next()? {
+                let mut cols = Vec::with_capacity(n);
+                for i in 0..n {
+                    cols.push(value_of(row.get_ref(i)?));
+                }
+                out.push(cols);
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn sink_gauges(&self) -> Result<Option<Vec<SinkGauge>>, BackendError> {
+        self.with_conn(|c| {
+            let disabled = store::disabled_sinks(c)?;
+            let mut out: Vec<SinkGauge> = store::outbox_counts(c)?
+                .into_iter()
+                .map(|(sink, pending, dead)| SinkGauge {
+                    disabled: disabled.contains(&sink),
+                    sink,
+                    pending,
+                    dead,
+                })
+                .collect();
+            for d in disabled {
+                if !out.iter().any(|g| g.sink == d) {
+                    out.push(SinkGauge {
+                        sink: d,
+                        pending: 0,
+                        dead: 0,
+                        disabled: true,
+                    });
+                }
+            }
+            Ok(Some(out))
+        })
+        .await
+    }
+}
