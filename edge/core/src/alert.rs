@@ -24,9 +24,17 @@ use nps_protocol::json::{push_str, user_json, ObjectWriter};
 use nps_protocol::limits::is_valid_id;
 use nps_protocol::{Response, Segment};
 
-use crate::config::{check_id, check_segments, check_surveys_and_sites, ConfigError};
+use crate::config::{check_id, check_segments, check_surveys_and_sites, ConfigError, RetryPolicy};
 use crate::routing::Route;
 use crate::time::rfc3339_ms;
+
+/// Retry schedule of an alert post, on both runtimes: alerts are worth little after an hour, so
+/// from 1 s up to 5 min between attempts, 15 attempts (about 40 min), then given up.
+pub const ALERT_RETRY: RetryPolicy = RetryPolicy {
+    base_ms: 1000,
+    max_ms: 300_000,
+    max_attempts: 15,
+};
 
 /// Message format of an alert sink.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -198,7 +206,9 @@ impl AlertSinkConfig {
         if let Some(var) = self.url.strip_prefix("env:") {
             let value = lookup(var).ok_or_else(|| ConfigError {
                 key: format!("{k}.url"),
-                reason: format!("environment variable {var} is not set"),
+                reason: format!(
+                    "{var} is not set (an environment variable natively, a secret on the worker)"
+                ),
             })?;
             if !is_http_url(&value) {
                 return Err(ConfigError {

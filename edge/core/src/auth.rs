@@ -73,7 +73,9 @@ impl Tokens {
             };
             let value = lookup(&var).ok_or_else(|| ConfigError {
                 key: key.into(),
-                reason: format!("environment variable {var} is not set"),
+                reason: format!(
+                    "{var} is not set (an environment variable natively, a secret on the worker)"
+                ),
             })?;
             check_literal(key, &value)?;
             *v = Some(value);

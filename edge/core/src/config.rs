@@ -713,7 +713,7 @@ impl Config {
                     let value = lookup(var).ok_or_else(|| {
                         ConfigError::new(
                             key.clone(),
-                            format!("environment variable {var} is not set"),
+                            format!("{var} is not set (an environment variable natively, a secret on the worker)"),
                         )
                     })?;
                     WebhookSecret::parse(&value)

@@ -12,22 +12,15 @@ glue.__wbg_set_wasm(instance.exports);
 instance.exports.__wbindgen_start?.();
 
 // The Durable Object class: a `DurableObject` subclass (so stubs get JS RPC) holding the Rust
-// object; every method forwards to Rust.
-export class Deduper extends DurableObject {
+// object (`SiteState`, edge/worker/src/site_state.rs); every method forwards to Rust.
+export class SiteState extends DurableObject {
   constructor(ctx, env) {
     super(ctx, env);
-    this.inner = new glue.Deduper(ctx, env);
+    this.inner = new glue.SiteState(ctx, env);
   }
-  /** RPC: one dedup line in, the status word out. */
-  check(line) {
-    return this.inner.check(line);
-  }
-  /** RPC: close-the-loop operations (suppressions, eligibility, alert states), JSON in. */
+  /** RPC: one JSON request in, a JSON answer out. */
   call(request) {
     return this.inner.call(request);
-  }
-  fetch(request) {
-    return this.inner.fetch(request);
   }
   alarm() {
     return this.inner.alarm();

@@ -1,25 +1,27 @@
-//! Queue consumer: delivers queued responses to webhook receivers with Standard Webhooks v1
-//! signatures, retries with exponential backoff + jitter (honouring `Retry-After`), and keeps
-//! what the queue gives up on (dead-letter queue) in D1 `dead_letters`.
+//! The Queue consumer: delivers webhook messages (Standard Webhooks v1, signed per attempt) and
+//! alert jobs, with the config's retry schedule (`retry`, the native server's), and keeps what
+//! cannot be delivered in D1 `dead_letters`. Every count goes to the application's metrics.
 //!
-//! Retry accounting is the queue's: `max_retries` and `dead_letter_queue` in wrangler.toml. A
-//! message that exhausts its retries is moved by the platform to the dead-letter queue, which
-//! this same worker consumes into D1 — nothing accepted is dropped.
+//! Retry accounting is the message's `attempts`: after `retry.max_attempts` the message becomes
+//! a dead letter here; the queue's own `max_retries` → dead-letter queue (consumed here too) is
+//! the backstop for a consumer that keeps failing. A message is acknowledged only once it was
+//! delivered or its dead letter is stored.
 
-use wasm_bindgen::prelude::*;
-use wasm_bindgen::JsValue;
-use worker::{Env, Fetch, Headers, Method, Request, RequestInit};
+use std::sync::atomic::Ordering;
 
-use crate::local_core::config::{Delivery, Sink};
+use nps_edge_app::backend::SqlValue;
+use nps_edge_app::store::{response_of_row, ONE_RESPONSE};
+use nps_edge_core::alert::{message, ALERT_RETRY};
+use nps_edge_core::config::SinkConfig;
+use nps_edge_core::retry::{self, Attempt, Next};
 use nps_edge_core::time::rfc3339_ms;
 use nps_edge_core::webhook::{headers as signed_headers, WebhookSecret};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use worker::{Env, Fetch, Headers, Method, Request, RequestInit};
 
-use crate::metrics::{inc, Metric};
-use crate::sinks::alert;
-use crate::sinks::d1::store_dead_letter;
-use crate::state;
-use nps_edge_core::config::RetryPolicy;
-use nps_edge_core::retry::{self, Attempt, Next};
+use crate::loaded::{self, Loaded};
+use crate::ops::{Claim, Op};
 
 #[wasm_bindgen]
 extern "C" {
@@ -45,122 +47,14 @@ extern "C" {
     fn abort_signal_timeout(ms: f64) -> worker::worker_sys::web_sys::AbortSignal;
 }
 
+const DEAD_LETTER: &str = "INSERT INTO dead_letters (webhook_id, sink, payload, attempts, reason, failed_at) \
+VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(webhook_id) DO UPDATE SET attempts = excluded.attempts, \
+reason = excluded.reason, failed_at = excluded.failed_at";
+
 fn field(obj: &JsValue, k: &str) -> Option<String> {
     js_sys::Reflect::get(obj, &JsValue::from_str(k))
         .ok()?
         .as_string()
-}
-
-/// Handles one batch from the delivery queue or the dead-letter queue.
-pub(crate) async fn handle_batch(batch: QueueBatch, env: Env) {
-    let loaded = match state::get(&env) {
-        Ok(l) => l,
-        Err(e) => {
-            worker::console_error!("nps-worker queue: {e}");
-            // Keep the messages: retry later, once the config is fixed.
-            for m in batch.messages().iter() {
-                m.unchecked_into::<QueueMessage>().retry(&retry_opts(60));
-            }
-            return;
-        }
-    };
-    let delivery = &loaded.config.delivery;
-    let is_dlq = batch.queue() == delivery.dead_letter_queue;
-    let db = loaded.config.sinks.iter().find_map(|s| match s {
-        Sink::D1 { binding } => env.d1(binding).ok(),
-        _ => None,
-    });
-    for m in batch.messages().iter() {
-        let m: QueueMessage = m.unchecked_into();
-        let body = m.body();
-        if field(&body, "kind").as_deref() == Some("alert") {
-            handle_alert(&env, &loaded, db.as_ref(), &m, &body, is_dlq).await;
-            continue;
-        }
-        let (Some(sink), Some(id), Some(payload)) = (
-            field(&body, "sink"),
-            field(&body, "id"),
-            field(&body, "payload"),
-        ) else {
-            worker::console_error!("nps-worker queue: malformed message dropped");
-            m.ack();
-            continue;
-        };
-        let attempts = m.attempts().max(1.0) as u32;
-        let now = rfc3339_ms(js_sys::Date::now() as u64);
-        if is_dlq {
-            let kept = match &db {
-                Some(db) => store_dead_letter(
-                    db,
-                    &id,
-                    &sink,
-                    &payload,
-                    attempts,
-                    "retries_exhausted",
-                    &now,
-                )
-                .await
-                .is_ok(),
-                None => {
-                    worker::console_error!("nps-worker dead letter (no D1 sink): {id}");
-                    true
-                }
-            };
-            if kept {
-                inc(Metric::DeadLetter);
-                m.ack();
-            } else {
-                m.retry(&retry_opts(30));
-            }
-            continue;
-        }
-        let (Some(url), Some(key)) = (
-            webhook_url(&loaded.config.sinks, &sink),
-            loaded.webhook_key(&sink),
-        ) else {
-            worker::console_error!("nps-worker queue: unknown sink {sink}, retrying later");
-            m.retry(&retry_opts(delivery.backoff_max_seconds));
-            continue;
-        };
-        let (status, retry_after) =
-            attempt(url, Some((key, &id)), &payload, delivery.timeout_ms).await;
-        match next(delivery, status, retry_after, attempts) {
-            Next::Done => {
-                inc(Metric::Delivered);
-                m.ack();
-            }
-            Next::DisableSink | Next::DeadLetter => {
-                // 410: the receiver asked us to stop; keep the delivery as a dead letter.
-                if let Some(db) = &db {
-                    let _ = store_dead_letter(db, &id, &sink, &payload, attempts, "gone_410", &now)
-                        .await;
-                }
-                inc(Metric::DeadLetter);
-                m.ack();
-            }
-            Next::RetryIn(ms) => {
-                inc(Metric::Retry);
-                m.retry(&retry_opts(retry::delay_secs(ms)));
-            }
-        }
-    }
-}
-
-/// The core's retry schedule over the `delivery` settings (whole seconds, from the config) for
-/// one attempt (`status` 0 = network error/timeout). Retry accounting is the queue's
-/// (`max_retries`, then the dead-letter queue), so the core schedule never dead-letters here;
-/// a 410 stops (`DisableSink`: the caller keeps a dead letter).
-fn next(delivery: &Delivery, status: u16, retry_after: Option<u64>, attempts: u32) -> Next {
-    let policy = RetryPolicy {
-        base_ms: u64::from(delivery.backoff_base_seconds).saturating_mul(1000),
-        max_ms: u64::from(delivery.backoff_max_seconds).saturating_mul(1000),
-        max_attempts: u32::MAX,
-    };
-    let outcome = match status {
-        0 => Attempt::NoResponse,
-        s => Attempt::Status(s, retry_after),
-    };
-    retry::next(&policy, outcome, attempts, js_sys::Math::random())
 }
 
 fn retry_opts(delay_seconds: u32) -> JsValue {
@@ -173,22 +67,133 @@ fn retry_opts(delay_seconds: u32) -> JsValue {
     o.into()
 }
 
-fn webhook_url<'a>(sinks: &'a [Sink], name: &str) -> Option<&'a str> {
-    sinks.iter().find_map(|s| match s {
-        Sink::Webhook { name: n, url, .. } if n == name => Some(url.as_str()),
-        _ => None,
-    })
+/// Handles one batch from the delivery queue or its dead-letter queue.
+pub(crate) async fn handle_batch(batch: QueueBatch, env: Env) {
+    let l = match loaded::get(&env) {
+        Ok(l) => l,
+        Err(e) => {
+            worker::console_error!("nps-worker queue: {e}");
+            // Keep the messages: retry later, once the config is fixed.
+            for m in batch.messages().iter() {
+                m.unchecked_into::<QueueMessage>().retry(&retry_opts(60));
+            }
+            return;
+        }
+    };
+    let is_dlq = batch.queue() == l.config().worker.dead_letter_queue;
+    for m in batch.messages().iter() {
+        let m: QueueMessage = m.unchecked_into();
+        let body = m.body();
+        if field(&body, "kind").as_deref() == Some("alert") {
+            handle_alert(&l, &m, &body, is_dlq).await;
+        } else {
+            handle_delivery(&l, &m, &body, is_dlq).await;
+        }
+    }
 }
 
-/// One signed POST. Returns (status, Retry-After seconds); status 0 = network error/timeout.
+/// Keeps a message that will not be retried any more; `true` when it is stored.
+async fn dead_letter(
+    l: &Loaded,
+    id: &str,
+    sink: &str,
+    payload: &str,
+    attempts: u32,
+    reason: &str,
+) -> bool {
+    l.app
+        .metrics()
+        .sink(sink)
+        .dead_letters
+        .fetch_add(1, Ordering::Relaxed);
+    let Some(d1) = l.app.backend().d1() else {
+        worker::console_error!("nps-worker dead letter (no D1 store): {sink} {id}: {reason}");
+        return true;
+    };
+    let params = [
+        SqlValue::Text(id.into()),
+        SqlValue::Text(sink.into()),
+        SqlValue::Text(payload.into()),
+        SqlValue::Int(attempts.into()),
+        SqlValue::Text(reason.into()),
+        SqlValue::Text(rfc3339_ms(js_sys::Date::now() as u64)),
+    ];
+    match d1.execute(DEAD_LETTER, &params).await {
+        Ok(_) => true,
+        Err(e) => {
+            worker::console_error!("nps-worker dead letter {id} not stored: {e}");
+            false
+        }
+    }
+}
+
+async fn handle_delivery(l: &Loaded, m: &QueueMessage, body: &JsValue, is_dlq: bool) {
+    let (Some(sink), Some(id), Some(payload)) = (
+        field(body, "sink"),
+        field(body, "id"),
+        field(body, "payload"),
+    ) else {
+        worker::console_error!("nps-worker queue: malformed message dropped");
+        m.ack();
+        return;
+    };
+    let attempts = m.attempts().max(1.0) as u32;
+    if is_dlq {
+        if dead_letter(l, &id, &sink, &payload, attempts, "retries_exhausted").await {
+            m.ack();
+        } else {
+            m.retry(&retry_opts(30));
+        }
+        return;
+    }
+    let target = l.config().sinks.iter().find_map(|s| match s {
+        SinkConfig::Webhook {
+            name,
+            url,
+            timeout_ms,
+            ..
+        } if *name == sink => Some((url.as_str(), *timeout_ms)),
+        _ => None,
+    });
+    let (Some((url, timeout_ms)), Some(key)) = (target, l.webhook_key(&sink)) else {
+        worker::console_error!("nps-worker queue: unknown sink {sink}, retrying later");
+        m.retry(&retry_opts(600));
+        return;
+    };
+    let counters = l.app.metrics().sink(&sink);
+    let outcome = attempt(url, Some((key, &id)), &payload, timeout_ms).await;
+    match retry::next(&l.config().retry, outcome, attempts, js_sys::Math::random()) {
+        Next::Done => {
+            counters.delivered.fetch_add(1, Ordering::Relaxed);
+            m.ack();
+        }
+        next @ (Next::DisableSink | Next::DeadLetter) => {
+            let reason = if next == Next::DisableSink {
+                "gone_410"
+            } else {
+                "retries_exhausted"
+            };
+            if dead_letter(l, &id, &sink, &payload, attempts, reason).await {
+                m.ack();
+            } else {
+                m.retry(&retry_opts(30));
+            }
+        }
+        Next::RetryIn(ms) => {
+            counters.retries.fetch_add(1, Ordering::Relaxed);
+            m.retry(&retry_opts(retry::delay_secs(ms)));
+        }
+    }
+}
+
+/// One POST. The outcome for the retry schedule (no answer = network error or timeout).
 async fn attempt(
     url: &str,
     signing: Option<(&WebhookSecret, &str)>,
     payload: &str,
-    timeout_ms: u32,
-) -> (u16, Option<u64>) {
+    timeout_ms: u64,
+) -> Attempt {
     let ts = (js_sys::Date::now() / 1000.0) as u64;
-    let id = signing.map_or("alert", |(_, id)| id);
     let headers = Headers::new();
     let mut set = headers
         .set("content-type", "application/json")
@@ -199,16 +204,16 @@ async fn attempt(
         }
     }
     if set.is_err() {
-        return (0, None);
+        return Attempt::NoResponse;
     }
     let mut init = RequestInit::new();
     init.with_method(Method::Post)
         .with_headers(headers)
         .with_body(Some(JsValue::from_str(payload)));
     let Ok(req) = Request::new_with_init(url, &init) else {
-        return (0, None);
+        return Attempt::NoResponse;
     };
-    let signal = worker::AbortSignal::from(abort_signal_timeout(timeout_ms.into()));
+    let signal = worker::AbortSignal::from(abort_signal_timeout(timeout_ms as f64));
     match Fetch::Request(req).send_with_signal(&signal).await {
         Ok(res) => {
             let retry_after = res
@@ -217,24 +222,38 @@ async fn attempt(
                 .ok()
                 .flatten()
                 .and_then(|v| retry::parse_retry_after(&v));
-            (res.status_code(), retry_after)
+            Attempt::Status(res.status_code(), retry_after)
         }
         Err(e) => {
-            worker::console_log!("nps-worker delivery {id}: {e}");
-            (0, None)
+            worker::console_log!("nps-worker delivery to {url}: {e}");
+            Attempt::NoResponse
         }
     }
 }
 
-/// One alert job (see `sinks::alert`): claim, build from the latest rev, post, record.
-async fn handle_alert(
-    env: &Env,
-    l: &state::Loaded,
-    db: Option<&worker::D1Database>,
-    m: &QueueMessage,
-    body: &JsValue,
-    is_dlq: bool,
-) {
+async fn state_call(l: &Loaded, object: &str, op: &Op) -> Result<String, String> {
+    l.app
+        .backend()
+        .call(object, op)
+        .await
+        .map_err(|e| e.to_string())
+}
+
+async fn alert_done(l: &Loaded, object: &str, sink: &str, id: &str, result: &str, rev: u32) {
+    let op = Op::AlertDone {
+        sink: sink.into(),
+        id: id.into(),
+        result: result.into(),
+        rev,
+    };
+    if let Err(e) = state_call(l, object, &op).await {
+        worker::console_error!("nps-worker alert {id}: {e}");
+    }
+}
+
+/// One alert job: claim it in the response's state object (a lease: two jobs for one id never
+/// both post), build the message from the latest stored rev, post, record the outcome.
+async fn handle_alert(l: &Loaded, m: &QueueMessage, body: &JsValue, is_dlq: bool) {
     let (Some(sink), Some(site), Some(id), Some(object)) = (
         field(body, "sink"),
         field(body, "site"),
@@ -246,51 +265,122 @@ async fn handle_alert(
         return;
     };
     let attempts = m.attempts().max(1.0) as u32;
+    let job = js_sys::JSON::stringify(body)
+        .ok()
+        .and_then(|s| s.as_string())
+        .unwrap_or_default();
     if is_dlq {
         // The queue gave up: mark it given up (never sent twice) and keep a dead letter.
-        let _ = alert::finish(env, l, &sink, &id, &object, "failed", 0).await;
-        if let Some(db) = db {
-            let now = rfc3339_ms(js_sys::Date::now() as u64);
-            let job = js_sys::JSON::stringify(body)
-                .ok()
-                .and_then(|s| s.as_string())
-                .unwrap_or_default();
-            let key = format!("alert:{sink}:{id}");
-            let _ =
-                store_dead_letter(db, &key, &sink, &job, attempts, "retries_exhausted", &now).await;
+        alert_done(l, &object, &sink, &id, "failed", 0).await;
+        if dead_letter(
+            l,
+            &format!("alert:{sink}:{id}"),
+            &sink,
+            &job,
+            attempts,
+            "retries_exhausted",
+        )
+        .await
+        {
+            m.ack();
+        } else {
+            m.retry(&retry_opts(30));
         }
-        inc(Metric::DeadLetter);
+        return;
+    }
+    let Some(a) = l.config().sinks.iter().find_map(|s| match s {
+        SinkConfig::Alert(a) if a.name == sink => Some(a),
+        _ => None,
+    }) else {
+        worker::console_error!("nps-worker alert: unknown sink {sink}, job dropped");
+        m.ack();
+        return;
+    };
+    let claim = Op::AlertClaim {
+        sink: sink.clone(),
+        id: id.clone(),
+        lease_ms: a.timeout_ms + 5000,
+    };
+    let claim: Claim = match state_call(l, &object, &claim)
+        .await
+        .and_then(|t| serde_json::from_str(&t).map_err(|e| e.to_string()))
+    {
+        Ok(c) => c,
+        Err(e) => {
+            worker::console_error!("nps-worker alert {id}: {e}");
+            m.retry(&retry_opts(5));
+            return;
+        }
+    };
+    match claim.claim.as_str() {
+        "wait" => {
+            m.retry(&retry_opts(claim.n.div_ceil(1000).max(1) as u32));
+            return;
+        }
+        "send" => {}
+        _ => {
+            m.ack(); // already sent, given up or cancelled
+            return;
+        }
+    }
+    let latest = match l.app.backend().d1() {
+        Some(d1) => d1
+            .rows(
+                ONE_RESPONSE,
+                &[SqlValue::Text(site.clone()), SqlValue::Text(id.clone())],
+            )
+            .await
+            .map(|rows| rows.first().and_then(|r| response_of_row(r))),
+        None => Ok(None),
+    };
+    let (r, received_ms) = match latest {
+        Ok(Some(x)) => x,
+        Ok(None) => {
+            // Not in D1 yet (its write is being retried): try again shortly.
+            alert_done(l, &object, &sink, &id, "release", 0).await;
+            m.retry(&retry_opts(5));
+            return;
+        }
+        Err(e) => {
+            worker::console_error!("nps-worker alert {id}: d1: {e}");
+            alert_done(l, &object, &sink, &id, "release", 0).await;
+            m.retry(&retry_opts(5));
+            return;
+        }
+    };
+    if !a.wants(&r) {
+        // Changed to a score this sink does not alert on, after the plan was made.
+        alert_done(l, &object, &sink, &id, "cancel", 0).await;
         m.ack();
         return;
     }
-    match alert::prepare(env, l, db, &sink, &site, &id, &object).await {
-        alert::Action::Ack => m.ack(),
-        alert::Action::Retry(s) => m.retry(&retry_opts(s)),
-        alert::Action::Send {
-            url,
-            body,
-            timeout_ms,
-            rev,
-        } => {
-            let (status, retry_after) = attempt(&url, None, &body, timeout_ms).await;
-            match next(&l.config.delivery, status, retry_after, attempts) {
-                Next::Done => {
-                    let _ = alert::finish(env, l, &sink, &id, &object, "sent", rev).await;
-                    inc(Metric::AlertSent);
-                    m.ack();
-                }
-                Next::DisableSink | Next::DeadLetter => {
-                    let _ = alert::finish(env, l, &sink, &id, &object, "failed", rev).await;
-                    worker::console_error!("nps-worker alert {id}: 410 Gone, given up");
-                    inc(Metric::DeadLetter);
-                    m.ack();
-                }
-                Next::RetryIn(ms) => {
-                    let _ = alert::finish(env, l, &sink, &id, &object, "release", rev).await;
-                    inc(Metric::Retry);
-                    m.retry(&retry_opts(retry::delay_secs(ms)));
-                }
-            }
+    let text = message(a.format, &r, received_ms, a.report_url.as_deref());
+    let outcome = attempt(&a.url, None, &text, a.timeout_ms).await;
+    let counters = l.app.metrics().sink(&sink);
+    match retry::next(&ALERT_RETRY, outcome, attempts, js_sys::Math::random()) {
+        Next::Done => {
+            alert_done(l, &object, &sink, &id, "sent", r.rev).await;
+            counters.alerts_sent.fetch_add(1, Ordering::Relaxed);
+            m.ack();
+        }
+        Next::DisableSink | Next::DeadLetter => {
+            alert_done(l, &object, &sink, &id, "failed", r.rev).await;
+            worker::console_error!("nps-worker alert {id}: given up");
+            let _ = dead_letter(
+                l,
+                &format!("alert:{sink}:{id}"),
+                &sink,
+                &job,
+                attempts,
+                "gone_or_exhausted",
+            )
+            .await;
+            m.ack();
+        }
+        Next::RetryIn(ms) => {
+            alert_done(l, &object, &sink, &id, "release", r.rev).await;
+            counters.retries.fetch_add(1, Ordering::Relaxed);
+            m.retry(&retry_opts(retry::delay_secs(ms)));
         }
     }
 }

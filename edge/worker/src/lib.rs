@@ -1,42 +1,36 @@
-//! NPS edge as a Cloudflare Worker (workers-rs): the same HTTP API v1 as the native server.
+//! The NPS edge as a Cloudflare Worker (workers-rs): the edge application (`nps-edge-app`, the
+//! same route table and handlers as the native server) over a Cloudflare backend.
 //!
-//! - `fetch`: API v1 (`api`), dedup through the `Deduper` Durable Object, D1 sink, and the
-//!   webhook sink's durable outbox (a Queue).
-//! - `queue`: the Queue consumer delivering webhooks and alert jobs, and the dead-letter consumer
-//!   (`delivery`).
-//! - Close the loop (issue 7): tokens, report API from D1 and the report page (`routes`),
-//!   suppressions / eligibility / alert states in the Durable Object (`close_loop`), the `alert`
-//!   sink (`sinks::alert`) — decisions and bodies from `nps-edge-core`.
-//!
-//! Pure logic lives in `nps-protocol` and `nps-edge-core` (CORS, problem+json, dedup decisions,
-//! token bucket, retry schedule, signing, sites); `local_core::config` keeps only the worker's
-//! own config document (its sink kinds, bindings, sharding, Queue delivery settings).
+//! - `fetch` ([`http`]): the runtime's request → the application → the runtime's response.
+//! - [`backend`]: the application's backend — the [`SiteState`] Durable Object (dedup records,
+//!   the durable record of each answer until D1 and the Queue have it, suppressions, alert
+//!   states), D1 (the response store) and the delivery Queue.
+//! - `queue` ([`delivery`]): the Queue consumer (signed webhooks, alert jobs, dead letters).
+//! - [`loaded`]: the config document (`NPS_CONFIG`, the same one `nps-edge --config` reads),
+//!   loaded once per isolate.
 
-mod api;
-mod close_loop;
-mod dedup_object;
+mod backend;
 mod delivery;
-pub mod local_core;
-mod metrics;
-mod routes;
-mod sinks;
-mod state;
+mod http;
+mod js;
+mod loaded;
+mod ops;
+mod site_state;
 
-pub use dedup_object::Deduper;
+pub use site_state::SiteState;
 
 use wasm_bindgen::prelude::*;
 use worker::worker_sys::web_sys;
 use worker::Env;
 
-/// HTTP entry point (what `#[event(fetch)]` would export, minus the request/response wrapping:
-/// see `api::handle`).
+/// HTTP entry point.
 #[wasm_bindgen]
 pub async fn fetch(
     req: web_sys::Request,
     env: Env,
     _ctx: JsValue,
 ) -> std::result::Result<web_sys::Response, JsValue> {
-    Ok(api::handle(req, env).await)
+    Ok(http::handle(req, env).await)
 }
 
 /// Queue consumer entry point (delivery queue and dead-letter queue).

@@ -33,12 +33,12 @@ describe("POST /v1/responses", () => {
     assert.match(res.headers.get("vary"), /Origin/);
   });
 
-  it("202 for text/plain (sendBeacon) and for a request without Origin", async () => {
+  it("202 for text/plain (sendBeacon); 403 for a request without Origin, as natively", async () => {
     const res = await post(w.url, "/v1/responses", response({ score: 7 }), { contentType: "text/plain;charset=UTF-8" });
     assert.equal(res.status, 202);
     assert.equal(res.json.segment, "passive");
     const res2 = await post(w.url, "/v1/responses", response(), { origin: null });
-    assert.equal(res2.status, 202);
+    assert.equal(res2.status, 403);
     assert.equal(res2.headers.get("access-control-allow-origin"), null);
   });
 
@@ -90,12 +90,12 @@ describe("POST /v1/responses", () => {
 });
 
 describe("POST /v1/events", () => {
-  it("202 and one D1 row per event id", async () => {
+  it("202 and one D1 row per event id; the replay is answered duplicate", async () => {
     const e = { id: uid("e"), site: "demo", survey: "checkout", visitor: uid("v"), type: "shown" };
-    for (let i = 0; i < 2; i++) {
+    for (const status of ["accepted", "duplicate"]) {
       const res = await post(w.url, "/v1/events", e);
       assert.equal(res.status, 202);
-      assert.deepEqual(res.json, { id: e.id, status: "accepted" });
+      assert.deepEqual(res.json, { id: e.id, status });
     }
     const rows = (await w.db.prepare("SELECT * FROM events WHERE id = ?").bind(e.id).all()).results;
     assert.equal(rows.length, 1);
@@ -132,7 +132,7 @@ describe("other routes", () => {
   it("GET /healthz is 200", async () => {
     const res = await fetch(w.url + "/healthz");
     assert.equal(res.status, 200);
-    assert.equal((await res.text()).trim(), "ok");
+    assert.deepEqual(await res.json(), { status: "ok" });
   });
 
   it("404 and 405 are problem+json", async () => {
@@ -147,10 +147,10 @@ describe("other routes", () => {
     const res = await fetch(w.url + "/metrics");
     assert.equal(res.status, 200);
     const text = await res.text();
-    assert.match(text, /^nps_responses_accepted_total [1-9]\d*$/m);
-    assert.match(text, /^nps_requests_rejected_total\{reason="rate_limited"\} [1-9]\d*$/m);
-    assert.match(text, /^nps_requests_rejected_total\{reason="bad_json"\} [1-9]\d*$/m);
-    assert.match(text, /^nps_dead_letters_total \d+$/m);
+    assert.match(text, /^nps_responses_total\{status="accepted"\} [1-9]\d*$/m);
+    assert.match(text, /^nps_rejected_total\{reason="rate_limited"\} [1-9]\d*$/m);
+    assert.match(text, /^nps_rejected_total\{reason="bad_json"\} [1-9]\d*$/m);
+    assert.match(text, /^nps_sink_dead_letters_total\{sink="crm"\} \d+$/m);
   });
 
   it("never stores the client address", async () => {

@@ -1,4 +1,4 @@
-// Close the loop (issue 7) on the worker, over HTTP against the compiled worker in Miniflare:
+// Close the loop on the worker, over HTTP against the compiled worker in Miniflare:
 // token auth (401/403), the responses API (JSON pages + CSV), suppressions + eligibility +
 // refused `shown` events, detractor alerts (content, latency, once per id, grace, routing),
 // the summary against a hand-checked dataset, and the report page.
@@ -14,7 +14,7 @@ let w, rc, alerts;
 before(async () => {
   rc = await startReceiver();
   alerts = await startAlertReceiver();
-  const cfg = testConfig(rc.url, { tokens: { admin: "NPS_ADMIN_TOKEN", read: "NPS_READ_TOKEN" } });
+  const cfg = testConfig(rc.url, { tokens: { admin: "env:NPS_ADMIN_TOKEN", read: "env:NPS_READ_TOKEN" } });
   cfg.sites.push({ id: "list", origins: [ORIGIN], rate_limit: fast }, { id: "rep", origins: [ORIGIN], rate_limit: fast });
   cfg.sinks.push({
     type: "alert", name: "cx", url: alerts.url, format: "slack", grace_ms: 1500, sites: ["demo"],
@@ -82,8 +82,8 @@ describe("GET /v1/sites/{site}/responses", () => {
     assert.deepEqual(item.user, sent[0].user);
     assert.deepEqual(item.properties, { plan: "pro" });
     assert.match(item.received_at, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
-    const row = await w.db.prepare("SELECT received_at FROM responses WHERE id = ?").bind(sent[0].id).first();
-    assert.equal(item.received_at, row.received_at, "the first rev's receive time");
+    const row = await w.db.prepare("SELECT received_ms FROM responses WHERE id = ?").bind(sent[0].id).first();
+    assert.equal(item.received_at, new Date(row.received_ms).toISOString(), "the first rev's receive time");
 
     const seen = [];
     let cursor = null, pages = 0;
@@ -196,9 +196,10 @@ describe("suppressions", () => {
   });
 });
 
-describe("with dedup.shard = site_survey", () => {
+describe("with worker.shard = site_survey", () => {
   it("eligibility asks the site's object (suppressions) and the survey's object (already answered)", async () => {
-    const cfg = testConfig(rc.url, { tokens: { admin: "NPS_ADMIN_TOKEN" }, dedup: { binding: "DEDUP", shard: "site_survey" } });
+    const cfg = testConfig(rc.url, { tokens: { admin: "env:NPS_ADMIN_TOKEN" } });
+    cfg.worker.shard = "site_survey";
     const w2 = await startWorker({ config: cfg });
     try {
       const [answered, suppressed, free] = [uid("u"), uid("u"), uid("u")];
@@ -272,7 +273,7 @@ describe("detractor alerts", () => {
     await sleep(1500);
     for (const r of [promoter, passive, changed]) assert.equal(mine(r.id).length, 0, `no alert for score ${r.score}`);
     const metrics = await (await fetch(w.url + "/metrics")).text();
-    assert.match(metrics, /^nps_alerts_sent_total [1-9]\d*$/m);
+    assert.match(metrics, /^nps_alerts_sent_total\{sink="cx"\} [1-9]\d*$/m);
   });
 });
 

@@ -39,7 +39,7 @@ describe("webhook delivery", () => {
   it("routing: a sink limited to detractors gets only detractors", async () => {
     const rc = await startReceiver();
     const cfg = testConfig(rc.url);
-    cfg.sinks[1].route = { segments: ["detractor"] };
+    cfg.sinks[0].segments = ["detractor"];
     const w = await startWorker({ config: cfg });
     cleanup.push(rc.close, w.close);
     const det = response({ score: 2 }), pro = response({ score: 10 });
@@ -67,7 +67,7 @@ describe("webhook delivery", () => {
     assert.deepEqual([...new Set(rc.received.map((m) => m.id))].sort(), sent.sort());
     assert.equal(rc.bad, 0);
     const m = await (await fetch(w.url + "/metrics")).text();
-    assert.match(m, /^nps_sink_retries_total [1-9]\d*$/m);
+    assert.match(m, /^nps_sink_retries_total\{sink="crm"\} [1-9]\d*$/m);
   });
 
   it("after the retry limit, deliveries become dead letters in D1 and in /metrics", async () => {
@@ -83,7 +83,7 @@ describe("webhook delivery", () => {
     assert.equal(JSON.parse(dl.payload).data.id, r.id);
     assert.equal(rc.received.length, 0);
     const m = await (await fetch(w.url + "/metrics")).text();
-    assert.match(m, /^nps_dead_letters_total [1-9]\d*$/m);
+    assert.match(m, /^nps_sink_dead_letters_total\{sink="crm"\} [1-9]\d*$/m);
   });
 
   it("410 Gone stops retrying and keeps a dead letter", async () => {

@@ -2,11 +2,11 @@
 // with the Durable Object, D1 (migration applied) and Queues (producer + consumers + DLQ), and a
 // webhook receiver that verifies Standard Webhooks signatures.
 import { createHmac, timingSafeEqual } from "node:crypto";
-import { readFileSync, readdirSync } from "node:fs";
 import http from "node:http";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Miniflare } from "miniflare";
+import { applyD1Migrations } from "../js/d1-migrate.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const ROOT = join(here, "..", "..", "..");
@@ -66,7 +66,7 @@ export async function startReceiver() {
   return state;
 }
 
-/** The config the tests run with. */
+/** The config the tests run with: the same document as the native server's, in JSON. */
 export function testConfig(receiverUrl, over = {}) {
   return {
     sites: [
@@ -74,46 +74,76 @@ export function testConfig(receiverUrl, over = {}) {
       { id: "tight", origins: [ORIGIN], rate_limit: { burst: 3, per_minute: 1 } },
       { id: "short", origins: [ORIGIN], respondent_window_days: 0, rate_limit: { burst: 10000, per_minute: 600000 } },
     ],
-    sinks: [
-      { type: "d1", binding: "DB" },
-      { type: "webhook", name: "crm", url: receiverUrl, secret: "WEBHOOK_SECRET", queue: "DELIVERIES" },
-    ],
-    delivery: { backoff_base_seconds: 1, backoff_max_seconds: 2, dead_letter_queue: "nps-deliveries-dlq", timeout_ms: 3000 },
+    sinks: [{ type: "webhook", name: "crm", url: receiverUrl, secret: "env:WEBHOOK_SECRET", timeout_ms: 3000 }],
+    retry: { base_ms: 1000, max_ms: 2000, max_attempts: 20 },
+    worker: { state: "SITE_STATE", d1: "DB", queue: "DELIVERIES", dead_letter_queue: "nps-deliveries-dlq" },
     ...over,
   };
 }
 
-/** Starts the worker; returns { url, mf, db, close }. */
-export async function startWorker({ config, maxRetries = 3, bindings = {} } = {}) {
-  const mf = new Miniflare({
+/**
+ * A Queue producer that fails on demand: a wrapped binding over the real producer, failing every
+ * send while the `FAULTS` KV namespace holds `queue = "down"` (see `setFault`).
+ */
+const FAULTY_QUEUE = `
+export default function (env) {
+  const check = async () => {
+    if ((await env.FAULTS.get("queue")) === "down") throw new Error("injected fault: the queue is down");
+  };
+  return {
+    async send(body, options) { await check(); return env.inner.send(body, options); },
+    async sendBatch(messages, options) { await check(); return env.inner.sendBatch(messages, options); },
+  };
+}`;
+
+/** Applies the committed D1 migrations in order (what `wrangler d1 migrations apply` does). */
+export const applyMigrations = (db, upTo = Infinity) =>
+  applyD1Migrations(db, join(ROOT, "edge", "worker", "migrations"), upTo);
+
+/**
+ * Starts the worker; returns { url, mf, db, close, setFault }. With `faults`, the delivery
+ * queue's producer is a wrapper that `setFault("queue", true)` makes fail (D1 is failed by the
+ * tests themselves, by renaming its table).
+ */
+export async function startWorker({ config, maxRetries = 3, bindings = {}, faults = false, migrations = Infinity } = {}) {
+  const main = {
+    name: "nps",
     modules: true,
     modulesRoot: DIST,
     scriptPath: join(DIST, "index.js"),
     modulesRules: [{ type: "CompiledWasm", include: ["**/*.wasm"] }],
     compatibilityDate: "2025-09-01",
-    host: "127.0.0.1",
-    port: 0,
-    bindings: { NPS_CONFIG: JSON.stringify(config), WEBHOOK_SECRET: SECRET, NPS_READ_TOKEN: READ_TOKEN, NPS_ADMIN_TOKEN: ADMIN_TOKEN, ...bindings },
-    durableObjects: { DEDUP: { className: "Deduper", useSQLite: true } },
+    bindings: {
+      NPS_CONFIG: typeof config === "string" ? config : JSON.stringify(config),
+      WEBHOOK_SECRET: SECRET, NPS_READ_TOKEN: READ_TOKEN, NPS_ADMIN_TOKEN: ADMIN_TOKEN, ...bindings,
+    },
+    durableObjects: { SITE_STATE: { className: "SiteState", useSQLite: true } },
     d1Databases: ["DB"],
-    queueProducers: { DELIVERIES: { queueName: "nps-deliveries" } },
     queueConsumers: {
       "nps-deliveries": { maxBatchSize: 10, maxBatchTimeout: 1, maxRetries, deadLetterQueue: "nps-deliveries-dlq" },
       "nps-deliveries-dlq": { maxBatchSize: 10, maxBatchTimeout: 1 },
     },
-  });
+  };
+  const workers = [main];
+  if (faults) {
+    main.wrappedBindings = { DELIVERIES: { scriptName: "faulty-queue" } };
+    workers.push({
+      name: "faulty-queue", modules: true, script: FAULTY_QUEUE,
+      queueProducers: { inner: { queueName: "nps-deliveries" } }, kvNamespaces: ["FAULTS"],
+    });
+  } else {
+    main.queueProducers = { DELIVERIES: { queueName: "nps-deliveries" } };
+  }
+  const mf = new Miniflare({ host: "127.0.0.1", port: 0, workers });
   const url = (await mf.ready).toString().replace(/\/$/, "");
   const db = await mf.getD1Database("DB");
-  const dir = join(ROOT, "edge", "worker", "migrations");
-  for (const f of readdirSync(dir).filter((f) => f.endsWith(".sql")).sort()) {
-    const sql = readFileSync(join(dir, f), "utf8")
-      .replace(/--.*$/gm, "")
-      .split(";")
-      .map((s) => s.trim())
-      .filter(Boolean);
-    for (const s of sql) await db.prepare(s).run();
-  }
-  return { url, mf, db, close: () => mf.dispose() };
+  await applyMigrations(db, migrations);
+  const setFault = async (what, down) => {
+    const kv = await mf.getKVNamespace("FAULTS", "faulty-queue");
+    if (down) await kv.put(what, "down");
+    else await kv.delete(what);
+  };
+  return { url, mf, db, setFault, close: () => mf.dispose() };
 }
 
 /** POST JSON (or raw string) to the worker. */

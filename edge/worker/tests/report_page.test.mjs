@@ -28,8 +28,8 @@ function count(score, day) {
 }
 
 before(async () => {
-  const cfg = testConfig("http://127.0.0.1:1/hook", { tokens: { read: "NPS_READ_TOKEN" } });
-  cfg.sinks = [{ type: "d1", binding: "DB" }];
+  const cfg = testConfig("http://127.0.0.1:1/hook", { tokens: { read: "env:NPS_READ_TOKEN" } });
+  cfg.sinks = [];
   w = await startWorker({ config: cfg });
   const today = Math.floor(Date.now() / DAY);
   const rows = [];
@@ -38,12 +38,16 @@ before(async () => {
     const n = 2 + Math.floor(rnd() * 4);
     for (let k = 0; k < n; k++) {
       const score = Math.floor(rnd() * 11);
-      const at = new Date((today - back) * DAY + 9 * 3600000 + k * 600000).toISOString();
+      const at = (today - back) * DAY + 9 * 3600000 + k * 600000;
+      const answer = {
+        id: `h-${back}-${k}`, rev: 1, site: "demo", survey: k % 2 ? "checkout" : "onboarding", score,
+        ...(k % 3 ? { comment: "history comment" } : {}), visitor: `hv${back}x${k}`,
+      };
       rows.push(w.db.prepare(
-        "INSERT INTO responses (id, rev, site, survey, score, segment, comment, visitor, received_at) VALUES (?, 1, 'demo', ?, ?, ?, ?, ?, ?)",
-      ).bind(`h-${back}-${k}`, k % 2 ? "checkout" : "onboarding", score, segOf(score), k % 3 ? "history comment" : null, `hv${back}x${k}`, at));
+        "INSERT INTO responses (site, id, rev, survey, score, segment, respondent, visitor, comment, body, received_ms, updated_ms) VALUES ('demo', ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      ).bind(answer.id, answer.survey, score, segOf(score), answer.visitor, answer.visitor, answer.comment ?? null, JSON.stringify(answer), at, at));
       rows.push(w.db.prepare(
-        "INSERT INTO events (id, site, survey, visitor, type, received_at) VALUES (?, 'demo', 'checkout', ?, 'shown', ?)",
+        "INSERT INTO events (site, id, survey, visitor, type, received_ms) VALUES ('demo', ?, 'checkout', ?, 'shown', ?)",
       ).bind(`e-${back}-${k}`, `hv${back}x${k}`, at));
       count(score, today - back);
     }

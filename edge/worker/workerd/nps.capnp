@@ -6,7 +6,7 @@
 #       --directory-path dedup-disk=/var/lib/nps-worker --socket-addr http=127.0.0.1:8787
 #
 # What you get: the full API v1 (validation, CORS, rate limit, problem+json, metrics) and
-# strongly consistent dedup in the `Deduper` Durable Object, persisted on local disk (SQLite).
+# strongly consistent dedup in the `SiteState` Durable Object, persisted on local disk (SQLite).
 # D1 and Queues are Cloudflare services that workerd does not provide, so this config has no
 # store/webhook sinks: put the native server (edge/server) behind it, or use the D1 + Queue
 # deployment (wrangler.toml) for storage and forwarding.
@@ -31,13 +31,13 @@ const npsWorker :Workerd.Worker = (
   ],
   compatibilityDate = "2025-09-01",
   bindings = [
-    # Sites, origins, windows and rate limits (see config.example.json; same keys as NPS_CONFIG
-    # in wrangler.toml).
-    (name = "NPS_CONFIG", text = embed "config.example.json"),
-    (name = "DEDUP", durableObjectNamespace = "Deduper"),
+    # The config document (config.toml; the same keys as nps-edge --config and wrangler.toml).
+    (name = "NPS_CONFIG", text = embed "config.toml"),
+    (name = "SITE_STATE", durableObjectNamespace = "SiteState"),
   ],
   durableObjectNamespaces = [
-    (className = "Deduper", uniqueKey = "nps-dedup-v1", enableSql = true),
+    # The unique key is the first release's, so its dedup records stay where they are.
+    (className = "SiteState", uniqueKey = "nps-dedup-v1", enableSql = true),
   ],
   durableObjectStorage = (localDisk = "dedup-disk"),
 );

@@ -22,8 +22,7 @@ use std::thread;
 use std::time::Duration;
 
 use nps_edge_app::metrics::SinkCounters;
-use nps_edge_core::alert::{self, AlertPlan, AlertSinkConfig, AlertState};
-use nps_edge_core::config::RetryPolicy;
+use nps_edge_core::alert::{self, AlertPlan, AlertSinkConfig, AlertState, ALERT_RETRY};
 use nps_edge_core::retry::{self, Attempt, Next};
 use nps_protocol::Response;
 use rusqlite::{params, Connection, OptionalExtension};
@@ -31,13 +30,6 @@ use rusqlite::{params, Connection, OptionalExtension};
 use super::{http_agent, post_json, Sink};
 use crate::{now_ms, Rng};
 
-/// Alerts are worth little after an hour: retry from 1 s up to 5 min between attempts, 15
-/// attempts (about 40 min), then give up (`state = 2`, logged).
-pub const ALERT_RETRY: RetryPolicy = RetryPolicy {
-    base_ms: 1000,
-    max_ms: 300_000,
-    max_attempts: 15,
-};
 /// Longest sleep of the sender when nothing is due.
 const IDLE_MS: u64 = 1000;
 

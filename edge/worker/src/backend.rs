@@ -1,0 +1,180 @@
+//! The application's backend on Cloudflare: one `SiteState` Durable Object per site (or site +
+//! survey) holds what must be strongly consistent — dedup records, the durable record of each
+//! accepted answer until D1 and the Queue have it, suppressions, alert states — and D1 is the
+//! response store the report reads.
+
+use nps_edge_app::backend::{
+    Backend, BackendError, NewEvent, NewResponse, Rows, SinkGauge, SqlValue, VisitorQuery,
+    VisitorRecords,
+};
+use nps_edge_app::store::{event_params, INSERT_EVENT};
+use nps_edge_core::config::WorkerConfig;
+use nps_edge_core::dedup::{Decision, DuplicateKind, Status};
+use nps_edge_core::suppression::Suppression;
+
+use crate::js::{JsError, ObjectNamespace, D1};
+use crate::ops::{Op, Recorded, SuppressionRow, VisitorAnswer};
+
+/// The worker backend (one per isolate).
+pub(crate) struct WorkerBackend {
+    cfg: WorkerConfig,
+    state: ObjectNamespace,
+    d1: Option<D1>,
+}
+
+fn failed(e: JsError) -> BackendError {
+    BackendError::Failed(e.0)
+}
+
+fn decode<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, BackendError> {
+    serde_json::from_str(text).map_err(|e| BackendError::Failed(format!("state answer: {e}")))
+}
+
+impl WorkerBackend {
+    pub(crate) fn new(cfg: WorkerConfig, state: ObjectNamespace, d1: Option<D1>) -> WorkerBackend {
+        WorkerBackend { cfg, state, d1 }
+    }
+
+    /// The state object's name for a site's dedup records (site or site + survey).
+    pub(crate) fn object_for(&self, site: &str, survey: &str) -> String {
+        self.cfg.object_for(site, survey)
+    }
+
+    /// Calls a state object.
+    pub(crate) async fn call(&self, object: &str, op: &Op) -> Result<String, BackendError> {
+        let request = serde_json::to_string(op).map_err(|e| BackendError::Failed(e.to_string()))?;
+        self.state
+            .call_named(object, &request)
+            .await
+            .map_err(failed)
+    }
+
+    /// The response store, if configured.
+    pub(crate) fn d1(&self) -> Option<&D1> {
+        self.d1.as_ref()
+    }
+}
+
+fn suppression(r: SuppressionRow) -> Suppression {
+    Suppression {
+        subject: r.subject,
+        expires_ms: r.expires_ms,
+        reason: r.reason,
+        created_ms: r.created_ms,
+    }
+}
+
+impl Backend for WorkerBackend {
+    fn now_ms(&self) -> u64 {
+        js_sys::Date::now() as u64
+    }
+
+    async fn record_response(&self, new: NewResponse) -> Result<Decision, BackendError> {
+        let object = self.object_for(&new.response.site, &new.response.survey);
+        let op = Op::Record {
+            body: new.body,
+            sinks: new.sinks,
+            payload: new.payload,
+            id_window_ms: new.id_window_ms,
+            respondent_window_ms: new.respondent_window_ms,
+            now_ms: new.now_ms,
+        };
+        let r: Recorded = decode(&self.call(&object, &op).await?)?;
+        Ok(Decision {
+            status: Status::parse(&r.status)
+                .ok_or_else(|| BackendError::Failed(format!("status {:?}", r.status)))?,
+            duplicate: match r.duplicate.as_deref() {
+                Some("id") => Some(DuplicateKind::Id),
+                Some("respondent") => Some(DuplicateKind::Respondent),
+                _ => None,
+            },
+            store: r.store,
+            forward: r.forward,
+            claim_respondent: r.claim_respondent,
+        })
+    }
+
+    async fn record_event(&self, new: NewEvent) -> Result<bool, BackendError> {
+        // One insert is atomic on its own: no state object needed. Without a store, events are
+        // answered but not kept (documented in wrangler.toml).
+        let Some(d1) = &self.d1 else {
+            return Ok(false);
+        };
+        let changed = d1
+            .execute(INSERT_EVENT, &event_params(&new.event, new.now_ms))
+            .await
+            .map_err(failed)?;
+        Ok(changed == 0)
+    }
+
+    async fn visitor(&self, q: VisitorQuery) -> Result<VisitorRecords, BackendError> {
+        let site_object = q.site.clone();
+        let respondent_object = q
+            .respondent
+            .as_ref()
+            .map(|(survey, _, _)| self.object_for(&q.site, survey));
+        let same = respondent_object.as_ref().is_none_or(|o| *o == site_object);
+        let first: VisitorAnswer = decode(
+            &self
+                .call(
+                    &site_object,
+                    &Op::Visitor {
+                        subjects: q.subjects.clone(),
+                        respondent: if same { q.respondent.clone() } else { None },
+                    },
+                )
+                .await?,
+        )?;
+        let mut out = VisitorRecords {
+            suppressions: first.suppressions.into_iter().map(suppression).collect(),
+            answered_ms: first.answered_ms,
+        };
+        if let (false, Some(object)) = (same, respondent_object) {
+            let second: VisitorAnswer = decode(
+                &self
+                    .call(
+                        &object,
+                        &Op::Visitor {
+                            subjects: Vec::new(),
+                            respondent: q.respondent.clone(),
+                        },
+                    )
+                    .await?,
+            )?;
+            out.answered_ms = second.answered_ms;
+        }
+        Ok(out)
+    }
+
+    async fn put_suppression(&self, site: &str, s: Suppression) -> Result<(), BackendError> {
+        let op = Op::SupPut {
+            subject: s.subject,
+            expires_ms: s.expires_ms,
+            reason: s.reason,
+            created_ms: s.created_ms,
+        };
+        self.call(site, &op).await.map(|_| ())
+    }
+
+    async fn delete_suppression(&self, site: &str, subject: &str) -> Result<bool, BackendError> {
+        let op = Op::SupDel {
+            subject: subject.to_string(),
+        };
+        decode(&self.call(site, &op).await?)
+    }
+
+    async fn list_suppressions(&self, site: &str) -> Result<Vec<Suppression>, BackendError> {
+        let rows: Vec<SuppressionRow> = decode(&self.call(site, &Op::SupList).await?)?;
+        Ok(rows.into_iter().map(suppression).collect())
+    }
+
+    async fn query(&self, sql: &'static str, params: Vec<SqlValue>) -> Result<Rows, BackendError> {
+        let d1 = self.d1.as_ref().ok_or(BackendError::NoStore)?;
+        d1.rows(sql, &params).await.map_err(failed)
+    }
+
+    async fn sink_gauges(&self) -> Result<Option<Vec<SinkGauge>>, BackendError> {
+        // A Queue's depth is not observable from inside a worker (see the Queues dashboard).
+        Ok(None)
+    }
+}

@@ -1,0 +1,134 @@
+//! What an isolate loads once, at its first request: the config document (`NPS_CONFIG`, the
+//! same document `nps-edge --config` reads), validated, its `env:` secrets resolved from the
+//! worker's secrets, its bindings checked, and the application over [`WorkerBackend`]. A bad
+//! config is answered on every request as a 503 problem naming the key (and logged).
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use nps_edge_app::App;
+use nps_edge_core::config::{ConfigError, SinkConfig};
+use nps_edge_core::webhook::WebhookSecret;
+use nps_edge_core::Config;
+use wasm_bindgen::JsValue;
+use worker::Env;
+
+use crate::backend::WorkerBackend;
+use crate::js::{binding, env_string, ObjectNamespace, QueueProducer, D1};
+
+/// Name of the var holding the config (TOML or JSON text, or an object var in wrangler.toml).
+pub(crate) const CONFIG_VAR: &str = "NPS_CONFIG";
+
+/// The application of this isolate and what the deliverers need besides.
+pub(crate) struct Loaded {
+    pub(crate) app: App<WorkerBackend>,
+    /// Webhook sink name → signing key.
+    pub(crate) webhook_keys: Vec<(String, WebhookSecret)>,
+}
+
+impl Loaded {
+    pub(crate) fn config(&self) -> &Config {
+        self.app.config()
+    }
+
+    pub(crate) fn webhook_key(&self, name: &str) -> Option<&WebhookSecret> {
+        self.webhook_keys
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, k)| k)
+    }
+}
+
+thread_local! {
+    static LOADED: RefCell<Option<Result<Rc<Loaded>, Rc<str>>>> = const { RefCell::new(None) };
+}
+
+/// The application of this isolate, loading it on first use.
+pub(crate) fn get(env: &Env) -> Result<Rc<Loaded>, Rc<str>> {
+    if let Some(r) = LOADED.with(|l| l.borrow().clone()) {
+        return r;
+    }
+    let r = load(env).map(Rc::new).map_err(|e| {
+        let msg = format!("invalid config: {e}");
+        worker::console_error!("nps-worker: {msg}");
+        Rc::<str>::from(msg)
+    });
+    LOADED.with(|l| *l.borrow_mut() = Some(r.clone()));
+    r
+}
+
+fn missing(key: &str, what: &str, name: &str) -> ConfigError {
+    ConfigError {
+        key: key.to_string(),
+        reason: format!("no {what} binding `{name}` (see wrangler.toml)"),
+    }
+}
+
+fn load(env: &Env) -> Result<Loaded, ConfigError> {
+    let raw =
+        js_sys::Reflect::get(env, &JsValue::from_str(CONFIG_VAR)).unwrap_or(JsValue::UNDEFINED);
+    let text = if let Some(s) = raw.as_string() {
+        s
+    } else if raw.is_object() {
+        js_sys::JSON::stringify(&raw)
+            .ok()
+            .and_then(|s| s.as_string())
+            .unwrap_or_default()
+    } else {
+        return Err(ConfigError {
+            key: CONFIG_VAR.into(),
+            reason: "the var is not set (see wrangler.toml)".into(),
+        });
+    };
+    let mut config = Config::load_text(&text)?;
+    config.resolve_secrets(|name| env_string(env, name))?;
+    let w = &config.worker;
+    let state: ObjectNamespace = binding(env, &w.state)
+        .ok_or_else(|| missing("worker.state", "Durable Object", &w.state))?;
+    let d1: Option<D1> = match &w.d1 {
+        Some(name) => Some(binding(env, name).ok_or_else(|| missing("worker.d1", "D1", name))?),
+        None => None,
+    };
+    if let Some(i) = config.sinks.iter().position(SinkConfig::needs_queue) {
+        binding::<QueueProducer>(env, &w.queue).ok_or_else(|| ConfigError {
+            key: "worker.queue".into(),
+            reason: format!(
+                "no Queue producer binding `{}` (sinks[{i}] delivers through it)",
+                w.queue
+            ),
+        })?;
+    }
+    if let (Some(i), None) = (
+        config
+            .sinks
+            .iter()
+            .position(|s| matches!(s, SinkConfig::Alert(_))),
+        &d1,
+    ) {
+        return Err(ConfigError {
+            key: format!("sinks[{i}].type"),
+            reason: "an alert sink needs worker.d1 (alerts are built from the latest stored rev)"
+                .into(),
+        });
+    }
+    let mut webhook_keys = Vec::new();
+    for (i, s) in config.sinks.iter().enumerate() {
+        if let SinkConfig::Webhook { name, secret, .. } = s {
+            let key = WebhookSecret::parse(secret).map_err(|reason| ConfigError {
+                key: format!("sinks[{i}].secret"),
+                reason,
+            })?;
+            webhook_keys.push((name.clone(), key));
+        }
+    }
+    let mut ip_key = [0u8; 32];
+    getrandom::getrandom(&mut ip_key).map_err(|e| ConfigError {
+        key: String::new(),
+        reason: format!("no random source: {e}"),
+    })?;
+    let backend = WorkerBackend::new(config.worker.clone(), state, d1);
+    Ok(Loaded {
+        app: App::new(config, backend, ip_key),
+        webhook_keys,
+    })
+}

@@ -1,0 +1,748 @@
+//! `SiteState`: the Durable Object holding a site's strongly consistent state — the dedup records
+//! (ids + revs, respondents), the durable record of every accepted answer until D1 and the Queue
+//! have it (its outbox), suppressions and alert states. One object per site (or site + survey,
+//! `worker.shard`).
+//!
+//! Why an outbox here: the dedup mark and the record of the answer must be ONE atomic step. The
+//! object's SQL API is synchronous, so everything [`Inner::record`] writes before its first
+//! `await` — the mark, the respondent claim, the outbox rows (the answer for D1, one delivery per
+//! routed sink, the alert plan) — commits together, and the output gate holds the answer until
+//! it is durable. D1 and the Queue are then fed from those rows: at once, in the same call, and
+//! again from the alarm while a write fails. A crash, a cancelled request or a D1/Queue outage
+//! can delay a row, never lose it, and never leaves a mark without its answer. A row is deleted
+//! only after its write succeeded, so at worst a crash between the two sends one message twice
+//! (receivers dedupe on `webhook-id`; the D1 write is idempotent).
+//!
+//! The schema is versioned: [`MIGRATIONS`], applied in order at first use, the version kept in
+//! `_nps_schema`.
+
+use std::cell::{Cell, OnceCell};
+use std::rc::Rc;
+
+use js_sys::Promise;
+use nps_edge_app::backend::SqlValue;
+use nps_edge_app::store::{response_params, UPSERT_RESPONSE};
+use nps_edge_core::alert::{plan, AlertPlan, AlertState};
+use nps_edge_core::config::SinkConfig;
+use nps_edge_core::dedup::{decide, SeenId, SeenRespondent};
+use nps_edge_core::retry;
+use nps_edge_core::webhook::message_id;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::future_to_promise;
+use worker::Env;
+
+use crate::js::{binding, JsError, ObjectContext, QueueProducer, Sql};
+use crate::loaded::{self, Loaded};
+use crate::ops::{Claim, Op, Recorded, SuppressionRow, VisitorAnswer};
+
+/// The object's schema, in order; version `n` is `MIGRATIONS[n - 1]`. Append, never edit.
+pub(crate) const MIGRATIONS: &[&[&str]] = &[
+    // 1: the records of the first release (its object was called `Deduper`).
+    &[
+        "CREATE TABLE IF NOT EXISTS seen_id (id TEXT PRIMARY KEY, rev INTEGER NOT NULL, until REAL NOT NULL) WITHOUT ROWID",
+        "CREATE TABLE IF NOT EXISTS seen_respondent (k TEXT PRIMARY KEY, id TEXT NOT NULL, rev INTEGER NOT NULL, until REAL NOT NULL) WITHOUT ROWID",
+        "CREATE INDEX IF NOT EXISTS seen_id_until ON seen_id (until)",
+        "CREATE INDEX IF NOT EXISTS seen_respondent_until ON seen_respondent (until)",
+        "CREATE TABLE IF NOT EXISTS suppressions (subject TEXT PRIMARY KEY, expires_ms REAL, reason TEXT, created_ms REAL NOT NULL) WITHOUT ROWID",
+        "CREATE TABLE IF NOT EXISTS alerts (sink TEXT NOT NULL, id TEXT NOT NULL, state INTEGER NOT NULL DEFAULT 0, due_ms REAL NOT NULL, lease_until REAL NOT NULL DEFAULT 0, attempts INTEGER NOT NULL DEFAULT 0, sent_rev INTEGER, created_ms REAL NOT NULL, PRIMARY KEY (sink, id)) WITHOUT ROWID",
+    ],
+    // 2: the durable record of each accepted answer until D1 and the Queue have it.
+    //    kind: `store` (the answer for D1), `deliver` (a sink's message for the Queue),
+    //    `alert` (an alert job: `payload` is "site\nsurvey", `due_ms` when it is due).
+    &[
+        "CREATE TABLE outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, sink TEXT NOT NULL, msg_id TEXT NOT NULL, payload TEXT NOT NULL, due_ms REAL NOT NULL DEFAULT 0, attempts INTEGER NOT NULL DEFAULT 0, next_ms REAL NOT NULL, created_ms REAL NOT NULL, last_error TEXT)",
+        "CREATE INDEX outbox_next ON outbox (next_ms)",
+    ],
+];
+
+/// How late after the earliest expiry the sweep may run (batches deletions).
+const SWEEP_SLACK_MS: f64 = 60_000.0;
+/// An outbox row being written is left to its writer this long before the alarm retries it.
+const LEASE_MS: f64 = 30_000.0;
+/// Rows the alarm feeds per run.
+const ALARM_BATCH: i64 = 100;
+/// Settled alert states are kept this long (longer than any rev of an answer arrives).
+const ALERT_KEEP_MS: f64 = 90.0 * 86_400_000.0;
+
+/// The object (exported to JS; the shim's `SiteState extends DurableObject` wraps it).
+#[wasm_bindgen]
+pub struct SiteState {
+    inner: Rc<Inner>,
+}
+
+struct Inner {
+    ctx: ObjectContext,
+    env: Env,
+    sql: OnceCell<Sql>,
+    /// Time of the pending alarm this instance set (0 = none known).
+    alarm_at: Cell<f64>,
+}
+
+fn text(s: &str) -> SqlValue {
+    SqlValue::Text(s.to_string())
+}
+
+fn real(v: f64) -> SqlValue {
+    SqlValue::Real(v)
+}
+
+fn int_of(v: Option<&SqlValue>) -> Option<i64> {
+    match v? {
+        SqlValue::Int(i) => Some(*i),
+        SqlValue::Real(f) => Some(*f as i64),
+        _ => None,
+    }
+}
+
+fn real_of(v: Option<&SqlValue>) -> Option<f64> {
+    match v? {
+        SqlValue::Int(i) => Some(*i as f64),
+        SqlValue::Real(f) => Some(*f),
+        _ => None,
+    }
+}
+
+fn str_of(v: Option<&SqlValue>) -> Option<String> {
+    v?.as_str().map(str::to_string)
+}
+
+#[wasm_bindgen]
+impl SiteState {
+    /// Called by the shim's constructor.
+    #[wasm_bindgen(constructor)]
+    pub fn new(ctx: ObjectContext, env: Env) -> SiteState {
+        SiteState {
+            inner: Rc::new(Inner {
+                ctx,
+                env,
+                sql: OnceCell::new(),
+                alarm_at: Cell::new(0.0),
+            }),
+        }
+    }
+
+    /// RPC: one JSON request ([`Op`]) in, a JSON answer out.
+    pub fn call(&self, request: String) -> Promise {
+        let inner = self.inner.clone();
+        future_to_promise(async move {
+            inner
+                .call(&request)
+                .await
+                .map(|s| JsValue::from_str(&s))
+                .map_err(|e| JsValue::from(js_sys::Error::new(&e)))
+        })
+    }
+
+    /// The alarm: sweeps expired records and feeds due outbox rows to D1 and the Queue.
+    pub fn alarm(&self) -> Promise {
+        let inner = self.inner.clone();
+        future_to_promise(async move {
+            inner
+                .on_alarm()
+                .await
+                .map(|_| JsValue::UNDEFINED)
+                .map_err(|e| JsValue::from(js_sys::Error::new(&e)))
+        })
+    }
+}
+
+impl Inner {
+    /// The object's SQL storage, migrated on first use (and the alarm re-armed for what a
+    /// previous instance left behind).
+    fn sql(&self) -> Result<&Sql, JsError> {
+        if let Some(sql) = self.sql.get() {
+            return Ok(sql);
+        }
+        let sql = self.ctx.sql();
+        sql.run(
+            "CREATE TABLE IF NOT EXISTS _nps_schema (version INTEGER NOT NULL)",
+            &[],
+        )?;
+        let version = int_of(
+            sql.rows("SELECT max(version) FROM _nps_schema", &[])?
+                .first()
+                .and_then(|r| r.first()),
+        )
+        .unwrap_or(0)
+        .max(0) as usize;
+        for (i, statements) in MIGRATIONS.iter().enumerate().skip(version) {
+            for s in *statements {
+                sql.run(s, &[])?;
+            }
+            sql.run(
+                "INSERT INTO _nps_schema (version) VALUES (?)",
+                &[SqlValue::Int(i as i64 + 1)],
+            )?;
+        }
+        let sql = self.sql.get_or_init(|| sql);
+        if let Some(next) = self.next_wakeup(sql)? {
+            self.arm(next);
+        }
+        Ok(sql)
+    }
+
+    fn loaded(&self) -> Result<Rc<Loaded>, String> {
+        loaded::get(&self.env).map_err(|e| e.to_string())
+    }
+
+    /// Sets the alarm for `at` unless one this instance set fires earlier.
+    fn arm(&self, at: f64) {
+        let pending = self.alarm_at.get();
+        if pending > 0.0 && pending <= at {
+            return;
+        }
+        self.alarm_at.set(at);
+        self.ctx.set_alarm_at(at);
+    }
+
+    /// When the alarm must next run: the earliest outbox row, or the earliest expiry (+ slack).
+    fn next_wakeup(&self, sql: &Sql) -> Result<Option<f64>, JsError> {
+        let rows = sql.rows(
+            "SELECT (SELECT min(next_ms) FROM outbox), (SELECT min(m) FROM (SELECT min(until) AS m FROM seen_id UNION ALL SELECT min(until) FROM seen_respondent))",
+            &[],
+        )?;
+        let row = rows.first();
+        let outbox = real_of(row.and_then(|r| r.first()));
+        let expiry = real_of(row.and_then(|r| r.get(1))).map(|t| t + SWEEP_SLACK_MS);
+        Ok(match (outbox, expiry) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        })
+    }
+
+    async fn call(&self, request: &str) -> Result<String, String> {
+        let op: Op = serde_json::from_str(request).map_err(|e| format!("bad request: {e}"))?;
+        let sql = self.sql().map_err(|e| e.0)?;
+        let now = js_sys::Date::now();
+        match op {
+            Op::Record {
+                body,
+                sinks,
+                payload,
+                id_window_ms,
+                respondent_window_ms,
+                now_ms,
+            } => {
+                let l = self.loaded()?;
+                let (recorded, seqs) = self
+                    .record(
+                        sql,
+                        &l,
+                        &body,
+                        &sinks,
+                        payload.as_deref(),
+                        (id_window_ms, respondent_window_ms),
+                        now_ms,
+                    )
+                    .map_err(|e| e.0)?;
+                // Durable already: feeding D1 and the Queue now only saves the alarm's delay.
+                self.feed(sql, &l, &seqs).await;
+                Ok(to_json(&recorded))
+            }
+            Op::Visitor {
+                subjects,
+                respondent,
+            } => {
+                let mut out = VisitorAnswer {
+                    suppressions: self.suppressions(sql, Some(&subjects)).map_err(|e| e.0)?,
+                    answered_ms: None,
+                };
+                if let Some((survey, who, window)) = respondent {
+                    let rows = sql
+                        .rows(
+                            "SELECT until FROM seen_respondent WHERE k = ? AND until > ?",
+                            &[text(&format!("{survey}\n{who}")), real(now)],
+                        )
+                        .map_err(|e| e.0)?;
+                    out.answered_ms = real_of(rows.first().and_then(|r| r.first()))
+                        .map(|until| (until - window as f64).max(0.0) as u64);
+                }
+                Ok(to_json(&out))
+            }
+            Op::SupPut {
+                subject,
+                expires_ms,
+                reason,
+                created_ms,
+            } => {
+                sql.run(
+                    "INSERT OR REPLACE INTO suppressions (subject, expires_ms, reason, created_ms) VALUES (?, ?, ?, ?)",
+                    &[
+                        text(&subject),
+                        expires_ms.map_or(SqlValue::Null, |v| real(v as f64)),
+                        SqlValue::opt_text(reason.as_deref()),
+                        real(created_ms as f64),
+                    ],
+                )
+                .map_err(|e| e.0)?;
+                Ok("true".into())
+            }
+            Op::SupDel { subject } => {
+                let n = sql
+                    .rows(
+                        "DELETE FROM suppressions WHERE subject = ? RETURNING subject",
+                        &[text(&subject)],
+                    )
+                    .map_err(|e| e.0)?
+                    .len();
+                Ok(if n > 0 { "true" } else { "false" }.into())
+            }
+            Op::SupList => Ok(to_json(&self.suppressions(sql, None).map_err(|e| e.0)?)),
+            Op::Maintain => {
+                self.on_alarm().await?;
+                let pending = sql
+                    .rows("SELECT count(*) FROM outbox", &[])
+                    .map_err(|e| e.0)?;
+                Ok(format!(
+                    "{{\"outbox\":{}}}",
+                    int_of(pending.first().and_then(|r| r.first())).unwrap_or(0)
+                ))
+            }
+            Op::AlertClaim { sink, id, lease_ms } => Ok(to_json(
+                &self
+                    .alert_claim(sql, &sink, &id, lease_ms, now)
+                    .map_err(|e| e.0)?,
+            )),
+            Op::AlertDone {
+                sink,
+                id,
+                result,
+                rev,
+            } => {
+                let key = [text(&sink), text(&id)];
+                let (q, args): (&str, Vec<SqlValue>) = match result.as_str() {
+                    "sent" => (
+                        "UPDATE alerts SET state = 1, lease_until = 0, sent_rev = ? WHERE sink = ? AND id = ?",
+                        vec![SqlValue::Int(rev.into()), key[0].clone(), key[1].clone()],
+                    ),
+                    "failed" => (
+                        "UPDATE alerts SET state = 2, lease_until = 0 WHERE sink = ? AND id = ?",
+                        key.to_vec(),
+                    ),
+                    "cancel" => (
+                        "DELETE FROM alerts WHERE sink = ? AND id = ? AND state = 0",
+                        key.to_vec(),
+                    ),
+                    _ => (
+                        "UPDATE alerts SET lease_until = 0 WHERE sink = ? AND id = ?",
+                        key.to_vec(),
+                    ),
+                };
+                sql.run(q, &args).map_err(|e| e.0)?;
+                Ok("true".into())
+            }
+        }
+    }
+
+    /// The atomic step: synchronous SQL only, so nothing interleaves and everything commits
+    /// together. Returns the decision and the outbox rows it wrote.
+    #[allow(clippy::too_many_arguments)]
+    fn record(
+        &self,
+        sql: &Sql,
+        l: &Loaded,
+        body: &str,
+        sinks: &[String],
+        payload: Option<&str>,
+        (id_window_ms, respondent_window_ms): (u64, u64),
+        now_ms: u64,
+    ) -> Result<(Recorded, Vec<i64>), JsError> {
+        let r = nps_protocol::parse::parse_response(body.as_bytes())
+            .map_err(|e| JsError(format!("answer does not parse: {e:?}")))?;
+        let now = now_ms as f64;
+        let resp_key = format!("{}\n{}", r.survey, r.respondent());
+        let start = |until: f64, window: u64| (until - window as f64).max(0.0) as u64;
+        let seen_id = sql
+            .rows(
+                "SELECT rev, until FROM seen_id WHERE id = ?",
+                &[text(&r.id)],
+            )?
+            .first()
+            .and_then(|row| {
+                Some(SeenId {
+                    rev: int_of(row.first())? as u32,
+                    at_ms: start(real_of(row.get(1))?, id_window_ms),
+                })
+            });
+        let seen_resp = sql
+            .rows(
+                "SELECT id, rev, until FROM seen_respondent WHERE k = ?",
+                &[text(&resp_key)],
+            )?
+            .first()
+            .and_then(|row| {
+                Some(SeenRespondent {
+                    response_id: str_of(row.first())?,
+                    rev: int_of(row.get(1))? as u32,
+                    at_ms: start(real_of(row.get(2))?, respondent_window_ms),
+                })
+            });
+        let d = decide(
+            seen_id,
+            seen_resp.as_ref(),
+            &r,
+            now_ms,
+            id_window_ms,
+            respondent_window_ms,
+        );
+        let rev = SqlValue::Int(r.rev.into());
+        if d.store {
+            sql.run(
+                "INSERT OR REPLACE INTO seen_id (id, rev, until) VALUES (?, ?, ?)",
+                &[text(&r.id), rev.clone(), real(now + id_window_ms as f64)],
+            )?;
+        }
+        if d.claim_respondent {
+            sql.run(
+                "INSERT OR REPLACE INTO seen_respondent (k, id, rev, until) VALUES (?, ?, ?, ?)",
+                &[
+                    text(&resp_key),
+                    text(&r.id),
+                    rev.clone(),
+                    real(now + respondent_window_ms as f64),
+                ],
+            )?;
+        } else if d.store && respondent_window_ms > 0 {
+            // The live respondent record names this id: same window, higher rev.
+            sql.run(
+                "UPDATE seen_respondent SET rev = ? WHERE k = ? AND id = ?",
+                &[rev.clone(), text(&resp_key), text(&r.id)],
+            )?;
+        }
+        let mut seqs = Vec::new();
+        let mut outbox = |kind: &str, sink: &str, msg_id: &str, payload: &str, due: f64| {
+            let rows = sql.rows(
+                "INSERT INTO outbox (kind, sink, msg_id, payload, due_ms, next_ms, created_ms) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING seq",
+                &[
+                    text(kind),
+                    text(sink),
+                    text(msg_id),
+                    text(payload),
+                    real(due),
+                    real(now + LEASE_MS),
+                    real(now),
+                ],
+            )?;
+            if let Some(seq) = int_of(rows.first().and_then(|r| r.first())) {
+                seqs.push(seq);
+            }
+            Ok::<_, JsError>(())
+        };
+        let config = l.config();
+        if d.store && config.worker.d1.is_some() {
+            outbox("store", "", &r.id, body, now)?;
+        }
+        if d.forward {
+            let msg_id = message_id(&r.id, r.rev);
+            for s in &config.sinks {
+                match s {
+                    SinkConfig::Alert(a) => {
+                        let wanted = a.wants(&r);
+                        if !wanted && r.rev <= 1 {
+                            continue; // nothing can be scheduled for a first rev
+                        }
+                        let state = sql
+                            .rows(
+                                "SELECT state, due_ms FROM alerts WHERE sink = ? AND id = ?",
+                                &[text(&a.name), text(&r.id)],
+                            )?
+                            .first()
+                            .map(|row| match int_of(row.first()) {
+                                Some(0) => AlertState::Due(
+                                    real_of(row.get(1)).unwrap_or(0.0).max(0.0) as u64,
+                                ),
+                                _ => AlertState::Done,
+                            });
+                        match plan(state, wanted, r.comment.is_some(), now_ms, a.grace_ms) {
+                            AlertPlan::Keep => {}
+                            AlertPlan::Cancel => {
+                                sql.run(
+                                    "DELETE FROM alerts WHERE sink = ? AND id = ? AND state = 0",
+                                    &[text(&a.name), text(&r.id)],
+                                )?;
+                            }
+                            AlertPlan::Due(ms) => {
+                                sql.run(
+                                    "INSERT INTO alerts (sink, id, state, due_ms, created_ms) VALUES (?, ?, 0, ?, ?) ON CONFLICT (sink, id) DO UPDATE SET due_ms = excluded.due_ms WHERE state = 0",
+                                    &[text(&a.name), text(&r.id), real(ms as f64), real(now)],
+                                )?;
+                                let at = format!("{}\n{}", r.site, r.survey);
+                                outbox("alert", &a.name, &r.id, &at, ms as f64)?;
+                            }
+                        }
+                    }
+                    SinkConfig::Webhook { name, .. } | SinkConfig::Stdout { name, .. } => {
+                        if let (true, Some(p)) = (sinks.contains(name), payload) {
+                            outbox("deliver", name, &msg_id, p, now)?;
+                        }
+                    }
+                    SinkConfig::Sqlite { .. } => {}
+                }
+            }
+        }
+        let expiry = [
+            d.store.then_some(now + id_window_ms as f64),
+            d.claim_respondent
+                .then_some(now + respondent_window_ms as f64),
+        ]
+        .into_iter()
+        .flatten()
+        .fold(f64::MAX, f64::min);
+        if !seqs.is_empty() {
+            self.arm(now + LEASE_MS);
+        }
+        if expiry < f64::MAX {
+            self.arm(expiry + SWEEP_SLACK_MS);
+        }
+        Ok((
+            Recorded {
+                status: d.status.as_str().to_string(),
+                duplicate: d.duplicate.map(|k| k.as_str().to_string()),
+                store: d.store,
+                forward: d.forward,
+                claim_respondent: d.claim_respondent,
+            },
+            seqs,
+        ))
+    }
+
+    /// Writes outbox rows to D1 / the Queue; a row is deleted once written, rescheduled with
+    /// backoff when the write fails (the alarm retries it).
+    async fn feed(&self, sql: &Sql, l: &Loaded, seqs: &[i64]) {
+        for &seq in seqs {
+            let row = match sql.rows(
+                "SELECT kind, sink, msg_id, payload, due_ms, attempts, created_ms FROM outbox WHERE seq = ?",
+                &[SqlValue::Int(seq)],
+            ) {
+                Ok(rows) => rows.into_iter().next(),
+                Err(e) => {
+                    worker::console_error!("nps-worker outbox: {e}");
+                    None
+                }
+            };
+            let Some(row) = row else { continue };
+            let kind = str_of(row.first()).unwrap_or_default();
+            let sink = str_of(row.get(1)).unwrap_or_default();
+            let msg_id = str_of(row.get(2)).unwrap_or_default();
+            let payload = str_of(row.get(3)).unwrap_or_default();
+            let due = real_of(row.get(4)).unwrap_or(0.0);
+            let attempts = int_of(row.get(5)).unwrap_or(0).max(0) as u32;
+            let created = real_of(row.get(6)).unwrap_or(0.0);
+            let written = self
+                .write(l, &kind, &sink, &msg_id, &payload, due, created)
+                .await;
+            let now = js_sys::Date::now();
+            let done = match written {
+                Ok(()) => sql.run("DELETE FROM outbox WHERE seq = ?", &[SqlValue::Int(seq)]),
+                Err(e) => {
+                    let attempts = attempts.saturating_add(1);
+                    let wait =
+                        retry::backoff_ms(&l.config().retry, attempts, js_sys::Math::random());
+                    worker::console_error!(
+                        "nps-worker outbox {kind} {msg_id}: attempt {attempts} failed, retry in {wait} ms: {e}"
+                    );
+                    let next = now + wait as f64;
+                    self.arm(next);
+                    sql.run(
+                        "UPDATE outbox SET attempts = ?, next_ms = ?, last_error = ? WHERE seq = ?",
+                        &[
+                            SqlValue::Int(attempts.into()),
+                            real(next),
+                            text(&e.0),
+                            SqlValue::Int(seq),
+                        ],
+                    )
+                }
+            };
+            if let Err(e) = done {
+                worker::console_error!("nps-worker outbox {seq}: {e}");
+            }
+        }
+    }
+
+    /// One outbox row's write.
+    #[allow(clippy::too_many_arguments)]
+    async fn write(
+        &self,
+        l: &Loaded,
+        kind: &str,
+        sink: &str,
+        msg_id: &str,
+        payload: &str,
+        due: f64,
+        created: f64,
+    ) -> Result<(), JsError> {
+        let w = &l.config().worker;
+        match kind {
+            "store" => {
+                let d1 = l
+                    .app
+                    .backend()
+                    .d1()
+                    .ok_or_else(|| JsError("no D1 binding".into()))?;
+                let r = nps_protocol::parse::parse_response(payload.as_bytes())
+                    .map_err(|e| JsError(format!("stored answer does not parse: {e:?}")))?;
+                d1.execute(
+                    UPSERT_RESPONSE,
+                    &response_params(&r, payload, created as u64),
+                )
+                .await
+                .map(|_| ())
+            }
+            "deliver" => {
+                if matches!(
+                    l.config().sinks.iter().find(|s| s.name() == sink),
+                    Some(SinkConfig::Stdout { .. })
+                ) {
+                    worker::console_log!("{payload}");
+                    return Ok(());
+                }
+                let q: QueueProducer = binding(&self.env, &w.queue)
+                    .ok_or_else(|| JsError(format!("no queue binding {}", w.queue)))?;
+                let msg = serde_json::json!({ "sink": sink, "id": msg_id, "payload": payload });
+                q.send_json(&msg.to_string(), 0).await
+            }
+            "alert" => {
+                let q: QueueProducer = binding(&self.env, &w.queue)
+                    .ok_or_else(|| JsError(format!("no queue binding {}", w.queue)))?;
+                // `payload` holds the site and survey; the job names this object for its claim.
+                let (site, survey) = payload.split_once('\n').unwrap_or((payload, ""));
+                let job = serde_json::json!({
+                    "kind": "alert", "sink": sink, "site": site, "id": msg_id,
+                    "object": l.app.backend().object_for(site, survey),
+                });
+                let delay = ((due - js_sys::Date::now()).max(0.0) / 1000.0).ceil() as u32;
+                q.send_json(&job.to_string(), delay).await
+            }
+            other => Err(JsError(format!("unknown outbox row kind {other:?}"))),
+        }
+    }
+
+    /// Suppressions of some subjects (all when `None`).
+    fn suppressions(
+        &self,
+        sql: &Sql,
+        subjects: Option<&[String]>,
+    ) -> Result<Vec<SuppressionRow>, JsError> {
+        let rows = match subjects {
+            None => sql.rows(
+                "SELECT subject, expires_ms, reason, created_ms FROM suppressions ORDER BY subject LIMIT 10000",
+                &[],
+            )?,
+            Some(subs) => {
+                let mut rows = Vec::new();
+                for s in subs {
+                    rows.extend(sql.rows(
+                        "SELECT subject, expires_ms, reason, created_ms FROM suppressions WHERE subject = ?",
+                        &[text(s)],
+                    )?);
+                }
+                rows
+            }
+        };
+        Ok(rows
+            .into_iter()
+            .filter_map(|r| {
+                Some(SuppressionRow {
+                    subject: str_of(r.first())?,
+                    expires_ms: real_of(r.get(1)).map(|v| v.max(0.0) as u64),
+                    reason: str_of(r.get(2)),
+                    created_ms: real_of(r.get(3)).unwrap_or(0.0).max(0.0) as u64,
+                })
+            })
+            .collect())
+    }
+
+    fn alert_claim(
+        &self,
+        sql: &Sql,
+        sink: &str,
+        id: &str,
+        lease_ms: u64,
+        now: f64,
+    ) -> Result<Claim, JsError> {
+        let skip = Claim {
+            claim: "skip".into(),
+            n: 0,
+        };
+        let Some(r) = sql
+            .rows(
+                "SELECT state, due_ms, lease_until, attempts FROM alerts WHERE sink = ? AND id = ?",
+                &[text(sink), text(id)],
+            )?
+            .into_iter()
+            .next()
+        else {
+            return Ok(skip);
+        };
+        if int_of(r.first()) != Some(0) {
+            return Ok(skip);
+        }
+        let due = real_of(r.get(1)).unwrap_or(0.0);
+        let lease = real_of(r.get(2)).unwrap_or(0.0);
+        let wait = (due - now).max(lease - now);
+        if wait > 0.0 {
+            return Ok(Claim {
+                claim: "wait".into(),
+                n: wait.ceil() as u64,
+            });
+        }
+        let attempts = int_of(r.get(3)).unwrap_or(0) + 1;
+        sql.run(
+            "UPDATE alerts SET lease_until = ?, attempts = ? WHERE sink = ? AND id = ?",
+            &[
+                real(now + lease_ms as f64),
+                SqlValue::Int(attempts),
+                text(sink),
+                text(id),
+            ],
+        )?;
+        Ok(Claim {
+            claim: "send".into(),
+            n: attempts.max(0) as u64,
+        })
+    }
+
+    async fn on_alarm(&self) -> Result<(), String> {
+        self.alarm_at.set(0.0);
+        let sql = self.sql().map_err(|e| e.0)?;
+        let now = js_sys::Date::now();
+        for q in [
+            "DELETE FROM seen_id WHERE until <= ?",
+            "DELETE FROM seen_respondent WHERE until <= ?",
+        ] {
+            sql.run(q, &[real(now)]).map_err(|e| e.0)?;
+        }
+        sql.run(
+            "DELETE FROM alerts WHERE state <> 0 AND created_ms <= ?",
+            &[real(now - ALERT_KEEP_MS)],
+        )
+        .map_err(|e| e.0)?;
+        // Claim the due rows (a lease, so a concurrent request does not write them too), then
+        // feed them.
+        let due: Vec<i64> = sql
+            .rows(
+                "UPDATE outbox SET next_ms = ? WHERE seq IN (SELECT seq FROM outbox WHERE next_ms <= ? ORDER BY seq LIMIT ?) RETURNING seq",
+                &[real(now + LEASE_MS), real(now), SqlValue::Int(ALARM_BATCH)],
+            )
+            .map_err(|e| e.0)?
+            .iter()
+            .filter_map(|r| int_of(r.first()))
+            .collect();
+        if !due.is_empty() {
+            let l = self.loaded()?;
+            let mut due = due;
+            due.sort_unstable();
+            self.feed(sql, &l, &due).await;
+        }
+        if let Some(next) = self.next_wakeup(sql).map_err(|e| e.0)? {
+            self.arm(next.max(now + 1.0));
+        }
+        Ok(())
+    }
+}
+
+/// A JSON answer of the object.
+fn to_json<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_string(v).unwrap_or_else(|_| "null".into())
+}

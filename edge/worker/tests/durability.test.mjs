@@ -1,0 +1,77 @@
+// The dedup mark and the durable record of the answer are one atomic step in the SiteState
+// object, and D1 and the Queue are fed from that record: failing D1, the Queue, or both at the
+// moment an answer arrives loses nothing and sends nothing twice. The client is answered 202
+// (the answer is durable), its retry is a duplicate, and once the store and the queue are back
+// the object's alarm delivers each row exactly once.
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { post, response, startReceiver, startWorker, testConfig, until } from "./harness.mjs";
+
+let w, rc;
+before(async () => {
+  rc = await startReceiver();
+  // Short backoff so the alarm retries within the test's patience.
+  w = await startWorker({ config: testConfig(rc.url, { retry: { base_ms: 200, max_ms: 1000, max_attempts: 50 } }), faults: true });
+});
+after(async () => {
+  await w?.close();
+  await rc?.close();
+});
+
+const stored = async (id) => (await w.db.prepare("SELECT site, rev FROM responses WHERE id = ?").bind(id).all()).results;
+const deliveries = (id) => rc.received.filter((m) => m.body.data.id === id);
+const d1Down = () => w.db.prepare("ALTER TABLE responses RENAME TO responses_off").run();
+const d1Up = () => w.db.prepare("ALTER TABLE responses_off RENAME TO responses").run();
+
+async function settles(r, revs = [1]) {
+  assert.ok(await until(async () => (await stored(r.id)).length === 1 && deliveries(r.id).length === revs.length, 20000),
+    `row ${JSON.stringify(await stored(r.id))}, deliveries ${deliveries(r.id).length}`);
+  await new Promise((res) => setTimeout(res, 1500)); // nothing more arrives
+  assert.deepEqual(await stored(r.id), [{ site: "demo", rev: revs.at(-1) }]);
+  assert.deepEqual(deliveries(r.id).map((m) => m.id).sort(), revs.map((v) => `${r.id}.${v}`));
+}
+
+describe("the answer survives a failing sink at each step", () => {
+  it("D1 down: 202, the retry is a duplicate, the row arrives once D1 is back", async () => {
+    const r = response();
+    await d1Down();
+    try {
+      assert.equal((await post(w.url, "/v1/responses", r)).json.status, "accepted");
+      assert.equal((await post(w.url, "/v1/responses", r)).json.status, "duplicate");
+      await new Promise((res) => setTimeout(res, 700));
+    } finally {
+      await d1Up();
+    }
+    await settles(r);
+  });
+
+  it("the Queue down: 202, stored, the webhook is sent once the queue is back", async () => {
+    const r = response();
+    await w.setFault("queue", true);
+    try {
+      assert.equal((await post(w.url, "/v1/responses", r)).json.status, "accepted");
+      assert.equal((await stored(r.id)).length, 1);
+      assert.equal((await post(w.url, "/v1/responses", r)).json.status, "duplicate");
+      await new Promise((res) => setTimeout(res, 1500));
+      assert.equal(deliveries(r.id).length, 0);
+    } finally {
+      await w.setFault("queue", false);
+    }
+    await settles(r);
+  });
+
+  it("both down across two revs: each rev stored in order and delivered once", async () => {
+    const r = response();
+    await d1Down();
+    await w.setFault("queue", true);
+    try {
+      assert.equal((await post(w.url, "/v1/responses", r)).json.status, "accepted");
+      assert.equal((await post(w.url, "/v1/responses", { ...r, rev: 2, comment: "Le colis est arrivé abîmé" })).json.status, "updated");
+      assert.equal((await post(w.url, "/v1/responses", r)).json.status, "duplicate");
+    } finally {
+      await d1Up();
+      await w.setFault("queue", false);
+    }
+    await settles(r, [1, 2]);
+  });
+});
