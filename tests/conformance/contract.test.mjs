@@ -1,0 +1,391 @@
+// The API contract of the edge, written once and run against BOTH runtimes — the native binary
+// and the worker in workerd (Miniflare) — with the same assertions, from the same config
+// document. Every answer is checked against the OpenAPI document (its status must be documented
+// for the operation and its body must validate against the schema), no answer to a foreign
+// origin carries CORS headers, and at the end every documented (operation, status) must have
+// been answered on each runtime, except the few listed in NOT_REACHABLE with the reason.
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import Ajv2020 from "ajv/dist/2020.js";
+import { ROOT, eventually } from "../e2e/harness.mjs";
+import { ADMIN, FOREIGN, ORIGIN, READ, TARGETS, startTarget } from "./targets.mjs";
+
+const DOC = JSON.parse(readFileSync(join(ROOT, "edge/app/openapi.json"), "utf8"));
+const BASE = "https://nps.dev/openapi.json";
+
+/** `GET /metrics` declares exactly these families on both runtimes. */
+const METRIC_FAMILIES = [
+  "nps_alerts_sent_total counter",
+  "nps_dead_letters gauge",
+  "nps_duplicates_total counter",
+  "nps_events_total counter",
+  "nps_queue_depth gauge",
+  "nps_rejected_total counter",
+  "nps_responses_total counter",
+  "nps_sink_dead_letters_total counter",
+  "nps_sink_deliveries_total counter",
+  "nps_sink_disabled gauge",
+  "nps_sink_retries_total counter",
+];
+
+/**
+ * Documented answers a runtime cannot be made to give from outside, and why. Everything else
+ * the document lists is answered in this suite.
+ */
+const NOT_REACHABLE = {
+  native: {},
+  worker: Object.fromEntries(
+    [
+      "POST /v1/responses 503",
+      "GET /v1/sites/{site}/eligibility 503",
+      "GET /v1/sites/{site}/suppressions 503",
+      "GET /v1/sites/{site}/suppressions/{subject} 503",
+      "PUT /v1/sites/{site}/suppressions/{subject} 503",
+      "DELETE /v1/sites/{site}/suppressions/{subject} 503",
+    ].map((k) => [k, "answered by the site's Durable Object alone: its failure cannot be injected from outside (D1 and Queue failures are, in edge/worker/tests/durability.test.mjs)"]),
+  ),
+};
+
+const templates = Object.keys(DOC.paths).map((p) => ({
+  path: p,
+  re: new RegExp("^" + p.replace(/\{[^}]+\}/g, "[^/]+") + "$"),
+}));
+
+let seq = 0;
+const uid = (p) => `${p}-${process.pid}-${Date.now().toString(36)}-${++seq}`;
+const answer = (over = {}) => ({
+  id: uid("r"), rev: 1, site: "demo", survey: "checkout", score: 8, visitor: uid("v"), ...over,
+});
+
+for (const kind of TARGETS) {
+  describe(`contract on the ${kind} edge`, () => {
+    let t;
+    const seen = new Set();
+    const ajv = new Ajv2020({ strict: false, validateFormats: false, allErrors: true });
+    ajv.addSchema({ $id: BASE, components: DOC.components });
+
+    before(async () => {
+      t = await startTarget(kind);
+    });
+    after(async () => {
+      await t?.stop();
+    });
+
+    /** One request; the answer is checked against the document and recorded for coverage. */
+    async function req(method, path, { origin, token, body, contentType = "application/json", headers = {}, documented = true } = {}) {
+      const h = { ...headers };
+      if (origin) h.origin = origin;
+      if (token) h.authorization = `Bearer ${token}`;
+      if (body !== undefined && contentType) h["content-type"] = contentType;
+      const res = await fetch(t.url + path, {
+        method,
+        headers: h,
+        body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
+      });
+      const text = await res.text();
+      let json = null;
+      try {
+        json = JSON.parse(text);
+      } catch {}
+      const out = { status: res.status, headers: res.headers, text, json };
+      if (origin === FOREIGN) {
+        assert.equal(res.headers.get("access-control-allow-origin"), null, `${method} ${path} ${res.status} echoed a foreign origin`);
+      }
+      if (!documented) return out;
+      const bare = path.split("?")[0];
+      const tpl = templates.find((x) => x.re.test(bare))?.path;
+      assert.ok(tpl, `${method} ${bare} is not in the OpenAPI document`);
+      const docMethod = method === "HEAD" ? "get" : method.toLowerCase();
+      const op = DOC.paths[tpl][docMethod];
+      assert.ok(op, `${method} ${tpl} is not documented`);
+      const doc = op.responses[String(res.status)];
+      assert.ok(doc, `${method} ${tpl} answered ${res.status}, which the document does not list: ${text.slice(0, 300)}`);
+      seen.add(`${method === "HEAD" ? "GET" : method} ${tpl} ${res.status}`);
+      if (method !== "HEAD" && doc.content) {
+        const ct = (res.headers.get("content-type") ?? "").split(";")[0].trim();
+        const media = Object.entries(doc.content).find(([k]) => k.split(";")[0].trim() === ct)?.[1];
+        assert.ok(media, `${method} ${tpl} ${res.status}: content type ${ct} is not documented`);
+        if (media.schema && ct.endsWith("json")) {
+          const schema = JSON.parse(JSON.stringify(media.schema).replaceAll('"#/components', `"${BASE}#/components`));
+          const ok = ajv.validate(schema, json);
+          assert.ok(ok, `${method} ${tpl} ${res.status}: body does not match the document: ${ajv.errorsText(ajv.errors)}\n${text.slice(0, 500)}`);
+        }
+      }
+      return out;
+    }
+
+    const post = (path, body, opts = {}) => req("POST", path, { origin: ORIGIN, body, ...opts });
+    const problem = (res, status, type) => {
+      assert.equal(res.status, status, res.text);
+      assert.match(res.headers.get("content-type"), /^application\/problem\+json/);
+      assert.equal(res.json.status, status);
+      if (type) assert.equal(res.json.type, `https://nps.dev/problems/${type}`);
+    };
+
+    it("health, the OpenAPI document, 404, 405 with Allow, HEAD", async () => {
+      assert.deepEqual((await req("GET", "/healthz")).json, { status: "ok" });
+      const head = await req("HEAD", "/healthz");
+      assert.equal(head.status, 200);
+      assert.equal(head.text, "");
+      assert.deepEqual((await req("GET", "/openapi.json")).json, DOC);
+      problem(await req("GET", "/nope", { documented: false }), 404, "not-found");
+      const na = await req("GET", "/v1/responses", { documented: false });
+      problem(na, 405, "method-not-allowed");
+      assert.equal(na.headers.get("allow"), "POST, OPTIONS");
+    });
+
+    it("a POST without Origin is refused (403), on both runtimes", async () => {
+      const res = await req("POST", "/v1/responses", { body: answer() });
+      problem(res, 403, "origin-not-allowed");
+      assert.equal(res.headers.get("access-control-allow-origin"), null);
+    });
+
+    it("refusals before authorization: a foreign origin is never echoed, an allowed one is", async () => {
+      for (const [body, opts, status] of [
+        ['{"id":', {}, 400],
+        ["[1]", {}, 400],
+        ["x".repeat(17 * 1024), {}, 413],
+        ["{}", { contentType: "text/html" }, 415],
+        [{ ...answer(), score: 11 }, {}, 422],
+        [{ ...answer(), site: "nowhere" }, {}, 403],
+      ]) {
+        const foreign = await req("POST", "/v1/responses", { origin: FOREIGN, body, ...opts });
+        assert.equal(foreign.status, status, foreign.text);
+        const own = await req("POST", "/v1/responses", { origin: ORIGIN, body, ...opts });
+        assert.equal(own.status, status);
+        assert.equal(own.headers.get("access-control-allow-origin"), ORIGIN);
+        assert.match(own.headers.get("vary"), /Origin/);
+      }
+    });
+
+    it("422 lists every invalid field, the same list on both", async () => {
+      const res = await post("/v1/responses", { id: "", rev: 0, site: "demo", survey: "x y", score: 11, visitor: "", comment: 5 });
+      problem(res, 422, "invalid");
+      assert.deepEqual(res.json.errors.map((e) => e.field), ["score", "comment", "id", "rev", "survey", "visitor"]);
+    });
+
+    it("revs: accepted, updated, then a lower rev is a duplicate and never replaces the stored one", async () => {
+      const r = answer({ score: 3 });
+      assert.deepEqual((await post("/v1/responses", r)).json, { id: r.id, rev: 1, segment: "detractor", status: "accepted" });
+      assert.equal((await post("/v1/responses", { ...r, rev: 3, score: 9, comment: "Mieux" })).json.status, "updated");
+      assert.equal((await post("/v1/responses", { ...r, rev: 2, score: 0 })).json.status, "duplicate");
+      assert.equal((await post("/v1/responses", { ...r, rev: 3, score: 9 }, { contentType: "text/plain;charset=UTF-8" })).json.status, "duplicate");
+      await eventually(async () => (await req("GET", `/v1/sites/demo/responses/${r.id}`, { token: READ })).status === 200);
+      const stored = (await req("GET", `/v1/sites/demo/responses/${r.id}`, { token: READ })).json;
+      assert.deepEqual([stored.rev, stored.score, stored.comment, stored.segment], [3, 9, "Mieux", "promoter"]);
+    });
+
+    it("the same id on two sites is two answers, not an overwrite", async () => {
+      const r = answer({ score: 2 });
+      assert.equal((await post("/v1/responses", r)).json.status, "accepted");
+      const o = { ...r, site: "other", score: 9, visitor: uid("v") };
+      assert.equal((await post("/v1/responses", o, { origin: "https://other.example" })).json.status, "accepted");
+      const get = async (site) => (await req("GET", `/v1/sites/${site}/responses/${r.id}`, { token: READ })).json;
+      await eventually(async () => (await get("demo"))?.score === 2 && (await get("other"))?.score === 9, { what: "both rows" });
+    });
+
+    it("one answer per respondent and survey; another survey is a new answer", async () => {
+      const user = { id: uid("u") };
+      assert.equal((await post("/v1/responses", answer({ user }))).json.status, "accepted");
+      assert.equal((await post("/v1/responses", answer({ user }))).json.status, "duplicate");
+      assert.equal((await post("/v1/responses", answer({ user, survey: "onboarding" }))).json.status, "accepted");
+    });
+
+    it("events: accepted, then duplicate; refusals as for responses", async () => {
+      const e = { id: uid("e"), site: "demo", survey: "checkout", visitor: uid("v"), type: "shown" };
+      assert.deepEqual((await post("/v1/events", e)).json, { id: e.id, status: "accepted" });
+      assert.deepEqual((await post("/v1/events", e)).json, { id: e.id, status: "duplicate" });
+      problem(await post("/v1/events", { ...e, type: "clicked" }), 422, "invalid");
+      problem(await post("/v1/events", { ...e, site: "nowhere" }), 403, "unknown-site");
+      problem(await req("POST", "/v1/events", { origin: FOREIGN, body: e }), 403, "origin-not-allowed");
+      problem(await post("/v1/events", "[]"), 400, "not-object");
+      problem(await post("/v1/events", "x".repeat(17 * 1024)), 413, "too-large");
+      problem(await post("/v1/events", "{}", { contentType: "text/html" }), 415, "unsupported-media-type");
+    });
+
+    it("rate limit: 429 with Retry-After, for answers and events", async () => {
+      let last;
+      for (let i = 0; i < 3; i++) last = await post("/v1/responses", answer({ site: "tight" }));
+      problem(last, 429, "rate-limited");
+      assert.ok(Number(last.headers.get("retry-after")) >= 1);
+      assert.match(last.headers.get("access-control-expose-headers"), /retry-after/i);
+      problem(await post("/v1/events", { id: uid("e"), site: "tight", survey: "s", visitor: "v", type: "shown" }), 429, "rate-limited");
+    });
+
+    it("routing: each webhook sink gets what its filters say, signed", async () => {
+      const det = answer({ score: 1 }), pro = answer({ score: 10 }), far = answer({ site: "other", score: 0 });
+      await post("/v1/responses", det);
+      await post("/v1/responses", pro);
+      await post("/v1/responses", far, { origin: "https://other.example" });
+      const got = (sink) => t.receiver.received.filter((m) => m.sink === sink).map((m) => m.body.data.id);
+      await eventually(() => [det, pro, far].every((r) => got("all").includes(r.id)) && got("detractors").includes(det.id), { timeoutMs: 20_000, what: "deliveries" });
+      assert.ok(!got("detractors").includes(pro.id) && !got("detractors").includes(far.id));
+      assert.equal(t.receiver.bad, 0);
+      const m = t.receiver.received.find((x) => x.sink === "all" && x.body.data.id === det.id);
+      assert.equal(m.id, `${det.id}.1`);
+      assert.equal(m.body.type, "nps.response");
+      assert.equal(m.body.data.segment, "detractor");
+    });
+
+    it("CORS preflight: any site's origin, never a foreign one", async () => {
+      for (const path of ["/v1/responses", "/v1/events", "/v1/sites/demo/eligibility"]) {
+        const ok = await req("OPTIONS", path, { origin: ORIGIN, headers: { "access-control-request-method": "POST" } });
+        assert.equal(ok.status, 204);
+        assert.equal(ok.headers.get("access-control-allow-origin"), ORIGIN);
+        assert.match(ok.headers.get("access-control-allow-methods"), /POST/);
+        problem(await req("OPTIONS", path, { origin: FOREIGN }), 403, "origin-not-allowed");
+      }
+    });
+
+    it("suppressions and eligibility", async () => {
+      const path = "/v1/sites/demo/suppressions/u%2D1";
+      const none = await req("PUT", path, {});
+      problem(none, 401, "unauthorized");
+      assert.equal(none.headers.get("www-authenticate"), "Bearer");
+      problem(await req("PUT", path, { token: READ }), 403, "forbidden");
+      problem(await req("PUT", "/v1/sites/nowhere/suppressions/u1", { token: ADMIN }), 404, "not-found");
+      problem(await req("PUT", "/v1/sites/demo/suppressions/bad%20id", { token: ADMIN }), 422, "invalid");
+      problem(await req("PUT", path, { token: ADMIN, body: "[1]" }), 400);
+      problem(await req("PUT", path, { token: ADMIN, body: { reason: "x".repeat(17 * 1024) } }), 413, "too-large");
+      const put = await req("PUT", path, { token: ADMIN, body: { ttl_seconds: 3600, reason: "ticket 7" } });
+      assert.equal(put.status, 200, put.text);
+      assert.deepEqual([put.json.subject, put.json.reason, put.json.active], ["u-1", "ticket 7", true]);
+      assert.equal((await req("GET", path, { token: ADMIN })).json.subject, "u-1");
+      assert.ok((await req("GET", "/v1/sites/demo/suppressions", { token: ADMIN })).json.items.some((x) => x.subject === "u-1"));
+      problem(await req("GET", "/v1/sites/demo/suppressions", {}), 401);
+      problem(await req("GET", "/v1/sites/demo/suppressions", { token: READ }), 403);
+      problem(await req("GET", "/v1/sites/nowhere/suppressions", { token: ADMIN }), 404);
+      problem(await req("GET", "/v1/sites/demo/suppressions/u9", {}), 401);
+      problem(await req("GET", "/v1/sites/demo/suppressions/u9", { token: READ }), 403);
+      problem(await req("GET", "/v1/sites/demo/suppressions/nobody", { token: ADMIN }), 404);
+      problem(await req("GET", "/v1/sites/demo/suppressions/bad%20id", { token: ADMIN }), 422);
+
+      const elig = (q, origin = ORIGIN) => req("GET", `/v1/sites/demo/eligibility?${q}`, { origin });
+      const shown = await elig("survey=checkout&user=u-1");
+      assert.deepEqual(shown.json, { show: false });
+      assert.equal(shown.headers.get("cache-control"), "private, max-age=60");
+      assert.equal(shown.headers.get("access-control-allow-origin"), ORIGIN);
+      const suppressedShown = { id: uid("e"), site: "demo", survey: "checkout", visitor: uid("v"), type: "shown", user: { id: "u-1" } };
+      problem(await post("/v1/events", suppressedShown), 403, "suppressed");
+      assert.equal((await post("/v1/events", { ...suppressedShown, type: "dismissed" })).status, 202);
+
+      assert.equal((await req("DELETE", path, { token: ADMIN })).status, 204);
+      problem(await req("DELETE", path, { token: ADMIN }), 404);
+      problem(await req("DELETE", path, {}), 401);
+      problem(await req("DELETE", path, { token: READ }), 403);
+      problem(await req("DELETE", "/v1/sites/demo/suppressions/bad%20id", { token: ADMIN }), 422);
+      assert.deepEqual((await elig("survey=checkout&user=u-1")).json, { show: true });
+
+      const user = uid("u");
+      assert.equal((await post("/v1/responses", answer({ user: { id: user } }))).json.status, "accepted");
+      assert.deepEqual((await elig(`survey=checkout&user=${user}`)).json, { show: false }, "answered within the window");
+      assert.deepEqual((await elig(`survey=onboarding&user=${user}`)).json, { show: true });
+      problem(await elig("survey=checkout&user=u1", FOREIGN), 403, "origin-not-allowed");
+      problem(await req("GET", "/v1/sites/nowhere/eligibility?user=u1", { origin: ORIGIN }), 403, "unknown-site");
+      problem(await elig("user=bad%20id"), 422, "invalid");
+      problem(await elig("colour=blue"), 422, "invalid");
+    });
+
+    it("the report API", async () => {
+      const scores = [0, 7, 9, 10];
+      for (const score of scores) assert.equal((await post("/v1/responses", answer({ site: "report", score }))).status, 202);
+      for (let i = 0; i < 5; i++) {
+        await post("/v1/events", { id: uid("e"), site: "report", survey: "checkout", visitor: uid("v"), type: "shown" });
+      }
+      const sum = async () => (await req("GET", "/v1/sites/report/summary", { token: READ })).json;
+      await eventually(async () => (await sum()).responses === 4, { what: "4 answers in the summary" });
+      const s = await sum();
+      assert.deepEqual([s.responses, s.nps, s.shown, s.response_rate], [4, 25, 5, 0.8]);
+      assert.deepEqual(s.by_segment, { detractor: 1, passive: 1, promoter: 2 });
+      assert.equal(s.series.length, 30, "30 days up to today");
+      const week = (await req("GET", "/v1/sites/report/summary?interval=week", { token: READ })).json;
+      assert.equal(week.interval, "week");
+      const sites = (await req("GET", "/v1/sites", { token: READ })).json;
+      assert.deepEqual(sites.sites.find((x) => x.id === "report"), { id: "report", surveys: ["checkout"] });
+      const p1 = (await req("GET", "/v1/sites/report/responses?limit=3", { token: READ })).json;
+      assert.equal(p1.items.length, 3);
+      assert.ok(p1.next_cursor);
+      const p2 = (await req("GET", `/v1/sites/report/responses?limit=3&cursor=${encodeURIComponent(p1.next_cursor)}`, { token: READ })).json;
+      assert.equal(p2.items.length, 1);
+      assert.equal(p2.next_cursor, null);
+      assert.deepEqual([...p1.items, ...p2.items].map((x) => x.score).sort((a, b) => a - b), scores);
+      const det = (await req("GET", "/v1/sites/report/responses?segment=detractor", { token: READ })).json;
+      assert.deepEqual(det.items.map((x) => x.score), [0]);
+      const csv = await req("GET", "/v1/sites/report/responses?format=csv", { token: READ });
+      assert.equal(csv.status, 200);
+      assert.match(csv.headers.get("content-type"), /^text\/csv/);
+      assert.match(csv.headers.get("content-disposition"), /^attachment; filename="nps-report-\d{4}-\d\d-\d\d\.csv"$/);
+      assert.equal(csv.text.split("\r\n").length, 1 + 4 + 1);
+      for (const path of ["/v1/sites", "/v1/sites/report/summary", "/v1/sites/report/responses", "/v1/sites/report/responses/x"]) {
+        problem(await req("GET", path, {}), 401, "unauthorized");
+        problem(await req("GET", path, { token: "wrong-token-0123456789" }), 403, "forbidden");
+        assert.equal((await req("GET", path, { token: READ })).headers.get("cache-control"), "no-store");
+      }
+      for (const path of ["/v1/sites/nowhere/summary", "/v1/sites/nowhere/responses", "/v1/sites/report/responses/nothing-here"]) {
+        problem(await req("GET", path, { token: READ }), 404, "not-found");
+      }
+      problem(await req("GET", "/v1/sites/report/summary?interval=month", { token: READ }), 422, "invalid");
+      problem(await req("GET", "/v1/sites/report/responses?limit=0", { token: READ }), 422, "invalid");
+      const page = await req("GET", "/report");
+      assert.match(page.headers.get("content-security-policy"), /default-src 'none'/);
+      for (const p of ["/report/", "/report/report.js", "/report/report.css"]) assert.equal((await req("GET", p)).status, 200);
+    });
+
+    it("metrics: the same families on both runtimes", async () => {
+      const text = (await req("GET", "/metrics")).text;
+      const families = [...text.matchAll(/^# TYPE (\S+) (\S+)$/gm)].map((m) => `${m[1]} ${m[2]}`).sort();
+      assert.deepEqual(families, METRIC_FAMILIES);
+      assert.match(text, /^nps_responses_total\{status="accepted"\} [1-9]\d*$/m);
+      assert.match(text, /^nps_rejected_total\{reason="origin_not_allowed"\} [1-9]\d*$/m);
+      assert.match(text, /^nps_rejected_total\{reason="unauthorized"\} [1-9]\d*$/m);
+    });
+
+    it("a failing store: 503 with Retry-After, nothing half-done, and service resumes", async () => {
+      await t.sql("ALTER TABLE responses RENAME TO responses_off");
+      await t.sql("ALTER TABLE events RENAME TO events_off");
+      try {
+        for (const path of ["/v1/sites", "/v1/sites/demo/summary", "/v1/sites/demo/responses", "/v1/sites/demo/responses/x"]) {
+          const res = await req("GET", path, { token: READ });
+          problem(res, 503, "unavailable");
+          assert.equal(res.headers.get("retry-after"), "1");
+        }
+        problem(await post("/v1/events", { id: uid("e"), site: "demo", survey: "s", visitor: "v", type: "dismissed" }), 503, "unavailable");
+        if (t.kind === "native") {
+          // Natively the answer and its dedup mark live in that same store: refused, not half-kept.
+          const r = answer();
+          problem(await post("/v1/responses", r), 503, "unavailable");
+          await t.sql("ALTER TABLE suppressions RENAME TO suppressions_off");
+          try {
+            problem(await req("GET", "/v1/sites/demo/eligibility?user=u1&survey=s", { origin: ORIGIN }), 503);
+            for (const m of ["GET", "PUT", "DELETE"]) problem(await req(m, "/v1/sites/demo/suppressions/u1", { token: ADMIN }), 503);
+            problem(await req("GET", "/v1/sites/demo/suppressions", { token: ADMIN }), 503);
+          } finally {
+            await t.sql("ALTER TABLE suppressions_off RENAME TO suppressions");
+          }
+          await t.sql("ALTER TABLE responses_off RENAME TO responses");
+          assert.equal((await post("/v1/responses", r)).json.status, "accepted", "the retry is accepted");
+          await t.sql("ALTER TABLE responses RENAME TO responses_off");
+        }
+      } finally {
+        await t.sql("ALTER TABLE responses_off RENAME TO responses");
+        await t.sql("ALTER TABLE events_off RENAME TO events");
+      }
+      assert.equal((await req("GET", "/v1/sites", { token: READ })).status, 200);
+    });
+
+    it("every documented status was answered (or is listed as not reachable, with why)", () => {
+      const missing = [];
+      for (const [path, ops] of Object.entries(DOC.paths)) {
+        for (const [method, op] of Object.entries(ops)) {
+          for (const status of Object.keys(op.responses)) {
+            const key = `${method.toUpperCase()} ${path} ${status}`;
+            if (!seen.has(key) && !NOT_REACHABLE[kind][key]) missing.push(key);
+          }
+        }
+      }
+      assert.deepEqual(missing, []);
+    });
+  });
+}

@@ -1,0 +1,143 @@
+// The two runtimes of the edge behind one interface, started from ONE config document (the TOML
+// below, given to `nps-edge --config` and, as text, to the worker's NPS_CONFIG), so the contract
+// suite runs the same assertions against both.
+import { createHmac } from "node:crypto";
+import { existsSync } from "node:fs";
+import http from "node:http";
+import { join } from "node:path";
+import { DatabaseSync } from "node:sqlite";
+import { ROOT, freePort, startProcess, tempDir, waitForHttp, writeFile } from "../e2e/harness.mjs";
+import { startWorker } from "../../edge/worker/tests/harness.mjs";
+
+export const ORIGIN = "https://shop.example";
+export const FOREIGN = "https://evil.example";
+export const ADMIN = "conformance-admin-token-0123";
+export const READ = "conformance-read-token-01234";
+export const SECRET = "whsec_" + Buffer.from("conformance-secret-0123456789abc").toString("base64");
+
+/** The one config document both runtimes run. */
+export function configToml({ receiver, db }) {
+  return `
+[[sites]]
+id = "demo"
+origins = ["${ORIGIN}", "http://localhost:*"]
+rate_limit = { per_minute = 600000, burst = 10000 }
+
+[[sites]]
+id = "other"
+origins = ["https://other.example"]
+rate_limit = { per_minute = 600000, burst = 10000 }
+
+[[sites]]
+id = "tight"
+origins = ["${ORIGIN}"]
+rate_limit = { per_minute = 1, burst = 2 }
+
+[[sites]]
+id = "report"
+origins = ["${ORIGIN}"]
+rate_limit = { per_minute = 600000, burst = 10000 }
+
+[retry]
+base_ms = 200
+max_ms = 1000
+
+[tokens]
+admin = "env:NPS_ADMIN_TOKEN"
+read = "env:NPS_READ_TOKEN"
+
+[[sinks]]
+type = "webhook"
+name = "all"
+url = "${receiver}/all"
+secret = "env:NPS_WEBHOOK_SECRET"
+sites = ["demo", "other"]
+
+[[sinks]]
+type = "webhook"
+name = "detractors"
+url = "${receiver}/detractors"
+secret = "env:NPS_WEBHOOK_SECRET"
+segments = ["detractor"]
+sites = ["demo"]
+
+[native]
+db = "${db}"
+
+[worker]
+d1 = "DB"
+queue = "DELIVERIES"
+`;
+}
+
+const SECRETS = { NPS_ADMIN_TOKEN: ADMIN, NPS_READ_TOKEN: READ, NPS_WEBHOOK_SECRET: SECRET };
+
+/** A webhook receiver that verifies signatures and records `{sink, id, body}`. */
+export async function startReceiver() {
+  const key = Buffer.from(SECRET.slice("whsec_".length), "base64");
+  const state = { received: [], bad: 0 };
+  const server = http.createServer((req, res) => {
+    let body = "";
+    req.on("data", (c) => (body += c));
+    req.on("end", () => {
+      const id = req.headers["webhook-id"];
+      const want = "v1," + createHmac("sha256", key).update(`${id}.${req.headers["webhook-timestamp"]}.${body}`).digest("base64");
+      if (req.headers["webhook-signature"] !== want) {
+        state.bad += 1;
+        res.writeHead(401).end();
+        return;
+      }
+      state.received.push({ sink: req.url.slice(1), id, body: JSON.parse(body) });
+      res.writeHead(204).end();
+    });
+  });
+  await new Promise((r) => server.listen(0, "127.0.0.1", r));
+  state.url = `http://127.0.0.1:${server.address().port}`;
+  state.close = () => new Promise((r) => server.close(r));
+  return state;
+}
+
+/**
+ * Starts the edge of `kind` ("native" or "worker"). Returns { kind, url, receiver, sql(stmt),
+ * stop() }: `sql` runs a statement on the response store from outside (to fail it on purpose).
+ */
+export async function startTarget(kind) {
+  const receiver = await startReceiver();
+  const dir = tempDir(`nps-conformance-${kind}-`);
+  const db = join(dir, "edge.sqlite");
+  const toml = configToml({ receiver: receiver.url, db });
+  if (kind === "native") {
+    const bin = join(ROOT, "target/debug/nps-edge");
+    if (!existsSync(bin)) throw new Error(`${bin} missing: scripts/test-conformance.sh builds it`);
+    const config = writeFile(join(dir, "edge.toml"), toml);
+    const port = await freePort();
+    const proc = startProcess("native edge", bin, ["--config", config, "--listen", `127.0.0.1:${port}`], { env: SECRETS });
+    const url = `http://127.0.0.1:${port}`;
+    await waitForHttp(`${url}/healthz`, { proc });
+    const store = new DatabaseSync(db);
+    return {
+      kind, url, receiver,
+      sql: async (stmt) => store.exec(stmt),
+      stop: async () => {
+        store.close();
+        await proc.stop();
+        await receiver.close();
+      },
+    };
+  }
+  if (kind === "worker") {
+    const w = await startWorker({ config: toml, bindings: SECRETS });
+    return {
+      kind, url: w.url, receiver,
+      sql: async (stmt) => w.db.prepare(stmt).run(),
+      stop: async () => {
+        await w.close();
+        await receiver.close();
+      },
+    };
+  }
+  throw new Error(`unknown target ${kind}`);
+}
+
+/** The targets this run covers: `NPS_CONFORMANCE_TARGETS="native worker"` by default. */
+export const TARGETS = (process.env.NPS_CONFORMANCE_TARGETS ?? "native worker").split(/\s+/).filter(Boolean);
