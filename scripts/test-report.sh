@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Issue 7 (close the loop): the report page in headless Chromium against the real nps-edge
+# Close the loop: the report page in headless Chromium against the real nps-edge
 # binary, plus the native close-the-loop integration tests (alerts, suppressions, summary, CSV,
 # token auth) and the pure core tests they build on. Exits non-zero on any failure.
 set -euo pipefail

@@ -1,4 +1,4 @@
-//! Issue 7 over real HTTP on 127.0.0.1: detractor alerts (content, latency, routing, once per
+//! Close the loop over real HTTP on 127.0.0.1: detractor alerts (content, latency, routing, once per
 //! response id, grace period), suppressions + eligibility + refused `shown`, the summary against
 //! a hand-checked dataset, paginated responses and CSV escaping, token auth, the report page.
 

@@ -438,14 +438,56 @@ fn bad_input_corpus() {
 }
 
 #[test]
-fn example_config_parses_and_validates() {
+fn example_config_parses_validates_and_starts() {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../config.example.toml");
     let text = std::fs::read_to_string(&path).unwrap();
-    let mut c = nps_edge_core::Config::load_toml(&text)
+    let mut c = nps_edge_core::Config::load_text(&text)
         .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    c.resolve_secrets(|_| Some(SECRET.to_string())).unwrap();
+    c.resolve_secrets(|name| {
+        Some(if name.contains("TOKEN") {
+            "example-token-0123456789".to_string()
+        } else {
+            SECRET.to_string()
+        })
+    })
+    .unwrap();
     assert_eq!(c.native.db, "/var/lib/nps-edge/nps.sqlite");
     assert_eq!(c.worker.d1.as_deref(), Some("DB"));
+    let s = Server::start(c, scratch("example").join("edge.sqlite"), None);
+    let r = request(s.addr, "GET", "/healthz", &[], b"");
+    assert_eq!((r.status, r.body.as_str()), (200, "{\"status\":\"ok\"}"));
+}
+
+/// wrangler.toml's NPS_CONFIG is the same document `nps-edge --config` reads.
+#[test]
+fn the_wrangler_config_is_a_valid_document() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../worker/wrangler.toml");
+    let wrangler: toml::Table = std::fs::read_to_string(&path).unwrap().parse().unwrap();
+    let text = wrangler["vars"]["NPS_CONFIG"].as_str().unwrap();
+    let c = nps_edge_core::Config::load_text(text).unwrap_or_else(|e| panic!("NPS_CONFIG: {e}"));
+    assert_eq!(c.worker.state, "SITE_STATE");
+    let bindings = |kind: &str, key: &str| -> Vec<String> {
+        wrangler[kind]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|b| b[key].as_str().unwrap().to_string())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    assert!(bindings("d1_databases", "binding").contains(&"DB".to_string()));
+    let dos = wrangler["durable_objects"]["bindings"].as_array().unwrap();
+    assert!(dos.iter().any(|b| b["name"].as_str() == Some("SITE_STATE")
+        && b["class_name"].as_str() == Some("SiteState")));
+    let producers = wrangler["queues"]["producers"].as_array().unwrap();
+    assert!(producers
+        .iter()
+        .any(|p| p["binding"].as_str() == Some(c.worker.queue.as_str())));
+    let consumers = wrangler["queues"]["consumers"].as_array().unwrap();
+    assert!(consumers
+        .iter()
+        .any(|q| q["queue"].as_str() == Some(c.worker.dead_letter_queue.as_str())));
 }
 
 /// The fuzz target's invariant (`nps_edge_core::fuzzing::check_body`) over the corpus: the short
