@@ -25,12 +25,14 @@ PIDS=()
 cleanup() { for p in "${PIDS[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done; rm -rf "$TMP"; }
 trap cleanup EXIT
 
-CONFIG='{"sites":[{"id":"bench","origins":["https://shop.example"],"rate_limit":{"burst":100000000,"per_minute":100000000}}],"sinks":[]}'
-printf '%s' "$CONFIG" > "$TMP/config.json"
+SITES='"sites":[{"id":"bench","origins":["https://shop.example"],"rate_limit":{"burst":100000000,"per_minute":100000000}}]'
+# The same document the native server reads; the JS baseline reads only the sites.
+printf '{%s,"worker":{"state":"SITE_STATE"}}' "$SITES" > "$TMP/config-rust.json"
+printf '{%s,"sinks":[]}' "$SITES" > "$TMP/config-js.json"
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
 
-# $1 = name, $2 = modules block
+# $1 = name, $2 = modules block, $3 = Durable Object binding, $4 = its class
 write_capnp() {
   cat > "$TMP/$1.capnp" <<CAPNP
 using Workerd = import "/workerd/workerd.capnp";
@@ -42,18 +44,18 @@ const w :Workerd.Worker = (
   modules = [$2],
   compatibilityDate = "2025-09-01",
   bindings = [
-    (name = "NPS_CONFIG", text = embed "config.json"),
-    (name = "DEDUP", durableObjectNamespace = "Deduper"),
+    (name = "NPS_CONFIG", text = embed "config-$1.json"),
+    (name = "$3", durableObjectNamespace = "$4"),
   ],
-  durableObjectNamespaces = [(className = "Deduper", uniqueKey = "bench-$1", enableSql = true)],
+  durableObjectNamespaces = [(className = "$4", uniqueKey = "bench-$1", enableSql = true)],
   durableObjectStorage = (localDisk = "disk"),
 );
 CAPNP
 }
 cp dist/worker/index.js "$TMP/rust.js"; cp dist/worker/index_bg.wasm "$TMP/index_bg.wasm"
 cp dist/worker-js/index.js "$TMP/js.js"
-write_capnp rust '(name = "index.js", esModule = embed "rust.js"), (name = "index_bg.wasm", wasm = embed "index_bg.wasm")'
-write_capnp js '(name = "index.js", esModule = embed "js.js")'
+write_capnp rust '(name = "index.js", esModule = embed "rust.js"), (name = "index_bg.wasm", wasm = embed "index_bg.wasm")' SITE_STATE SiteState
+write_capnp js '(name = "index.js", esModule = embed "js.js")' DEDUP Deduper
 
 now_ms() { date +%s%3N; }
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
@@ -67,7 +69,7 @@ start() {
   PID=$!; PIDS+=("$PID")
   local body='{"id":"warm-0","rev":1,"site":"bench","survey":"s","score":9,"visitor":"v0"}'
   for _ in $(seq 1 400); do
-    if curl -s -o /dev/null -w '%{http_code}' -XPOST -H 'content-type: application/json' \
+    if curl -s -o /dev/null -w '%{http_code}' -XPOST -H 'content-type: application/json' -H 'origin: https://shop.example' \
         -d "$body" "http://127.0.0.1:$2/v1/responses" 2>/dev/null | grep -q 202; then
       COLD_MS=$(( $(now_ms) - t0 )); return 0
     fi

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Benchmark: release nps-edge on a free loopback port with the sqlite sink (every accepted
+# Benchmark: release nps-edge on a free loopback port with its SQLite store (every accepted
 # response is committed to SQLite before its 202), driven by wrk with distinct response ids.
 # Usage: edge/server/bench.sh [seconds=10] [connections=32] [threads=2]
 #   SYNC=normal edge/server/bench.sh   (store durability level; default full = fsync per commit)
@@ -19,9 +19,8 @@ origins = ["https://shop.example"]
 # One client (wrk) sends everything: lift the per-client limit out of the way.
 rate_limit = { per_minute = 100000000, burst = 1000000 }
 
-[[sinks]]
-type = "sqlite"
-path = "$TMP/bench.sqlite"
+[native]
+db = "$TMP/bench.sqlite"
 synchronous = "$SYNC"
 TOML
 target/release/nps-edge --config "$TMP/bench.toml" --listen "127.0.0.1:$PORT" 2>"$TMP/server.log" &
@@ -31,7 +30,7 @@ for _ in $(seq 100); do
   curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break
   sleep 0.05
 done
-echo "nps-edge bench: ${DUR}s, ${CONNS} connections, ${THREADS} wrk threads, sqlite sink (synchronous=$SYNC)"
+echo "nps-edge bench: ${DUR}s, ${CONNS} connections, ${THREADS} wrk threads, SQLite store (synchronous=$SYNC)"
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$PID/stat"; }
 BEFORE="$(cpu_ticks)"
 "$WRK" -t"$THREADS" -c"$CONNS" -d"${DUR}s" --latency -s edge/server/bench.lua "http://127.0.0.1:$PORT" | tail -n 3 | tee "$TMP/wrk.out"

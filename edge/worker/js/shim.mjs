@@ -27,9 +27,59 @@ export class SiteState extends DurableObject {
   }
 }
 
+// The HTTP shell: the request's parts go to Rust in one call, the answer comes back as one
+// string (`status`, name/value lines, an empty line, the body; edge/worker/src/http.rs).
+const HEADERS = glue.requestHeaders().split("\n");
+const LIMIT = glue.maxRequestBytes();
+const NO_BODY = new Set(["GET", "HEAD", "OPTIONS"]);
+
+/** The body, or undefined when it is longer than LIMIT (never reads more than that). */
+async function readBody(request) {
+  if (NO_BODY.has(request.method) || request.body === null) return new Uint8Array(0);
+  const declared = request.headers.get("content-length");
+  if (declared !== null) {
+    return Number(declared) > LIMIT ? undefined : new Uint8Array(await request.arrayBuffer());
+  }
+  const reader = request.body.getReader();
+  const chunks = [];
+  let n = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    n += value.length;
+    if (n > LIMIT) {
+      await reader.cancel();
+      return undefined;
+    }
+    chunks.push(value);
+  }
+  const out = new Uint8Array(n);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
+}
+
 export default {
-  fetch(request, env, ctx) {
-    return glue.fetch(request, env, ctx);
+  async fetch(request, env) {
+    const h = request.headers;
+    let body;
+    try {
+      body = await readBody(request);
+    } catch {
+      body = new Uint8Array(0); // a broken upload: answered as an unreadable body (400)
+    }
+    const values = HEADERS.map((k) => h.get(k) ?? "").join("\n");
+    const out = await glue.fetch(request.method, request.url, values, body, env);
+    const cut = out.indexOf("\n\n");
+    const lines = out.slice(0, cut).split("\n");
+    const headers = new Headers();
+    for (let i = 1; i + 1 < lines.length; i += 2) headers.set(lines[i], lines[i + 1]);
+    const status = Number(lines[0]);
+    const text = out.slice(cut + 2);
+    return new Response(text === "" || status === 204 || status === 304 ? null : text, { status, headers });
   },
   queue(batch, env, ctx) {
     return glue.queue(batch, env, ctx);

@@ -13,7 +13,7 @@ use nps_edge_core::dedup::{Decision, DuplicateKind, Status};
 use nps_edge_core::suppression::Suppression;
 
 use crate::js::{JsError, ObjectNamespace, D1};
-use crate::ops::{Op, Recorded, SuppressionRow, VisitorAnswer};
+use crate::ops::{Op, Record, Recorded, SuppressionRow, VisitorAnswer};
 
 /// The worker backend (one per isolate).
 pub(crate) struct WorkerBackend {
@@ -71,7 +71,11 @@ impl Backend for WorkerBackend {
 
     async fn record_response(&self, new: NewResponse) -> Result<Decision, BackendError> {
         let object = self.object_for(&new.response.site, &new.response.survey);
-        let op = Op::Record {
+        let rec = Record {
+            id: new.response.id.clone(),
+            rev: new.response.rev,
+            survey: new.response.survey.clone(),
+            respondent: new.response.respondent().to_string(),
             body: new.body,
             sinks: new.sinks,
             payload: new.payload,
@@ -79,7 +83,13 @@ impl Backend for WorkerBackend {
             respondent_window_ms: new.respondent_window_ms,
             now_ms: new.now_ms,
         };
-        let r: Recorded = decode(&self.call(&object, &op).await?)?;
+        let answer = self
+            .state
+            .call_named(&object, &rec.to_line())
+            .await
+            .map_err(failed)?;
+        let r = Recorded::from_line(&answer)
+            .ok_or_else(|| BackendError::Failed(format!("state answer {answer:?}")))?;
         Ok(Decision {
             status: Status::parse(&r.status)
                 .ok_or_else(|| BackendError::Failed(format!("status {:?}", r.status)))?,

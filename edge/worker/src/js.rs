@@ -2,7 +2,10 @@
 //! Durable Object stub and its SQL storage, with the fewest boundary crossings. Calls are
 //! structural (by method name), so a test may hand in a wrapper binding that fails on purpose.
 
-use js_sys::{Array, Promise};
+use std::cell::RefCell;
+use std::collections::HashMap;
+
+use js_sys::{Array, JsString, Promise};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
@@ -47,14 +50,10 @@ extern "C" {
     #[derive(Clone)]
     pub type Sql;
     #[wasm_bindgen(method, catch, variadic, js_name = exec)]
-    fn exec(this: &Sql, query: &str, bindings: &Array) -> Result<SqlCursor, JsValue>;
+    fn exec(this: &Sql, query: &JsString, bindings: &Array) -> Result<SqlCursor, JsValue>;
 
     /// A `SqlStorageCursor`.
     pub type SqlCursor;
-    #[wasm_bindgen(method, catch, js_name = toArray)]
-    fn to_array(this: &SqlCursor) -> Result<Array, JsValue>;
-    #[wasm_bindgen(method, getter, js_name = rowsWritten)]
-    fn rows_written(this: &SqlCursor) -> f64;
 
     /// A Durable Object's `ctx.storage`.
     pub type Storage;
@@ -190,10 +189,29 @@ impl ObjectNamespace {
     }
 }
 
+thread_local! {
+    /// Statement texts already copied into JS strings, by address: the statements are constants,
+    /// and decoding their UTF-8 on every call was a measurable part of each request.
+    static STATEMENTS: RefCell<HashMap<usize, JsString>> = RefCell::new(HashMap::new());
+}
+
+fn statement(query: &'static str) -> JsString {
+    STATEMENTS.with(|m| {
+        m.borrow_mut()
+            .entry(query.as_ptr() as usize)
+            .or_insert_with(|| JsString::from(query))
+            .clone()
+    })
+}
+
 impl Sql {
     /// Runs a statement; its rows as arrays of columns (`raw()` order).
-    pub fn rows(&self, query: &str, params: &[SqlValue]) -> Result<Vec<Vec<SqlValue>>, JsError> {
-        let cursor = self.exec(query, &args(params))?;
+    pub fn rows(
+        &self,
+        query: &'static str,
+        params: &[SqlValue],
+    ) -> Result<Vec<Vec<SqlValue>>, JsError> {
+        let cursor = self.exec(&statement(query), &args(params))?;
         let raw = js_sys::Reflect::get(&cursor, &JsValue::from_str("raw"))?;
         let f: &js_sys::Function = raw.unchecked_ref();
         let it = f.call0(&cursor)?;
@@ -201,12 +219,10 @@ impl Sql {
         Ok(rows_of(&array))
     }
 
-    /// Runs a statement for its effect; the rows it wrote.
-    pub fn run(&self, query: &str, params: &[SqlValue]) -> Result<u64, JsError> {
-        let cursor = self.exec(query, &args(params))?;
-        // Iterating runs the statement to completion.
-        let _ = cursor.to_array()?;
-        Ok(cursor.rows_written().max(0.0) as u64)
+    /// Runs a statement that returns no rows (it runs to completion in `exec`).
+    pub fn run(&self, query: &'static str, params: &[SqlValue]) -> Result<(), JsError> {
+        self.exec(&statement(query), &args(params))?;
+        Ok(())
     }
 }
 

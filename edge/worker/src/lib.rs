@@ -1,7 +1,8 @@
 //! The NPS edge as a Cloudflare Worker (workers-rs): the edge application (`nps-edge-app`, the
 //! same route table and handlers as the native server) over a Cloudflare backend.
 //!
-//! - `fetch` ([`http`]): the runtime's request → the application → the runtime's response.
+//! - `fetch` ([`http`]): the request's parts → the application → the answer as one string; the
+//!   JS shell (`js/shim.mjs`) reads the request and builds the `Response`.
 //! - [`backend`]: the application's backend — the [`SiteState`] Durable Object (dedup records,
 //!   the durable record of each answer until D1 and the Queue have it, suppressions, alert
 //!   states), D1 (the response store) and the delivery Queue.
@@ -21,20 +22,22 @@ mod loaded;
 mod ops;
 mod site_state;
 
+pub use http::{max_request_bytes, request_headers};
 pub use site_state::SiteState;
 
 use wasm_bindgen::prelude::*;
-use worker::worker_sys::web_sys;
 use worker::Env;
 
-/// HTTP entry point.
+/// HTTP entry point, called by the JS shell with the request's parts (see [`http`]).
 #[wasm_bindgen]
 pub async fn fetch(
-    req: web_sys::Request,
+    method: String,
+    url: String,
+    headers: String,
+    body: Option<Vec<u8>>,
     env: Env,
-    _ctx: JsValue,
-) -> std::result::Result<web_sys::Response, JsValue> {
-    Ok(http::handle(req, env).await)
+) -> String {
+    http::handle(method, url, headers, body, env).await
 }
 
 /// Queue consumer entry point (delivery queue and dead-letter queue).

@@ -1,5 +1,6 @@
-//! The calls the worker makes on its `SiteState` Durable Object (one JS RPC method, `call`, with
-//! one JSON request; the answer is JSON text). Internal to this crate: both ends ship together.
+//! The calls the worker makes on its `SiteState` Durable Object: one JS RPC method, `call`, with
+//! one text request. Recording an answer — the hot path — is a line protocol ([`Record`]); the
+//! rest are JSON ([`Op`]). Internal to this crate: both ends ship together.
 
 use serde::{Deserialize, Serialize};
 
@@ -7,18 +8,6 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "snake_case")]
 pub(crate) enum Op {
-    /// Decide, record and hand off one rev of an answer (`nps_edge_app::NewResponse`).
-    Record {
-        /// Wire JSON of the answer.
-        body: String,
-        /// Routed delivery sinks.
-        sinks: Vec<String>,
-        /// Their payload.
-        payload: Option<String>,
-        id_window_ms: u64,
-        respondent_window_ms: u64,
-        now_ms: u64,
-    },
     /// Suppressions of some subjects, and the answer time of `(survey, respondent)`.
     Visitor {
         subjects: Vec<String>,
@@ -53,8 +42,76 @@ pub(crate) enum Op {
     },
 }
 
-/// Answer of [`Op::Record`].
-#[derive(Debug, Serialize, Deserialize)]
+/// One rev of an answer to record (`nps_edge_app::NewResponse`): what the decision reads is
+/// given apart, so the object parses the answer only when an alert sink needs it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Record {
+    pub(crate) id: String,
+    pub(crate) rev: u32,
+    pub(crate) survey: String,
+    /// User id when identified, else the visitor id.
+    pub(crate) respondent: String,
+    /// Wire JSON of the answer.
+    pub(crate) body: String,
+    /// Routed delivery sinks.
+    pub(crate) sinks: Vec<String>,
+    /// Their payload.
+    pub(crate) payload: Option<String>,
+    pub(crate) id_window_ms: u64,
+    pub(crate) respondent_window_ms: u64,
+    pub(crate) now_ms: u64,
+}
+
+impl Record {
+    /// `R`, then one field per line; the answer's JSON last (ids, numbers and the protocol's JSON
+    /// writer never put a raw newline in a field).
+    pub(crate) fn to_line(&self) -> String {
+        let mut s = String::with_capacity(self.body.len() + 256);
+        for part in [
+            "R",
+            &self.id,
+            &self.rev.to_string(),
+            &self.survey,
+            &self.respondent,
+            &self.id_window_ms.to_string(),
+            &self.respondent_window_ms.to_string(),
+            &self.now_ms.to_string(),
+            &self.sinks.join(","),
+            self.payload.as_deref().unwrap_or(""),
+        ] {
+            s.push_str(part);
+            s.push('\n');
+        }
+        s.push_str(&self.body);
+        s
+    }
+
+    /// The record of a line, `None` when it is not one.
+    pub(crate) fn from_line(line: &str) -> Option<Record> {
+        let mut it = line.splitn(11, '\n');
+        (it.next()? == "R").then_some(())?;
+        let mut next = || it.next();
+        Some(Record {
+            id: next()?.to_string(),
+            rev: next()?.parse().ok()?,
+            survey: next()?.to_string(),
+            respondent: next()?.to_string(),
+            id_window_ms: next()?.parse().ok()?,
+            respondent_window_ms: next()?.parse().ok()?,
+            now_ms: next()?.parse().ok()?,
+            sinks: next()?
+                .split(',')
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+                .collect(),
+            payload: Some(next()?).filter(|p| !p.is_empty()).map(str::to_string),
+            body: next()?.to_string(),
+        })
+    }
+}
+
+/// Answer of a [`Record`].
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Recorded {
     /// `accepted`, `updated` or `duplicate`.
     pub(crate) status: String,
@@ -63,6 +120,35 @@ pub(crate) struct Recorded {
     pub(crate) store: bool,
     pub(crate) forward: bool,
     pub(crate) claim_respondent: bool,
+}
+
+impl Recorded {
+    /// `status|duplicate|store|forward|claim`, flags as 0/1.
+    pub(crate) fn to_line(&self) -> String {
+        let f = |b: bool| if b { "1" } else { "0" };
+        format!(
+            "{}|{}|{}|{}|{}",
+            self.status,
+            self.duplicate.as_deref().unwrap_or(""),
+            f(self.store),
+            f(self.forward),
+            f(self.claim_respondent)
+        )
+    }
+
+    /// The answer of a line.
+    pub(crate) fn from_line(line: &str) -> Option<Recorded> {
+        let mut it = line.split('|');
+        Some(Recorded {
+            status: it.next()?.to_string(),
+            duplicate: Some(it.next()?)
+                .filter(|d| !d.is_empty())
+                .map(str::to_string),
+            store: it.next()? == "1",
+            forward: it.next()? == "1",
+            claim_respondent: it.next()? == "1",
+        })
+    }
 }
 
 /// A suppression as it travels.

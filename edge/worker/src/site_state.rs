@@ -33,7 +33,7 @@ use worker::Env;
 
 use crate::js::{binding, JsError, ObjectContext, QueueProducer, Sql};
 use crate::loaded::{self, Loaded};
-use crate::ops::{Claim, Op, Recorded, SuppressionRow, VisitorAnswer};
+use crate::ops::{Claim, Op, Record, Recorded, SuppressionRow, VisitorAnswer};
 
 /// The object's schema, in order; version `n` is `MIGRATIONS[n - 1]`. Append, never edit.
 pub(crate) const MIGRATIONS: &[&[&str]] = &[
@@ -63,6 +63,16 @@ const LEASE_MS: f64 = 30_000.0;
 const ALARM_BATCH: i64 = 100;
 /// Settled alert states are kept this long (longer than any rev of an answer arrives).
 const ALERT_KEEP_MS: f64 = 90.0 * 86_400_000.0;
+
+/// What a call still has to do after its synchronous part.
+enum Step {
+    /// Answered.
+    Done(String),
+    /// Answered once these outbox rows are fed (best effort: the alarm retries them).
+    Feed(String, Vec<i64>),
+    /// Run the alarm's work.
+    Maintain,
+}
 
 /// The object (exported to JS; the shim's `SiteState extends DurableObject` wraps it).
 #[wasm_bindgen]
@@ -121,16 +131,39 @@ impl SiteState {
         }
     }
 
-    /// RPC: one JSON request ([`Op`]) in, a JSON answer out.
-    pub fn call(&self, request: String) -> Promise {
+    /// RPC: one JSON request ([`Op`]) in, a JSON answer out — the text itself when the work
+    /// was synchronous (no future, no microtask), a promise of it when rows must be fed to D1
+    /// or the Queue first.
+    pub fn call(&self, request: String) -> JsValue {
+        let reject = |e: String| Promise::reject(&js_sys::Error::new(&e).into()).into();
+        let step = match self.inner.step(&request) {
+            Ok(s) => s,
+            Err(e) => return reject(e),
+        };
         let inner = self.inner.clone();
-        future_to_promise(async move {
-            inner
-                .call(&request)
-                .await
-                .map(|s| JsValue::from_str(&s))
-                .map_err(|e| JsValue::from(js_sys::Error::new(&e)))
-        })
+        match step {
+            Step::Done(answer) => JsValue::from_str(&answer),
+            Step::Feed(answer, seqs) => future_to_promise(async move {
+                // Durable already: feeding D1 and the Queue now only saves the alarm's delay.
+                let l = inner
+                    .loaded()
+                    .map_err(|e| JsValue::from(js_sys::Error::new(&e)))?;
+                let sql = inner
+                    .sql()
+                    .map_err(|e| JsValue::from(js_sys::Error::new(&e.0)))?;
+                inner.feed(sql, &l, &seqs).await;
+                Ok(JsValue::from_str(&answer))
+            })
+            .into(),
+            Step::Maintain => future_to_promise(async move {
+                inner
+                    .maintain()
+                    .await
+                    .map(|s| JsValue::from_str(&s))
+                    .map_err(|e| JsValue::from(js_sys::Error::new(&e)))
+            })
+            .into(),
+        }
     }
 
     /// The alarm: sweeps expired records and feeds due outbox rows to D1 and the Queue.
@@ -210,35 +243,23 @@ impl Inner {
         })
     }
 
-    async fn call(&self, request: &str) -> Result<String, String> {
-        let op: Op = serde_json::from_str(request).map_err(|e| format!("bad request: {e}"))?;
+    /// The synchronous part of a call: everything but feeding D1 and the Queue.
+    fn step(&self, request: &str) -> Result<Step, String> {
         let sql = self.sql().map_err(|e| e.0)?;
+        if let Some(rec) = Record::from_line(request) {
+            let l = self.loaded()?;
+            let (recorded, seqs) = self.record(sql, &l, &rec).map_err(|e| e.0)?;
+            let answer = recorded.to_line();
+            return Ok(if seqs.is_empty() {
+                Step::Done(answer)
+            } else {
+                Step::Feed(answer, seqs)
+            });
+        }
+        let op: Op = serde_json::from_str(request).map_err(|e| format!("bad request: {e}"))?;
         let now = js_sys::Date::now();
+        let done = |s: String| Ok(Step::Done(s));
         match op {
-            Op::Record {
-                body,
-                sinks,
-                payload,
-                id_window_ms,
-                respondent_window_ms,
-                now_ms,
-            } => {
-                let l = self.loaded()?;
-                let (recorded, seqs) = self
-                    .record(
-                        sql,
-                        &l,
-                        &body,
-                        &sinks,
-                        payload.as_deref(),
-                        (id_window_ms, respondent_window_ms),
-                        now_ms,
-                    )
-                    .map_err(|e| e.0)?;
-                // Durable already: feeding D1 and the Queue now only saves the alarm's delay.
-                self.feed(sql, &l, &seqs).await;
-                Ok(to_json(&recorded))
-            }
             Op::Visitor {
                 subjects,
                 respondent,
@@ -257,7 +278,7 @@ impl Inner {
                     out.answered_ms = real_of(rows.first().and_then(|r| r.first()))
                         .map(|until| (until - window as f64).max(0.0) as u64);
                 }
-                Ok(to_json(&out))
+                done(to_json(&out))
             }
             Op::SupPut {
                 subject,
@@ -275,7 +296,7 @@ impl Inner {
                     ],
                 )
                 .map_err(|e| e.0)?;
-                Ok("true".into())
+                done("true".into())
             }
             Op::SupDel { subject } => {
                 let n = sql
@@ -285,20 +306,11 @@ impl Inner {
                     )
                     .map_err(|e| e.0)?
                     .len();
-                Ok(if n > 0 { "true" } else { "false" }.into())
+                done(if n > 0 { "true" } else { "false" }.into())
             }
-            Op::SupList => Ok(to_json(&self.suppressions(sql, None).map_err(|e| e.0)?)),
-            Op::Maintain => {
-                self.on_alarm().await?;
-                let pending = sql
-                    .rows("SELECT count(*) FROM outbox", &[])
-                    .map_err(|e| e.0)?;
-                Ok(format!(
-                    "{{\"outbox\":{}}}",
-                    int_of(pending.first().and_then(|r| r.first())).unwrap_or(0)
-                ))
-            }
-            Op::AlertClaim { sink, id, lease_ms } => Ok(to_json(
+            Op::SupList => done(to_json(&self.suppressions(sql, None).map_err(|e| e.0)?)),
+            Op::Maintain => Ok(Step::Maintain),
+            Op::AlertClaim { sink, id, lease_ms } => done(to_json(
                 &self
                     .alert_claim(sql, &sink, &id, lease_ms, now)
                     .map_err(|e| e.0)?,
@@ -329,67 +341,39 @@ impl Inner {
                     ),
                 };
                 sql.run(q, &args).map_err(|e| e.0)?;
-                Ok("true".into())
+                done("true".into())
             }
         }
     }
 
     /// The atomic step: synchronous SQL only, so nothing interleaves and everything commits
     /// together. Returns the decision and the outbox rows it wrote.
-    #[allow(clippy::too_many_arguments)]
-    fn record(
-        &self,
-        sql: &Sql,
-        l: &Loaded,
-        body: &str,
-        sinks: &[String],
-        payload: Option<&str>,
-        (id_window_ms, respondent_window_ms): (u64, u64),
-        now_ms: u64,
-    ) -> Result<(Recorded, Vec<i64>), JsError> {
-        let r = nps_protocol::parse::parse_response(body.as_bytes())
-            .map_err(|e| JsError(format!("answer does not parse: {e:?}")))?;
+    fn record(&self, sql: &Sql, l: &Loaded, rec: &Record) -> Result<(Recorded, Vec<i64>), JsError> {
+        let (id_window_ms, respondent_window_ms, now_ms) =
+            (rec.id_window_ms, rec.respondent_window_ms, rec.now_ms);
         let now = now_ms as f64;
-        let resp_key = format!("{}\n{}", r.survey, r.respondent());
-        let start = |until: f64, window: u64| (until - window as f64).max(0.0) as u64;
-        let seen_id = sql
-            .rows(
-                "SELECT rev, until FROM seen_id WHERE id = ?",
-                &[text(&r.id)],
-            )?
-            .first()
-            .and_then(|row| {
-                Some(SeenId {
-                    rev: int_of(row.first())? as u32,
-                    at_ms: start(real_of(row.get(1))?, id_window_ms),
-                })
-            });
-        let seen_resp = sql
-            .rows(
-                "SELECT id, rev, until FROM seen_respondent WHERE k = ?",
-                &[text(&resp_key)],
-            )?
-            .first()
-            .and_then(|row| {
-                Some(SeenRespondent {
-                    response_id: str_of(row.first())?,
-                    rev: int_of(row.get(1))? as u32,
-                    at_ms: start(real_of(row.get(2))?, respondent_window_ms),
-                })
-            });
+        let resp_key = format!("{}\n{}", rec.survey, rec.respondent);
+        let (seen_id, seen_resp) =
+            load_seen(sql, &rec.id, &resp_key, id_window_ms, respondent_window_ms)?;
+        // The decision reads the id and the rev only.
+        let probe = nps_protocol::Response {
+            id: rec.id.clone(),
+            rev: rec.rev,
+            ..Default::default()
+        };
         let d = decide(
             seen_id,
             seen_resp.as_ref(),
-            &r,
+            &probe,
             now_ms,
             id_window_ms,
             respondent_window_ms,
         );
-        let rev = SqlValue::Int(r.rev.into());
+        let rev = SqlValue::Int(rec.rev.into());
         if d.store {
             sql.run(
                 "INSERT OR REPLACE INTO seen_id (id, rev, until) VALUES (?, ?, ?)",
-                &[text(&r.id), rev.clone(), real(now + id_window_ms as f64)],
+                &[text(&rec.id), rev.clone(), real(now + id_window_ms as f64)],
             )?;
         }
         if d.claim_respondent {
@@ -397,7 +381,7 @@ impl Inner {
                 "INSERT OR REPLACE INTO seen_respondent (k, id, rev, until) VALUES (?, ?, ?, ?)",
                 &[
                     text(&resp_key),
-                    text(&r.id),
+                    text(&rec.id),
                     rev.clone(),
                     real(now + respondent_window_ms as f64),
                 ],
@@ -406,9 +390,10 @@ impl Inner {
             // The live respondent record names this id: same window, higher rev.
             sql.run(
                 "UPDATE seen_respondent SET rev = ? WHERE k = ? AND id = ?",
-                &[rev.clone(), text(&resp_key), text(&r.id)],
+                &[rev.clone(), text(&resp_key), text(&rec.id)],
             )?;
         }
+        let (body, sinks, payload) = (&rec.body, &rec.sinks, rec.payload.as_deref());
         let mut seqs = Vec::new();
         let mut outbox = |kind: &str, sink: &str, msg_id: &str, payload: &str, due: f64| {
             let rows = sql.rows(
@@ -430,14 +415,24 @@ impl Inner {
         };
         let config = l.config();
         if d.store && config.worker.d1.is_some() {
-            outbox("store", "", &r.id, body, now)?;
+            outbox("store", "", &rec.id, body, now)?;
         }
         if d.forward {
-            let msg_id = message_id(&r.id, r.rev);
+            let msg_id = message_id(&rec.id, rec.rev);
+            // Parsed only when an alert sink needs the answer itself (segment, comment).
+            let mut parsed: Option<nps_protocol::Response> = None;
             for s in &config.sinks {
                 match s {
                     SinkConfig::Alert(a) => {
-                        let wanted = a.wants(&r);
+                        if parsed.is_none() {
+                            parsed = Some(
+                                nps_protocol::parse::parse_response(body.as_bytes()).map_err(
+                                    |e| JsError(format!("answer does not parse: {e:?}")),
+                                )?,
+                            );
+                        }
+                        let Some(r) = parsed.as_ref() else { continue };
+                        let wanted = a.wants(r);
                         if !wanted && r.rev <= 1 {
                             continue; // nothing can be scheduled for a first rev
                         }
@@ -703,6 +698,19 @@ impl Inner {
         })
     }
 
+    /// The alarm's work, on request; the rows still waiting.
+    async fn maintain(&self) -> Result<String, String> {
+        self.on_alarm().await?;
+        let sql = self.sql().map_err(|e| e.0)?;
+        let pending = sql
+            .rows("SELECT count(*) FROM outbox", &[])
+            .map_err(|e| e.0)?;
+        Ok(format!(
+            "{{\"outbox\":{}}}",
+            int_of(pending.first().and_then(|r| r.first())).unwrap_or(0)
+        ))
+    }
+
     async fn on_alarm(&self) -> Result<(), String> {
         self.alarm_at.set(0.0);
         let sql = self.sql().map_err(|e| e.0)?;
@@ -740,6 +748,55 @@ impl Inner {
         }
         Ok(())
     }
+}
+
+/// Both dedup records of an answer in ONE statement and one text value (`rev|until` newline
+/// `rev|until|id`, a part empty when absent): the fewest crossings on the hot path.
+const LOAD_SEEN: &str =
+    "SELECT coalesce((SELECT rev || '|' || until FROM seen_id WHERE id = ?1), '') || char(10) || \
+coalesce((SELECT rev || '|' || until || '|' || id FROM seen_respondent WHERE k = ?2), '')";
+
+/// The stored dedup records of an id and a respondent, as the core's types. Rows keep their
+/// expiry (`until`, for the sweep); the core wants the start (`until - window`).
+fn load_seen(
+    sql: &Sql,
+    id: &str,
+    resp_key: &str,
+    id_window_ms: u64,
+    respondent_window_ms: u64,
+) -> Result<(Option<SeenId>, Option<SeenRespondent>), JsError> {
+    let v = sql
+        .rows(LOAD_SEEN, &[text(id), text(resp_key)])?
+        .first()
+        .and_then(|r| str_of(r.first()))
+        .unwrap_or_default();
+    let start = |until: f64, window: u64| (until - window as f64).max(0.0) as u64;
+    let (id_part, resp_part) = v.split_once('\n').unwrap_or(("", ""));
+    let mut it = id_part.splitn(2, '|');
+    let seen_id = match (
+        it.next().and_then(|r| r.parse().ok()),
+        it.next().and_then(|u| u.parse().ok()),
+    ) {
+        (Some(rev), Some(until)) => Some(SeenId {
+            rev,
+            at_ms: start(until, id_window_ms),
+        }),
+        _ => None,
+    };
+    let mut it = resp_part.splitn(3, '|');
+    let seen_resp = match (
+        it.next().and_then(|r| r.parse().ok()),
+        it.next().and_then(|u| u.parse().ok()),
+        it.next().filter(|i| !i.is_empty()),
+    ) {
+        (Some(rev), Some(until), Some(id)) => Some(SeenRespondent {
+            response_id: id.to_string(),
+            rev,
+            at_ms: start(until, respondent_window_ms),
+        }),
+        _ => None,
+    };
+    Ok((seen_id, seen_resp))
 }
 
 /// A JSON answer of the object.
