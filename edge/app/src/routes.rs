@@ -125,9 +125,14 @@ fn find(method: Method, path: &str) -> Found {
     } else {
         method
     };
+    let depth = path.bytes().filter(|&b| b == b'/').count();
     let mut allowed: Vec<&'static str> = Vec::new();
     let mut cors_path = false;
     for (i, r) in ROUTES.iter().enumerate() {
+        // Cheap reject first: a template matches only paths with as many segments.
+        if r.path.bytes().filter(|&b| b == b'/').count() != depth {
+            continue;
+        }
         let Some(params) = matches(r.path, path) else {
             continue;
         };

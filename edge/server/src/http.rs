@@ -37,7 +37,7 @@ async fn handle(State(st): State<AppState>, req: AxumRequest) -> AxumResponse {
         })
         .collect();
     let body = match to_bytes(body, MAX_REQUEST_BYTES).await {
-        Ok(b) => Body::Bytes(b.to_vec()),
+        Ok(b) => Body::Bytes(b.into()),
         Err(e) => {
             // The only error the limit produces is "length limit exceeded"; anything else is a
             // broken upload, still the client's doing.

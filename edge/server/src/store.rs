@@ -55,8 +55,8 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         include_str!("../migrations/0001_initial.sql"),
     ),
     (
-        "0002_report_indexes",
-        include_str!("../migrations/0002_report_indexes.sql"),
+        "0002_events_by_time",
+        include_str!("../migrations/0002_events_by_time.sql"),
     ),
 ];
 

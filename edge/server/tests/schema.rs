@@ -146,12 +146,12 @@ max_ms = 200
     assert_eq!(version as usize, nps_edge::store::MIGRATIONS.len());
     let index: i64 = c
         .query_row(
-            "SELECT count(*) FROM sqlite_master WHERE name IN ('responses_by_site_time', 'events_by_time')",
+            "SELECT count(*) FROM sqlite_master WHERE name = 'events_by_time'",
             [],
             |r| r.get(0),
         )
         .unwrap();
-    assert_eq!(index, 2);
+    assert_eq!(index, 1);
 
     let read = [("authorization", "Bearer fixture-read-token-01234")];
     let page = request(

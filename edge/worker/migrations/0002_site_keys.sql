@@ -29,7 +29,6 @@ FROM responses;
 DROP TABLE responses;
 ALTER TABLE responses_v2 RENAME TO responses;
 CREATE INDEX responses_by_time ON responses(site, survey, received_ms);
-CREATE INDEX responses_by_site_time ON responses(site, received_ms);
 
 CREATE TABLE events_v2 (
   site TEXT NOT NULL, id TEXT NOT NULL, survey TEXT NOT NULL, visitor TEXT NOT NULL,
