@@ -21,7 +21,7 @@ use crate::webhook::WebhookSecret;
 
 /// A configuration error, naming the bad key.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{key}: {reason}")]
+#[error("{}{reason}", if key.is_empty() { String::new() } else { format!("{key}: ") })]
 pub struct ConfigError {
     /// Dotted path of the bad key, e.g. `sites[1].origins[0]` (empty for a syntax error).
     pub key: String,

@@ -72,7 +72,7 @@ pub(crate) async fn handle_batch(batch: QueueBatch, env: Env) {
     let l = match loaded::get(&env) {
         Ok(l) => l,
         Err(e) => {
-            worker::console_error!("nps-worker queue: {e}");
+            tracing::error!(error = %e, "queue batch kept for later: the config does not load");
             // Keep the messages: retry later, once the config is fixed.
             for m in batch.messages().iter() {
                 m.unchecked_into::<QueueMessage>().retry(&retry_opts(60));
@@ -107,7 +107,12 @@ async fn dead_letter(
         .dead_letters
         .fetch_add(1, Ordering::Relaxed);
     let Some(d1) = l.app.backend().d1() else {
-        worker::console_error!("nps-worker dead letter (no D1 store): {sink} {id}: {reason}");
+        tracing::error!(
+            sink,
+            id,
+            reason,
+            "dead letter not kept: no D1 store is configured"
+        );
         return true;
     };
     let params = [
@@ -121,7 +126,7 @@ async fn dead_letter(
     match d1.execute(DEAD_LETTER, &params).await {
         Ok(_) => true,
         Err(e) => {
-            worker::console_error!("nps-worker dead letter {id} not stored: {e}");
+            tracing::error!(id, error = %e, "dead letter not stored, message kept");
             false
         }
     }
@@ -133,7 +138,7 @@ async fn handle_delivery(l: &Loaded, m: &QueueMessage, body: &JsValue, is_dlq: b
         field(body, "id"),
         field(body, "payload"),
     ) else {
-        worker::console_error!("nps-worker queue: malformed message dropped");
+        tracing::error!("malformed queue message dropped");
         m.ack();
         return;
     };
@@ -156,7 +161,7 @@ async fn handle_delivery(l: &Loaded, m: &QueueMessage, body: &JsValue, is_dlq: b
         _ => None,
     });
     let (Some((url, timeout_ms)), Some(key)) = (target, l.webhook_key(&sink)) else {
-        worker::console_error!("nps-worker queue: unknown sink {sink}, retrying later");
+        tracing::error!(sink, "queue message for an unknown sink kept for later");
         m.retry(&retry_opts(600));
         return;
     };
@@ -225,7 +230,7 @@ async fn attempt(
             Attempt::Status(res.status_code(), retry_after)
         }
         Err(e) => {
-            worker::console_log!("nps-worker delivery to {url}: {e}");
+            tracing::info!(url, error = %e, "delivery attempt got no answer");
             Attempt::NoResponse
         }
     }
@@ -247,7 +252,7 @@ async fn alert_done(l: &Loaded, object: &str, sink: &str, id: &str, result: &str
         rev,
     };
     if let Err(e) = state_call(l, object, &op).await {
-        worker::console_error!("nps-worker alert {id}: {e}");
+        tracing::error!(id, error = %e, "alert state call failed");
     }
 }
 
@@ -260,7 +265,7 @@ async fn handle_alert(l: &Loaded, m: &QueueMessage, body: &JsValue, is_dlq: bool
         field(body, "id"),
         field(body, "object"),
     ) else {
-        worker::console_error!("nps-worker queue: malformed alert job dropped");
+        tracing::error!("malformed alert job dropped");
         m.ack();
         return;
     };
@@ -292,7 +297,7 @@ async fn handle_alert(l: &Loaded, m: &QueueMessage, body: &JsValue, is_dlq: bool
         SinkConfig::Alert(a) if a.name == sink => Some(a),
         _ => None,
     }) else {
-        worker::console_error!("nps-worker alert: unknown sink {sink}, job dropped");
+        tracing::error!(sink, "alert job for an unknown sink dropped");
         m.ack();
         return;
     };
@@ -307,7 +312,7 @@ async fn handle_alert(l: &Loaded, m: &QueueMessage, body: &JsValue, is_dlq: bool
     {
         Ok(c) => c,
         Err(e) => {
-            worker::console_error!("nps-worker alert {id}: {e}");
+            tracing::error!(id, error = %e, "alert state call failed");
             m.retry(&retry_opts(5));
             return;
         }
@@ -342,7 +347,7 @@ async fn handle_alert(l: &Loaded, m: &QueueMessage, body: &JsValue, is_dlq: bool
             return;
         }
         Err(e) => {
-            worker::console_error!("nps-worker alert {id}: d1: {e}");
+            tracing::error!(id, error = %e, "alert: the stored answer cannot be read");
             alert_done(l, &object, &sink, &id, "release", 0).await;
             m.retry(&retry_opts(5));
             return;
@@ -365,7 +370,7 @@ async fn handle_alert(l: &Loaded, m: &QueueMessage, body: &JsValue, is_dlq: bool
         }
         Next::DisableSink | Next::DeadLetter => {
             alert_done(l, &object, &sink, &id, "failed", r.rev).await;
-            worker::console_error!("nps-worker alert {id}: given up");
+            tracing::warn!(id, sink, "alert given up");
             let _ = dead_letter(
                 l,
                 &format!("alert:{sink}:{id}"),

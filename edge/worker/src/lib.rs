@@ -19,6 +19,7 @@ mod delivery;
 mod http;
 mod js;
 mod loaded;
+mod logs;
 mod ops;
 mod site_state;
 

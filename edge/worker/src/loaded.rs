@@ -48,9 +48,10 @@ pub(crate) fn get(env: &Env) -> Result<Rc<Loaded>, Rc<str>> {
     if let Some(r) = LOADED.with(|l| l.borrow().clone()) {
         return r;
     }
+    crate::logs::init();
     let r = load(env).map(Rc::new).map_err(|e| {
         let msg = format!("invalid config: {e}");
-        worker::console_error!("nps-worker: {msg}");
+        tracing::error!(error = %e, "invalid config");
         Rc::<str>::from(msg)
     });
     LOADED.with(|l| *l.borrow_mut() = Some(r.clone()));

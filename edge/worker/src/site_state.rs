@@ -511,7 +511,7 @@ impl Inner {
             ) {
                 Ok(rows) => rows.into_iter().next(),
                 Err(e) => {
-                    worker::console_error!("nps-worker outbox: {e}");
+                    tracing::error!(error = %e, "outbox row cannot be read");
                     None
                 }
             };
@@ -533,9 +533,7 @@ impl Inner {
                     let attempts = attempts.saturating_add(1);
                     let wait =
                         retry::backoff_ms(&l.config().retry, attempts, js_sys::Math::random());
-                    worker::console_error!(
-                        "nps-worker outbox {kind} {msg_id}: attempt {attempts} failed, retry in {wait} ms: {e}"
-                    );
+                    tracing::warn!(kind, msg_id, attempts, retry_in_ms = wait, error = %e, "outbox write failed");
                     let next = now + wait as f64;
                     self.arm(next);
                     sql.run(
@@ -550,7 +548,7 @@ impl Inner {
                 }
             };
             if let Err(e) = done {
-                worker::console_error!("nps-worker outbox {seq}: {e}");
+                tracing::error!(seq, error = %e, "outbox row cannot be updated");
             }
         }
     }
