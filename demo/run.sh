@@ -33,9 +33,11 @@ bash scripts/build-widget.sh >"$data/build-widget.log" 2>&1 || { cat "$data/buil
 [[ -f "$data/webhook-secret" ]] || echo "whsec_$(head -c 24 /dev/urandom | base64)" >"$data/webhook-secret"
 [[ -f "$data/read-token" ]] || head -c 18 /dev/urandom | base64 | tr '+/' '-_' >"$data/read-token"
 [[ -f "$data/admin-token" ]] || head -c 18 /dev/urandom | base64 | tr '+/' '-_' >"$data/admin-token"
+[[ -f "$data/identity-secret" ]] || head -c 24 /dev/urandom | base64 | tr '+/' '-_' >"$data/identity-secret"
 export NPS_WEBHOOK_SECRET=$(cat "$data/webhook-secret")
 export NPS_READ_TOKEN=$(cat "$data/read-token")
 export NPS_ADMIN_TOKEN=$(cat "$data/admin-token")
+export NPS_IDENTITY_SECRET=$(cat "$data/identity-secret")
 export NPS_DEMO_SHOP="$shop"
 
 pids=()
@@ -70,6 +72,7 @@ step "starting the shop on $shop"
 # In front of the worker, the shop serves the widget files itself (as a CDN would).
 assets=(); [[ $runtime == worker ]] && assets=(--assets dist/widget)
 setsid node demo/server.mjs --port "$shop_port" --edge "$edge" --secret "$NPS_WEBHOOK_SECRET" --read-token "$NPS_READ_TOKEN" \
+  --identity-secret "$NPS_IDENTITY_SECRET" \
   "${assets[@]}" >"$data/shop.log" 2>&1 &
 pids+=($!)
 
@@ -86,7 +89,7 @@ cat <<MSG
     Product page (survey floats in):     $shop/
     Responses + signed webhooks:          $shop/responses
     NPS report:                           $edge/report#token=$NPS_READ_TOKEN
-    Edge metrics:                         $edge/metrics
+    Edge metrics (admin token):           curl -H "Authorization: Bearer \$(cat $data/admin-token)" $edge/metrics
 
   Logs: $data/*.log   Stop: Ctrl-C
 

@@ -3,10 +3,13 @@
 //
 //   node demo/server.mjs --port 8080 --edge http://127.0.0.1:8787 --secret whsec_... [--db path]
 //
-// Pages are templates: {{EDGE}} becomes the edge's origin, so the demo works on any port.
+// Pages are templates: {{EDGE}} becomes the edge's origin, so the demo works on any port, and
+// {{CUSTOMER}} / {{SIGNATURE}} the signed-in customer (a cookie, as a shop's session would be) and
+// the identity signature the shop's SERVER computes for it: hex HMAC-SHA256(identity secret, id).
+// The edge runs the demo site with identity "required", so a forged customer id is refused.
 import { createServer } from "node:http";
 import { readFile } from "node:fs/promises";
-import { createHmac, timingSafeEqual } from "node:crypto";
+import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import { extname, join, normalize } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -18,6 +21,17 @@ const port = Number(args.port ?? 8080);
 const edge = (args.edge ?? "http://127.0.0.1:8787").replace(/\/$/, "");
 const secret = args.secret ?? process.env.NPS_WEBHOOK_SECRET ?? "";
 const readToken = args["read-token"] ?? process.env.NPS_READ_TOKEN ?? "";
+const identitySecret = args["identity-secret"] ?? process.env.NPS_IDENTITY_SECRET ?? "";
+
+/** The signature of a user id: what a shop's server passes to nps('identify', {signature}). */
+const sign = (userId) => createHmac("sha256", identitySecret).update(userId).digest("hex");
+
+/** The signed-in customer: the session cookie, or a new one. */
+function customerOf(req) {
+  const m = /(?:^|;\s*)demo_customer=(u_[0-9a-f]{12})(?:;|$)/.exec(req.headers.cookie ?? "");
+  if (m) return { id: m[1], fresh: false };
+  return { id: "u_" + randomBytes(6).toString("hex"), fresh: true };
+}
 // Where pages load the widget from: the native edge serves it itself; in front of the worker the
 // shop serves dist/widget under /widget (on Cloudflare: Workers static assets or any CDN).
 const assetsDir = args.assets;
@@ -124,7 +138,14 @@ const server = createServer(async (req, res) => {
     const type = types[extname(file)] ?? "application/octet-stream";
     const headers = {};
     if (type.startsWith("text/html")) {
-      data = data.toString("utf8").replaceAll("{{ASSETS}}", assetsUrl).replaceAll("{{EDGE}}", edge);
+      const customer = customerOf(req);
+      if (customer.fresh) headers["set-cookie"] = `demo_customer=${customer.id}; Path=/; SameSite=Lax; HttpOnly`;
+      data = data
+        .toString("utf8")
+        .replaceAll("{{ASSETS}}", assetsUrl)
+        .replaceAll("{{EDGE}}", edge)
+        .replaceAll("{{CUSTOMER}}", customer.id)
+        .replaceAll("{{SIGNATURE}}", sign(customer.id));
       headers["content-security-policy"] = csp;
     }
     return send(res, 200, type, data, headers);

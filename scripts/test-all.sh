@@ -30,7 +30,7 @@ suite "protocol, edge core, edge application, native server (cargo test)" cargo 
 suite "report page in Chromium (native edge)" env NPS_SKIP_CARGO_TESTS=1 bash scripts/test-report.sh
 suite "widget (wasm-bindgen-test + browser)" bash scripts/test-widget.sh
 suite "worker in workerd" env NPS_SKIP_CLIPPY=1 bash scripts/test-worker.sh
-suite "conformance: one API contract on both runtimes" env NPS_CONFORMANCE_PREBUILT=1 bash scripts/test-conformance.sh
+suite "conformance + security: one API contract, the attacks, on both runtimes" env NPS_CONFORMANCE_PREBUILT=1 bash scripts/test-conformance.sh
 suite "end to end: browser -> widget -> edge -> sinks" env NPS_E2E_PREBUILT=1 bash scripts/test-e2e.sh
 
 echo

@@ -1,15 +1,16 @@
 // Host-page glue: the command queue works before the loader arrives, so identify can run first.
 window.nps = window.nps || function () { (window.nps.q = window.nps.q || []).push(arguments); };
 
-// A real shop fills these from its session and order. The demo invents a customer per browser
-// and an order per page view, so every visitor of the demo is a new respondent.
+// A real shop fills these from its session and order. The demo's server gives each browser a
+// customer (a session cookie) and renders it into the page with the identity signature only the
+// server can compute (demo/server.mjs); the order is new on every page view.
 function demoId(prefix) {
   const bytes = new Uint8Array(6);
   crypto.getRandomValues(bytes);
   return prefix + Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }
-let customer = localStorage.getItem("demo-shop-customer");
-if (!customer) localStorage.setItem("demo-shop-customer", (customer = demoId("u_")));
+const me = document.querySelector('meta[name="nps-customer"]');
+const customer = me.content;
 const order = demoId("o_");
 document.addEventListener("DOMContentLoaded", () => {
   const el = document.getElementById("order-id");
@@ -18,6 +19,7 @@ document.addEventListener("DOMContentLoaded", () => {
 
 window.nps("identify", {
   id: customer,
+  signature: me.dataset.signature,
   account: "acme",
   order,
   email: "camille@example.com",

@@ -102,6 +102,7 @@ pub fn user_json(u: &User) -> String {
         .opt_str("account", u.account.as_deref())
         .opt_str("order", u.order.as_deref())
         .opt_str("email", u.email.as_deref())
+        .opt_str("signature", u.signature.as_deref())
         .end();
     s
 }

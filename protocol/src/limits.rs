@@ -17,6 +17,8 @@ pub const MAX_PROPERTY_VALUE_CHARS: usize = 500;
 pub const MAX_PAGE_CHARS: usize = 2000;
 /// Longest e-mail address (RFC 5321 path limit).
 pub const MAX_EMAIL_CHARS: usize = 254;
+/// Length of `user.signature`: lowercase hex of an HMAC-SHA256.
+pub const SIGNATURE_CHARS: usize = 64;
 /// Longest locale tag (BCP 47 tags in practice stay far below).
 pub const MAX_LOCALE_CHARS: usize = 35;
 /// Longest `sent_at` timestamp.

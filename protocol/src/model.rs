@@ -64,10 +64,13 @@ pub struct User {
     pub order: Option<String>,
     /// Contact e-mail, for follow-up.
     pub email: Option<String>,
+    /// Identity verification: lowercase hex `HMAC-SHA256(site's identity secret, id)`, computed
+    /// by the site's server. Checked by the edge, never stored.
+    pub signature: Option<String>,
 }
 
 impl User {
-    /// True when no field is set.
+    /// True when no identifying field is set (a lone signature identifies nobody).
     pub fn is_empty(&self) -> bool {
         self.id.is_none() && self.account.is_none() && self.order.is_none() && self.email.is_none()
     }

@@ -40,7 +40,7 @@ const RESPONSE_FIELDS: &[&str] = &[
     "sent_at",
 ];
 const EVENT_FIELDS: &[&str] = &["id", "site", "survey", "visitor", "type", "user"];
-const USER_FIELDS: &[&str] = &["id", "account", "order", "email"];
+const USER_FIELDS: &[&str] = &["id", "account", "order", "email", "signature"];
 
 /// Parses and validates a response body.
 pub fn parse_response(body: &[u8]) -> Result<Response, ParseError> {
@@ -211,6 +211,7 @@ impl<'a> Reader<'a> {
                     account: rd.opt_str("account"),
                     order: rd.opt_str("order"),
                     email: rd.opt_str("email").map(|e| clean_line(&e)),
+                    signature: rd.opt_str("signature"),
                 };
                 self.problems.0.extend(rd.problems.0);
                 Some(u).filter(|u| !u.is_empty())

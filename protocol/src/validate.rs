@@ -108,6 +108,15 @@ impl Problems {
         if let Some(v) = &u.id {
             self.id("user.id", v);
         }
+        if let Some(v) = &u.signature {
+            if !is_signature(v) {
+                self.push(
+                    "user.signature",
+                    ProblemCode::Format,
+                    "must be the lowercase hex HMAC-SHA256 of user.id (64 characters)",
+                );
+            }
+        }
         if let Some(v) = &u.account {
             self.id("user.account", v);
         }
@@ -124,6 +133,11 @@ impl Problems {
             }
         }
     }
+}
+
+/// True for the shape of an identity signature: 64 lowercase hex digits.
+pub fn is_signature(s: &str) -> bool {
+    s.len() == SIGNATURE_CHARS && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }
 
 /// Checks every limit of a response; empty when valid.
@@ -333,6 +347,7 @@ mod tests {
                 account: Some("acme".into()),
                 order: Some("o_981".into()),
                 email: Some("a@b.c".into()),
+                signature: None,
             }),
             properties: [("plan".to_string(), "pro".to_string())].into(),
             sent_at: Some("2026-11-23T10:00:00Z".into()),
@@ -489,5 +504,29 @@ mod tests {
         };
         let got: Vec<_> = validate_event(&e).into_iter().map(|p| p.field).collect();
         assert_eq!(got, vec!["survey", "visitor"]);
+    }
+
+    #[test]
+    fn a_signature_is_64_lowercase_hex() {
+        assert!(is_signature(&"ab01".repeat(16)));
+        for bad in [
+            "AB01".repeat(16),
+            "ab01".repeat(15),
+            format!("{}g", "a".repeat(63)),
+        ] {
+            assert!(!is_signature(&bad), "{bad}");
+        }
+        let mut r = valid();
+        r.user = Some(User {
+            id: Some("u1".into()),
+            signature: Some("not-hex".into()),
+            ..Default::default()
+        });
+        let p = validate_response(&r);
+        assert_eq!(p.len(), 1);
+        assert_eq!(
+            (p[0].field.as_str(), p[0].code),
+            ("user.signature", ProblemCode::Format)
+        );
     }
 }

@@ -29,6 +29,7 @@ fn user() -> impl Strategy<Value = Option<User>> {
             account,
             order,
             email,
+            signature: None,
         }))
     .prop_map(|u| u.filter(|u| !u.is_empty()))
 }

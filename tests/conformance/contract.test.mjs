@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import Ajv2020 from "ajv/dist/2020.js";
 import { ROOT, eventually } from "../e2e/harness.mjs";
-import { ADMIN, FOREIGN, ORIGIN, READ, TARGETS, startTarget } from "./targets.mjs";
+import { ADMIN, FOREIGN, METRICS, ORIGIN, READ, TARGETS, startTarget } from "./targets.mjs";
 
 const DOC = JSON.parse(readFileSync(join(ROOT, "edge/app/openapi.json"), "utf8"));
 const BASE = "https://nps.dev/openapi.json";
@@ -186,6 +186,20 @@ for (const kind of TARGETS) {
       await eventually(async () => (await get("demo"))?.score === 2 && (await get("other"))?.score === 9, { what: "both rows" });
     });
 
+    it("an id belongs to the visitor of its first rev: anyone else's rev is a 409 and changes nothing", async () => {
+      const r = answer({ score: 9, comment: "Très bien" });
+      assert.equal((await post("/v1/responses", r)).json.status, "accepted");
+      const forged = await post("/v1/responses", { ...r, rev: 10000, score: 0, comment: "forged", visitor: uid("v") });
+      problem(forged, 409, "conflict");
+      assert.equal(forged.json.errors[0].field, "visitor");
+      assert.equal((await post("/v1/responses", { ...r, rev: 2, comment: "Très bien !" })).json.status, "updated");
+      const stored = await eventually(async () => {
+        const s = (await req("GET", `/v1/sites/demo/responses/${r.id}`, { token: READ })).json;
+        return s?.rev === 2 && s;
+      }, { what: "rev 2 stored" });
+      assert.deepEqual([stored.score, stored.comment, stored.visitor], [9, "Très bien !", r.visitor]);
+    });
+
     it("one answer per respondent and survey; another survey is a new answer", async () => {
       const user = { id: uid("u") };
       assert.equal((await post("/v1/responses", answer({ user }))).json.status, "accepted");
@@ -212,6 +226,7 @@ for (const kind of TARGETS) {
       assert.ok(Number(last.headers.get("retry-after")) >= 1);
       assert.match(last.headers.get("access-control-expose-headers"), /retry-after/i);
       problem(await post("/v1/events", { id: uid("e"), site: "tight", survey: "s", visitor: "v", type: "shown" }), 429, "rate-limited");
+      problem(await req("GET", "/v1/sites/tight/eligibility?survey=s&user=u1", { origin: ORIGIN }), 429, "rate-limited");
     });
 
     it("routing: each webhook sink gets what its filters say, signed", async () => {
@@ -334,7 +349,9 @@ for (const kind of TARGETS) {
     });
 
     it("metrics: the same families on both runtimes", async () => {
-      const text = (await req("GET", "/metrics")).text;
+      problem(await req("GET", "/metrics"), 401, "unauthorized");
+      problem(await req("GET", "/metrics", { token: READ }), 403, "forbidden");
+      const text = (await req("GET", "/metrics", { token: METRICS })).text;
       const families = [...text.matchAll(/^# TYPE (\S+) (\S+)$/gm)].map((m) => `${m[1]} ${m[2]}`).sort();
       assert.deepEqual(families, METRIC_FAMILIES);
       assert.match(text, /^nps_responses_total\{status="accepted"\} [1-9]\d*$/m);

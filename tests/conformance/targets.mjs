@@ -13,6 +13,11 @@ export const ORIGIN = "https://shop.example";
 export const FOREIGN = "https://evil.example";
 export const ADMIN = "conformance-admin-token-0123";
 export const READ = "conformance-read-token-01234";
+/** A read token of site `demo` only. */
+export const READ_DEMO = "conformance-read-demo-token-0";
+export const METRICS = "conformance-metrics-token-012";
+/** The identity secret of sites `signed` (identity required) and `maybe` (optional). */
+export const IDENTITY = "conformance-identity-secret-0";
 export const SECRET = "whsec_" + Buffer.from("conformance-secret-0123456789abc").toString("base64");
 
 /** The one config document both runtimes run. */
@@ -38,13 +43,47 @@ id = "report"
 origins = ["${ORIGIN}"]
 rate_limit = { per_minute = 600000, burst = 10000 }
 
+[[sites]]
+id = "signed"
+origins = ["${ORIGIN}"]
+rate_limit = { per_minute = 600000, burst = 10000 }
+identity = "required"
+identity_secret = "env:NPS_IDENTITY_SECRET"
+
+[[sites]]
+id = "maybe"
+origins = ["${ORIGIN}"]
+rate_limit = { per_minute = 600000, burst = 10000 }
+identity = "optional"
+identity_secret = "env:NPS_IDENTITY_SECRET"
+
 [retry]
 base_ms = 200
 max_ms = 1000
 
-[tokens]
-admin = "env:NPS_ADMIN_TOKEN"
-read = "env:NPS_READ_TOKEN"
+[[tokens]]
+name = "ops"
+role = "admin"
+sites = ["*"]
+secret = "env:NPS_ADMIN_TOKEN"
+
+[[tokens]]
+name = "cx"
+role = "read"
+sites = ["*"]
+secret = "env:NPS_READ_TOKEN"
+
+[[tokens]]
+name = "demo-cx"
+role = "read"
+sites = ["demo"]
+secret = "env:NPS_READ_DEMO_TOKEN"
+
+[[tokens]]
+name = "scrape"
+role = "metrics"
+sites = ["*"]
+secret = "env:NPS_METRICS_TOKEN"
 
 [[sinks]]
 type = "webhook"
@@ -70,7 +109,10 @@ queue = "DELIVERIES"
 `;
 }
 
-const SECRETS = { NPS_ADMIN_TOKEN: ADMIN, NPS_READ_TOKEN: READ, NPS_WEBHOOK_SECRET: SECRET };
+const SECRETS = {
+  NPS_ADMIN_TOKEN: ADMIN, NPS_READ_TOKEN: READ, NPS_READ_DEMO_TOKEN: READ_DEMO, NPS_METRICS_TOKEN: METRICS,
+  NPS_WEBHOOK_SECRET: SECRET, NPS_IDENTITY_SECRET: IDENTITY,
+};
 
 /** A webhook receiver that verifies signatures and records `{sink, id, body}`. */
 export async function startReceiver() {

@@ -12,15 +12,19 @@ export function e2e(kind) {
   const secret = webhookSecret();
   const readToken = "read-" + randomBytes(16).toString("hex");
   const adminToken = "admin-" + randomBytes(16).toString("hex");
+  const identitySecret = "identity-" + randomBytes(16).toString("hex");
 
   before(async () => {
     // The shop's origin must be in the edge's allowlist and the edge's URL in the shop's pages:
     // fix the shop's port first.
     const shopPort = await freePort();
     const shopOrigin = `http://127.0.0.1:${shopPort}`;
-    const env = { NPS_WEBHOOK_SECRET: secret, NPS_READ_TOKEN: readToken, NPS_ADMIN_TOKEN: adminToken, NPS_DEMO_SHOP: shopOrigin };
+    const env = {
+      NPS_WEBHOOK_SECRET: secret, NPS_READ_TOKEN: readToken, NPS_ADMIN_TOKEN: adminToken,
+      NPS_IDENTITY_SECRET: identitySecret, NPS_DEMO_SHOP: shopOrigin,
+    };
     edge = await startEdge(kind, { shop: shopOrigin, env });
-    shop = await startShop({ edge: edge.url, secret, readToken, port: shopPort, serveAssets: !!edge.shopServesAssets });
+    shop = await startShop({ edge: edge.url, secret, readToken, identitySecret, port: shopPort, serveAssets: !!edge.shopServesAssets });
     browser = await launchBrowser();
   });
 
@@ -76,7 +80,7 @@ export function e2e(kind) {
       const resp = await shownSurvey(page);
       assert.match(resp.headers()["content-security-policy"], /script-src 'self' .* 'wasm-unsafe-eval'/, "strict CSP served");
       await page.screenshot({ path: join(ARTIFACTS, `${kind}-${segment}-1-question.png`) });
-      const customer = await page.evaluate(() => localStorage.getItem("demo-shop-customer"));
+      const customer = await page.evaluate(() => document.querySelector('meta[name="nps-customer"]').content);
       const order = await page.locator("#order-id").textContent();
       await answer(page, score, comment, { contact: segment === "detractor" });
       await page.screenshot({ path: join(ARTIFACTS, `${kind}-${segment}-2-thanks.png`) });
@@ -131,7 +135,7 @@ export function e2e(kind) {
   test(`${kind}: offline after the score, back online → the answer arrives exactly once`, async () => {
     const { context, page } = await visitor();
     await shownSurvey(page);
-    const customer = await page.evaluate(() => localStorage.getItem("demo-shop-customer"));
+    const customer = await page.evaluate(() => document.querySelector('meta[name="nps-customer"]').content);
     await context.setOffline(true);
     await survey(page).locator(".s").nth(9).click();
     await sleep(500);
@@ -164,7 +168,7 @@ export function e2e(kind) {
   });
 
   test(`${kind}: a suppressed customer (open complaint) is not surveyed; unsuppressed, they are again`, async () => {
-    const customer = "u_complaint_" + randomBytes(4).toString("hex");
+    const customer = "u_" + randomBytes(6).toString("hex");
     const admin = (method) =>
       fetch(`${edge.url}/v1/sites/demo/suppressions/${customer}`, {
         method,
@@ -173,7 +177,8 @@ export function e2e(kind) {
       });
     const asCustomer = async () => {
       const v = await visitor();
-      await v.page.addInitScript((id) => localStorage.setItem("demo-shop-customer", id), customer);
+      // The shop's session cookie: its server signs this customer for the edge.
+      await v.context.addCookies([{ name: "demo_customer", value: customer, url: shop.url }]);
       return v;
     };
     assert.ok((await admin("PUT")).ok, "suppress");

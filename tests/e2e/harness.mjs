@@ -89,9 +89,12 @@ export function webhookSecret() {
 }
 
 /** The demo shop server (pages + signed-webhook receiver). */
-export async function startShop({ edge, secret, readToken = "", port, serveAssets = false }) {
+export async function startShop({ edge, secret, readToken = "", identitySecret = "", port, serveAssets = false }) {
   port = port ?? (await freePort());
-  const args = [join(ROOT, "demo/server.mjs"), "--port", String(port), "--edge", edge, "--secret", secret, "--read-token", readToken];
+  const args = [
+    join(ROOT, "demo/server.mjs"), "--port", String(port), "--edge", edge, "--secret", secret,
+    "--read-token", readToken, "--identity-secret", identitySecret,
+  ];
   if (serveAssets) args.push("--assets", join(ROOT, "dist/widget"));
   const proc = startProcess("shop", process.execPath, args);
   const url = `http://127.0.0.1:${port}`;

@@ -79,7 +79,8 @@
     (user.id || user.account
       ? fetch(
           endpoint + '/v1/sites/' + e(site) + '/eligibility?survey=' + e(survey) +
-            (user.id ? '&user=' + e(user.id) : '') + (user.account ? '&account=' + e(user.account) : '')
+            (user.id ? '&user=' + e(user.id) : '') + (user.account ? '&account=' + e(user.account) : '') +
+            (user.signature ? '&signature=' + e(user.signature) : '')
         )
           .then((r) => r.ok && r.json())
           .then((j) => j && j.show === true)
@@ -171,7 +172,7 @@
   // ---- JS API; commands queued before the loader arrived run first, in order
   const cmd = ([c, o = {}]) => {
     if (c == 'identify') {
-      user = { id: o.id, account: o.account, order: o.order, email: o.email };
+      user = { id: o.id, account: o.account, order: o.order, email: o.email, signature: o.signature };
       props = o.properties;
     } else if (c == 'show') disarm(), show(1);
     else if (c == 'hide') hide();

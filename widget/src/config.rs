@@ -9,7 +9,7 @@ use nps_protocol::limits::{
     is_valid_id, MAX_EMAIL_CHARS, MAX_PAGE_CHARS, MAX_PROPERTIES, MAX_PROPERTY_VALUE_CHARS,
 };
 use nps_protocol::text::clean_line;
-use nps_protocol::validate::{is_http_url, is_plausible_email, is_plausible_locale};
+use nps_protocol::validate::{is_http_url, is_plausible_email, is_plausible_locale, is_signature};
 use nps_protocol::User;
 use wasm_bindgen::{JsCast, JsValue};
 
@@ -115,6 +115,7 @@ impl Config {
             order: id(&user_obj, "order"),
             email: text(&user_obj, "email")
                 .filter(|e| e.chars().count() <= MAX_EMAIL_CHARS && is_plausible_email(e)),
+            signature: text(&user_obj, "signature").filter(|s| is_signature(s)),
         });
         let mut properties = BTreeMap::new();
         let props = get(obj, "properties");

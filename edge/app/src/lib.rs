@@ -24,6 +24,7 @@ pub mod store;
 use std::collections::HashMap;
 use std::sync::Mutex;
 
+use nps_edge_core::client::{self, Cidr};
 use nps_edge_core::config::Site;
 use nps_edge_core::ratelimit::{self, Bucket};
 use nps_edge_core::{iphash, Config, EdgeError};
@@ -46,6 +47,8 @@ pub struct App<B> {
     ip_key: [u8; 32],
     /// Salt of the current UTC day derived from `ip_key` (two HMACs saved per request).
     ip_salt: Mutex<(u64, [u8; 32])>,
+    /// `trusted_proxies`, parsed once.
+    trusted_proxies: Vec<Cidr>,
 }
 
 impl<B: Backend> App<B> {
@@ -54,6 +57,12 @@ impl<B: Backend> App<B> {
     pub fn new(config: Config, backend: B, ip_key: [u8; 32]) -> App<B> {
         App {
             metrics: Metrics::new(&config.sinks),
+            // Validated with the config: nothing is dropped here.
+            trusted_proxies: config
+                .trusted_proxies
+                .iter()
+                .filter_map(|c| Cidr::parse(c).ok())
+                .collect(),
             config,
             backend,
             limiter: Mutex::new(HashMap::new()),
@@ -83,24 +92,25 @@ impl<B: Backend> App<B> {
     }
 
     /// Token bucket per site + keyed hash of the client address (the raw address is never
-    /// kept). The address is the runtime's peer, or the first `X-Forwarded-For` entry when the
-    /// config trusts a proxy in front.
+    /// kept; see `nps_edge_core::client` for which address that is). A request whose client
+    /// address is unknown is refused rather than put in one bucket shared by everyone.
     pub(crate) fn rate_limit(&self, site: &Site, req: &Request, now: u64) -> Result<(), EdgeError> {
-        let forwarded = self
-            .config
-            .trust_forwarded_for
-            .then(|| req.header("x-forwarded-for"))
-            .flatten()
-            .and_then(|v| v.split(',').next())
-            .map(str::trim);
-        let ip = forwarded.or(req.peer.as_deref()).unwrap_or("");
+        let ip = client::address(
+            req.peer.as_deref(),
+            req.header("x-forwarded-for"),
+            &self.trusted_proxies,
+        )
+        .ok_or_else(|| {
+            tracing::error!("request without a client address: check worker.client_address_header");
+            EdgeError::Unavailable("the client address is unknown".into())
+        })?;
         let client = {
             let day = nps_edge_core::time::day_of(now);
             let mut cached = self.ip_salt.lock().unwrap_or_else(|p| p.into_inner());
             if cached.0 != day {
                 *cached = (day, iphash::daily_salt(&self.ip_key, day));
             }
-            iphash::hash_ip(&cached.1, ip)
+            iphash::hash_ip(&cached.1, &client::key(ip))
         };
         let mut map = self.limiter.lock().unwrap_or_else(|p| p.into_inner());
         if map.len() >= LIMITER_SWEEP_AT {

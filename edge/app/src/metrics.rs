@@ -14,7 +14,7 @@ use nps_edge_core::dedup::{Decision, DuplicateKind, Status};
 use crate::backend::SinkGauge;
 
 /// Every reason a request is refused, for pre-declared series: the API's and the token check's.
-pub const REJECT_REASONS: [&str; 14] = [
+pub const REJECT_REASONS: [&str; 16] = [
     "bad_json",
     "not_object",
     "too_large",
@@ -27,6 +27,8 @@ pub const REJECT_REASONS: [&str; 14] = [
     "method_not_allowed",
     "unavailable",
     "suppressed",
+    "identity_not_verified",
+    "conflict",
     "unauthorized",
     "forbidden",
 ];

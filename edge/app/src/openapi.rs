@@ -82,6 +82,9 @@ pub struct User {
     account: Option<String>,
     order: Option<String>,
     email: Option<String>,
+    /// Lowercase hex `HMAC-SHA256(site's identity secret, id)`, computed by the site's server.
+    /// Checked, never stored (so never in an answer the API returns).
+    signature: Option<String>,
 }
 
 /// One rev of an answer (protocol v1; limits in `protocol/src/limits.rs`).

@@ -11,7 +11,9 @@ use nps_protocol::{Event, Response};
 use crate::backend::SqlValue;
 
 /// Stores a rev of an answer: a new `(site, id)` is inserted; a known one is replaced only by a
-/// higher rev, so a late or replayed lower rev can never downgrade a stored answer.
+/// higher rev of the same visitor, so a late or replayed lower rev can never downgrade a stored
+/// answer, and nobody else's rev can rewrite it (the dedup decision refuses those first; this
+/// holds even where its records have expired).
 /// Parameters: [`response_params`].
 pub const UPSERT_RESPONSE: &str = "INSERT INTO responses (site, id, rev, survey, score, segment, \
 respondent, visitor, user_id, account, comment, locale, page, contact_ok, review_clicked, body, \
@@ -21,7 +23,8 @@ score = excluded.score, segment = excluded.segment, respondent = excluded.respon
 visitor = excluded.visitor, user_id = excluded.user_id, account = excluded.account, \
 comment = excluded.comment, locale = excluded.locale, page = excluded.page, \
 contact_ok = excluded.contact_ok, review_clicked = excluded.review_clicked, body = excluded.body, \
-updated_ms = excluded.updated_ms WHERE excluded.rev > responses.rev";
+updated_ms = excluded.updated_ms WHERE excluded.rev > responses.rev \
+AND excluded.visitor = responses.visitor";
 
 /// Stores an event once per `(site, id)`. Parameters: [`event_params`].
 pub const INSERT_EVENT: &str = "INSERT OR IGNORE INTO events (site, id, survey, visitor, type, \

@@ -506,6 +506,7 @@ mod tests {
                 account: Some("acme".into()),
                 order: Some("o-9".into()),
                 email: Some("ann@example.com".into()),
+                signature: None,
             }),
             ..Default::default()
         }
@@ -704,8 +705,11 @@ mod tests {
 id = "demo"
 origins = ["https://shop.example"]
 
-[tokens]
-admin = "env:NPS_ADMIN_TOKEN"
+[[tokens]]
+name = "ops"
+role = "admin"
+sites = ["*"]
+secret = "env:NPS_ADMIN_TOKEN"
 
 [[sinks]]
 type = "alert"
@@ -732,9 +736,10 @@ checkout = ["detractor", "passive"]
             _ => None,
         })
         .unwrap();
-        assert_eq!(c.tokens.admin.as_deref(), Some("0123456789abcdef0123"));
+        assert_eq!(c.tokens.0[0].secret, "0123456789abcdef0123");
         // Round trip (JSON: the worker var shape), and typos are refused inside the variant too.
-        let back = Config::from_json_str(&serde_json::to_string(&c).unwrap()).unwrap();
+        let mut back = Config::from_json_str(&serde_json::to_string(&c).unwrap()).unwrap();
+        back.secrets_resolved = true; // state of this process, not of the document
         assert_eq!(back, c);
         let e = Config::from_toml_str(&src.replace("grace_ms", "grace")).unwrap_err();
         assert!(e.reason.contains("grace"), "{e}");

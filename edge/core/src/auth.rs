@@ -1,99 +1,166 @@
-//! Bearer tokens of the management API (suppressions) and the report API (summary, responses).
+//! API tokens: named, each with a role and the sites it grants.
+//!
+//! ```toml
+//! [[tokens]]
+//! name = "cx-team"              # for logs and audits
+//! role = "read"                 # read: report API | admin: suppressions, erasure (and read) | metrics
+//! sites = ["shop"]              # or ["*"] for every site
+//! secret = "env:NPS_TOKEN_CX"   # tokens come from the environment / worker secrets, never the file
+//! ```
 //!
 //! - `Authorization` missing or not `Bearer <token>` → **401** (with `WWW-Authenticate: Bearer`);
-//! - a well-formed token that is not the configured one (or no token configured) → **403**.
+//! - a token that is not configured, lacks the role, or does not grant the site → **403**.
 //!
 //! Tokens are compared in constant time: both sides are hashed with SHA-256 first and the digests
-//! compared with a data-independent fold, so neither the content nor the length of the expected
-//! token leaks through timing.
+//! compared with a data-independent fold, so neither the content nor the length of a configured
+//! token leaks through timing; every configured token is compared on every request.
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use nps_protocol::json::{push_str, ObjectWriter};
 
-use crate::config::ConfigError;
+use crate::config::{check_id, ConfigError};
 use crate::error::PROBLEM_CONTENT_TYPE;
 
-/// Shortest token accepted in the config (128 bits of base64/hex entropy is ~22+ chars).
+/// Shortest token accepted (128 bits of base64/hex entropy is ~22+ chars).
 pub const MIN_TOKEN_CHARS: usize = 16;
 
-/// The `[tokens]` table of the config.
-///
-/// ```toml
-/// [tokens]
-/// admin = "env:NPS_ADMIN_TOKEN"  # PUT/DELETE suppressions; also reads the report
-/// read = "env:NPS_READ_TOKEN"    # summary, responses, CSV export, report page
-/// ```
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Tokens {
-    /// Admin token (suppressions API), literal or `env:VAR`. Unset = the API refuses everyone.
-    #[serde(default)]
-    pub admin: Option<String>,
-    /// Read-only token (report API), literal or `env:VAR`. The admin token is accepted too.
-    #[serde(default)]
-    pub read: Option<String>,
+/// What a token may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// The report API and page of its sites.
+    Read,
+    /// Everything on its sites: read, suppressions, erasure; and `/metrics`.
+    Admin,
+    /// `/metrics` only (for a scraper).
+    Metrics,
 }
 
+impl Role {
+    /// True when a token of this role may act as `needed`.
+    pub fn grants(self, needed: Role) -> bool {
+        self == needed || self == Role::Admin
+    }
+}
+
+/// One configured token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Token {
+    /// Its name (logs, audits; 1-64 of `A-Z a-z 0-9 _ . : -`).
+    pub name: String,
+    /// What it may do.
+    pub role: Role,
+    /// The sites it grants, or `["*"]` for every site.
+    pub sites: Vec<String>,
+    /// `env:NAME` until resolved, then the token itself.
+    pub secret: String,
+}
+
+impl Token {
+    /// True when it grants `site`.
+    pub fn grants_site(&self, site: &str) -> bool {
+        self.sites.iter().any(|s| s == "*" || s == site)
+    }
+}
+
+/// The `[[tokens]]` of the config.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Tokens(pub Vec<Token>);
+
 impl Tokens {
-    /// Pure checks (length of literal tokens, `env:` syntax).
-    pub fn validate(&self) -> Result<(), ConfigError> {
-        for (key, v) in [("tokens.admin", &self.admin), ("tokens.read", &self.read)] {
-            let Some(v) = v else { continue };
-            match v.strip_prefix("env:") {
-                Some("") => {
+    /// Pure checks: names unique ids, sites configured, secrets `env:NAME`.
+    pub fn validate(&self, site_exists: impl Fn(&str) -> bool) -> Result<(), ConfigError> {
+        for (i, t) in self.0.iter().enumerate() {
+            let k = format!("tokens[{i}]");
+            check_id(format!("{k}.name"), &t.name)?;
+            if self.0[..i].iter().any(|o| o.name == t.name) {
+                return Err(ConfigError {
+                    key: format!("{k}.name"),
+                    reason: format!("duplicate token name {:?}", t.name),
+                });
+            }
+            if t.sites.is_empty() {
+                return Err(ConfigError {
+                    key: format!("{k}.sites"),
+                    reason: "list the sites it grants, or [\"*\"] for every site".into(),
+                });
+            }
+            for (j, s) in t.sites.iter().enumerate() {
+                if s != "*" && !site_exists(s) {
                     return Err(ConfigError {
-                        key: key.into(),
-                        reason: "env: needs a variable name".into(),
-                    })
+                        key: format!("{k}.sites[{j}]"),
+                        reason: format!("{s:?} is not a configured site"),
+                    });
                 }
-                Some(_) => {}
-                None => check_literal(key, v)?,
+            }
+            if !t.secret.starts_with("env:") || t.secret.len() <= 4 {
+                return Err(ConfigError {
+                    key: format!("{k}.secret"),
+                    reason: "must be env:NAME: a token never belongs in the file".into(),
+                });
             }
         }
         Ok(())
     }
 
-    /// Replaces `env:VAR` references with their values.
-    pub fn resolve_secrets(
-        &mut self,
-        lookup: impl Fn(&str) -> Option<String>,
-    ) -> Result<(), ConfigError> {
-        for (key, v) in [
-            ("tokens.admin", &mut self.admin),
-            ("tokens.read", &mut self.read),
-        ] {
-            let Some(var) = v
-                .as_deref()
-                .and_then(|s| s.strip_prefix("env:"))
-                .map(str::to_string)
-            else {
-                continue;
-            };
-            let value = lookup(&var).ok_or_else(|| ConfigError {
-                key: key.into(),
-                reason: format!(
-                    "{var} is not set (an environment variable natively, a secret on the worker)"
-                ),
-            })?;
-            check_literal(key, &value)?;
-            *v = Some(value);
+    /// Two tokens with one value would be one token with two names: refused.
+    pub fn check_unique(&self) -> Result<(), ConfigError> {
+        for (i, t) in self.0.iter().enumerate() {
+            if self.0[..i].iter().any(|o| o.secret == t.secret) {
+                return Err(ConfigError {
+                    key: format!("tokens[{i}].secret"),
+                    reason: "holds the same token as another entry".into(),
+                });
+            }
         }
         Ok(())
     }
 
-    /// Checks an `Authorization` header for the admin scope.
-    pub fn check_admin(&self, authorization: Option<&str>) -> Result<(), AuthError> {
-        check(authorization, &[self.admin.as_deref()])
+    /// Replaces the `env:NAME` secrets with their values.
+    pub fn resolve_secrets(
+        &mut self,
+        lookup: impl Fn(&str) -> Option<String>,
+    ) -> Result<(), ConfigError> {
+        for (i, t) in self.0.iter_mut().enumerate() {
+            let Some(var) = t.secret.strip_prefix("env:").map(str::to_string) else {
+                continue;
+            };
+            let key = format!("tokens[{i}].secret");
+            let value = lookup(&var).ok_or_else(|| ConfigError {
+                key: key.clone(),
+                reason: format!(
+                    "{var} is not set (an environment variable natively, a secret on the worker)"
+                ),
+            })?;
+            check_literal(&key, &value)?;
+            t.secret = value;
+        }
+        Ok(())
     }
 
-    /// Checks an `Authorization` header for the read scope (read or admin token).
-    pub fn check_read(&self, authorization: Option<&str>) -> Result<(), AuthError> {
-        check(
-            authorization,
-            &[self.read.as_deref(), self.admin.as_deref()],
-        )
+    /// The token of an `Authorization` header if it has `role` (and grants `site`, when one is
+    /// named): 401 without a well-formed bearer token, 403 otherwise.
+    pub fn check(
+        &self,
+        authorization: Option<&str>,
+        role: Role,
+        site: Option<&str>,
+    ) -> Result<&Token, AuthError> {
+        let given = bearer_token(authorization)?;
+        let mut found = None;
+        for t in &self.0 {
+            if constant_time_eq(given.as_bytes(), t.secret.as_bytes()) && found.is_none() {
+                found = Some(t);
+            }
+        }
+        match found {
+            Some(t) if t.role.grants(role) && site.is_none_or(|s| t.grants_site(s)) => Ok(t),
+            _ => Err(AuthError::Forbidden),
+        }
     }
 }
 
@@ -214,21 +281,6 @@ pub fn bearer_token(authorization: Option<&str>) -> Result<&str, AuthError> {
     Ok(token)
 }
 
-/// Checks the header against the accepted tokens (`None` entries are unconfigured scopes).
-/// Every configured token is compared, so the time taken does not depend on which one matched.
-pub fn check(authorization: Option<&str>, accepted: &[Option<&str>]) -> Result<(), AuthError> {
-    let token = bearer_token(authorization)?;
-    let mut ok = false;
-    for t in accepted.iter().flatten() {
-        ok |= constant_time_eq(token.as_bytes(), t.as_bytes());
-    }
-    if ok {
-        Ok(())
-    } else {
-        Err(AuthError::Forbidden)
-    }
-}
-
 /// Equality whose running time does not depend on where the inputs differ, nor on their lengths
 /// (both are hashed to 32 bytes first).
 pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
@@ -247,21 +299,29 @@ mod tests {
 
     const ADMIN: &str = "adm_0123456789abcdef";
     const READ: &str = "read_0123456789abcdef";
+    const OTHER: &str = "other_0123456789abcdef";
 
     fn tokens() -> Tokens {
-        Tokens {
-            admin: Some(ADMIN.into()),
-            read: Some(READ.into()),
-        }
+        let t = |name: &str, role, sites: &[&str], secret: &str| Token {
+            name: name.into(),
+            role,
+            sites: sites.iter().map(|s| s.to_string()).collect(),
+            secret: secret.into(),
+        };
+        Tokens(vec![
+            t("ops", Role::Admin, &["*"], ADMIN),
+            t("cx", Role::Read, &["shop"], READ),
+            t("other", Role::Admin, &["other"], OTHER),
+        ])
     }
 
     #[test]
     fn missing_and_malformed_are_401() {
         let t = tokens();
-        assert_eq!(t.check_admin(None), Err(AuthError::Missing));
+        assert_eq!(t.check(None, Role::Admin, None), Err(AuthError::Missing));
         for bad in ["", "Basic abc", "Bearer", "Bearer ", "Bearer a b", ADMIN] {
             assert_eq!(
-                t.check_admin(Some(bad)).unwrap_err().status(),
+                t.check(Some(bad), Role::Admin, None).unwrap_err().status(),
                 401,
                 "{bad:?}"
             );
@@ -272,28 +332,48 @@ mod tests {
     }
 
     #[test]
-    fn wrong_token_is_403_and_scopes_hold() {
+    fn roles_and_sites_hold() {
         let t = tokens();
         let h = |s: &str| format!("Bearer {s}");
-        assert_eq!(t.check_admin(Some(&h(ADMIN))), Ok(()));
+        let ok = |tok: &str, role, site| t.check(Some(&h(tok)), role, site).map(|x| x.name.clone());
+        assert_eq!(ok(ADMIN, Role::Admin, Some("shop")), Ok("ops".into()));
         assert_eq!(
-            t.check_admin(Some(&h(&ADMIN.to_uppercase()))),
-            Err(AuthError::Forbidden)
+            ok(ADMIN, Role::Read, Some("anything")),
+            Ok("ops".into()),
+            "admin reads, every site"
         );
+        assert_eq!(ok(ADMIN, Role::Metrics, None), Ok("ops".into()));
+        assert_eq!(ok(READ, Role::Read, Some("shop")), Ok("cx".into()));
         assert_eq!(
-            t.check_admin(Some(&h(READ))),
+            ok(READ, Role::Read, Some("other")),
             Err(AuthError::Forbidden),
-            "read token cannot admin"
+            "another site"
         );
-        assert_eq!(t.check_read(Some(&h(READ))), Ok(()));
-        assert_eq!(t.check_read(Some(&h(ADMIN))), Ok(()), "admin can read");
-        assert_eq!(t.check_read(Some(&format!("bearer  {READ} "))), Ok(()));
         assert_eq!(
-            t.check_read(Some(&h(&READ[..READ.len() - 1]))),
+            ok(READ, Role::Admin, Some("shop")),
+            Err(AuthError::Forbidden),
+            "read cannot admin"
+        );
+        assert_eq!(ok(READ, Role::Metrics, None), Err(AuthError::Forbidden));
+        assert_eq!(
+            ok(OTHER, Role::Admin, Some("shop")),
             Err(AuthError::Forbidden)
         );
         assert_eq!(
-            Tokens::default().check_read(Some(&h(READ))),
+            ok(&ADMIN.to_uppercase(), Role::Read, None),
+            Err(AuthError::Forbidden)
+        );
+        assert_eq!(
+            ok(&READ[..READ.len() - 1], Role::Read, None),
+            Err(AuthError::Forbidden)
+        );
+        assert_eq!(
+            t.check(Some(&format!("bearer  {READ} ")), Role::Read, Some("shop"))
+                .map(|x| x.name.as_str()),
+            Ok("cx")
+        );
+        assert_eq!(
+            Tokens::default().check(Some(&h(READ)), Role::Read, None),
             Err(AuthError::Forbidden),
             "nothing configured"
         );
@@ -314,25 +394,48 @@ mod tests {
 
     #[test]
     fn config_and_secrets() {
-        let mut t: Tokens = toml::from_str("admin = \"env:ADM\"\nread = \"short\"").unwrap();
-        assert_eq!(t.validate().unwrap_err().key, "tokens.read");
-        t.read = None;
-        t.validate().unwrap();
+        #[derive(Deserialize)]
+        struct Doc {
+            tokens: Tokens,
+        }
+        let parse = |s: &str| toml::from_str::<Doc>(s).map(|d| d.tokens);
+        let mut t = parse(
+            "[[tokens]]\nname = \"ops\"\nrole = \"admin\"\nsites = [\"*\"]\nsecret = \"env:ADM\"",
+        )
+        .unwrap();
+        let exists = |s: &str| s == "shop";
+        t.validate(exists).unwrap();
+        let mut bad = t.clone();
+        bad.0[0].secret = "a-literal-token-0123456789".into();
+        assert_eq!(bad.validate(exists).unwrap_err().key, "tokens[0].secret");
+        let mut bad = t.clone();
+        bad.0[0].sites = vec!["elsewhere".into()];
+        assert_eq!(bad.validate(exists).unwrap_err().key, "tokens[0].sites[0]");
+        let mut bad = t.clone();
+        bad.0[0].sites.clear();
+        assert_eq!(bad.validate(exists).unwrap_err().key, "tokens[0].sites");
         assert_eq!(
             t.clone().resolve_secrets(|_| None).unwrap_err().key,
-            "tokens.admin"
+            "tokens[0].secret"
         );
         assert_eq!(
             t.clone()
                 .resolve_secrets(|_| Some("x".into()))
                 .unwrap_err()
                 .key,
-            "tokens.admin"
+            "tokens[0].secret"
         );
         t.resolve_secrets(|v| (v == "ADM").then(|| ADMIN.to_string()))
             .unwrap();
-        assert_eq!(t.admin.as_deref(), Some(ADMIN));
-        assert!(toml::from_str::<Tokens>("admn = \"x\"").is_err());
+        assert_eq!(t.0[0].secret, ADMIN);
+        assert!(
+            parse("[[tokens]]\nname = \"x\"\nrole = \"god\"\nsites = []\nsecret = \"env:X\"")
+                .is_err()
+        );
+        assert!(
+            parse("[tokens]\nadmin = \"env:ADM\"").is_err(),
+            "the first release's table"
+        );
     }
 
     #[test]

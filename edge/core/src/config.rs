@@ -51,10 +51,11 @@ pub struct Config {
     /// Retry schedule of sink deliveries.
     #[serde(default)]
     pub retry: RetryPolicy,
-    /// Take the client address from the first `X-Forwarded-For` entry (only behind a trusted
-    /// proxy; otherwise clients could pick their own rate-limit bucket). Default false.
+    /// Your own proxies in front of the edge (CIDRs, e.g. `["10.0.0.0/8"]`). Empty (default):
+    /// `X-Forwarded-For` is never read. Set: from a trusted peer, the right-most
+    /// `X-Forwarded-For` hop that is not a trusted proxy is the client (see [`crate::client`]).
     #[serde(default)]
-    pub trust_forwarded_for: bool,
+    pub trusted_proxies: Vec<String>,
     /// Bearer tokens of the suppression (admin) and report (read) APIs.
     #[serde(default)]
     pub tokens: crate::auth::Tokens,
@@ -64,6 +65,10 @@ pub struct Config {
     /// What only the Cloudflare worker has: the names of its bindings.
     #[serde(default)]
     pub worker: WorkerConfig,
+    /// Set by [`Config::resolve_secrets`]: the `env:` references now hold their values, so
+    /// [`Config::validate`] no longer asks for `env:` where a secret must come from outside.
+    #[serde(skip)]
+    pub secrets_resolved: bool,
 }
 
 /// The `[native]` section: the embedded SQLite store of `nps-edge`.
@@ -114,6 +119,12 @@ pub struct WorkerConfig {
     /// `dead_letters`. Default `nps-deliveries-dlq`.
     #[serde(default = "default_dead_letter_queue")]
     pub dead_letter_queue: String,
+    /// The request header that holds the client's address (rate limiting). Default
+    /// `cf-connecting-ip`, which Cloudflare sets; a self-hosted workerd names the header its
+    /// proxy sets. A request without it is refused (503) rather than put in a bucket shared by
+    /// everyone.
+    #[serde(default = "default_client_address_header")]
+    pub client_address_header: String,
 }
 
 impl Default for WorkerConfig {
@@ -124,6 +135,7 @@ impl Default for WorkerConfig {
             d1: None,
             queue: default_queue_binding(),
             dead_letter_queue: default_dead_letter_queue(),
+            client_address_header: default_client_address_header(),
         }
     }
 }
@@ -144,6 +156,9 @@ fn default_db_path() -> String {
 }
 fn default_state_binding() -> String {
     "SITE_STATE".into()
+}
+fn default_client_address_header() -> String {
+    "cf-connecting-ip".into()
 }
 fn default_queue_binding() -> String {
     "DELIVERIES".into()
@@ -173,6 +188,16 @@ impl WorkerConfig {
                     return Err(ConfigError::new(key, BINDING_CHARS));
                 }
             }
+        }
+        let h = &self.client_address_header;
+        if h.is_empty()
+            || h.len() > 64
+            || !h.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        {
+            return Err(ConfigError::new(
+                "worker.client_address_header",
+                "must be an HTTP header name",
+            ));
         }
         if self.dead_letter_queue.is_empty() || self.dead_letter_queue.len() > 64 {
             return Err(ConfigError::new(
@@ -212,6 +237,14 @@ pub struct Site {
     /// Token bucket per site + client.
     #[serde(default)]
     pub rate_limit: RateLimit,
+    /// Verification of `user.id` by `user.signature`: `off` (default), `optional`, `required`
+    /// (see [`crate::identity`]).
+    #[serde(default)]
+    pub identity: crate::identity::IdentityMode,
+    /// The site's identity secret, `env:NAME` (never in the file; at least 16 characters). Needed
+    /// unless `identity` is `off`.
+    #[serde(default)]
+    pub identity_secret: Option<String>,
 }
 
 fn default_id_window_hours() -> u64 {
@@ -295,7 +328,7 @@ pub(crate) fn check_surveys_and_sites(
 /// Checks the sites of a config (at least one, ids unique, then each [`Site::validate`]); errors
 /// name the key (`sites[1].origins[0]`). Part of [`Config::validate`]; public so that a runtime
 /// with its own config document (the worker) checks its sites with the same rules.
-pub fn validate_sites(sites: &[Site]) -> Result<(), ConfigError> {
+pub fn validate_sites(sites: &[Site], resolved: bool) -> Result<(), ConfigError> {
     if sites.is_empty() {
         return Err(ConfigError::new("sites", "at least one site is required"));
     }
@@ -307,7 +340,7 @@ pub fn validate_sites(sites: &[Site]) -> Result<(), ConfigError> {
                 format!("duplicate site id {:?}", site.id),
             ));
         }
-        site.validate(&k)?;
+        site.validate(&k, resolved)?;
     }
     Ok(())
 }
@@ -315,7 +348,7 @@ pub fn validate_sites(sites: &[Site]) -> Result<(), ConfigError> {
 impl Site {
     /// Checks one site (id, origin patterns, windows, rate limit); `key` is its path in the
     /// document (`sites[0]`), prefixed to the bad key of the error.
-    pub fn validate(&self, key: &str) -> Result<(), ConfigError> {
+    pub fn validate(&self, key: &str, resolved: bool) -> Result<(), ConfigError> {
         let k = key;
         check_id(format!("{k}.id"), &self.id)?;
         if self.origins.is_empty() {
@@ -345,6 +378,22 @@ impl Site {
                 format!("{k}.rate_limit.burst"),
                 "must be at least 1",
             ));
+        }
+        match (&self.identity_secret, self.identity) {
+            (None, crate::identity::IdentityMode::Off) => {}
+            (None, _) => {
+                return Err(ConfigError::new(
+                    format!("{k}.identity_secret"),
+                    "is required when identity is optional or required (env:NAME)",
+                ))
+            }
+            (Some(s), _) if !resolved && (!s.starts_with("env:") || s.len() <= 4) => {
+                return Err(ConfigError::new(
+                    format!("{k}.identity_secret"),
+                    "must be env:NAME: a secret never belongs in the file",
+                ))
+            }
+            (Some(_), _) => {}
         }
         Ok(())
     }
@@ -596,13 +645,16 @@ impl Config {
                 dedup_window_hours: default_id_window_hours(),
                 respondent_window_days: default_respondent_window_days(),
                 rate_limit: RateLimit::default(),
+                identity: Default::default(),
+                identity_secret: None,
             }],
             sinks: Vec::new(),
             retry: RetryPolicy::default(),
-            trust_forwarded_for: false,
+            trusted_proxies: Vec::new(),
             tokens: Default::default(),
             native: NativeConfig::default(),
             worker: WorkerConfig::default(),
+            secrets_resolved: false,
         }
     }
 
@@ -619,7 +671,7 @@ impl Config {
 
     /// Checks everything that serde cannot; the error names the first bad key.
     pub fn validate(&self) -> Result<(), ConfigError> {
-        validate_sites(&self.sites)?;
+        validate_sites(&self.sites, self.secrets_resolved)?;
         for (i, sink) in self.sinks.iter().enumerate() {
             let k = format!("sinks[{i}]");
             if self.sinks[..i].iter().any(|s| s.name() == sink.name()) {
@@ -683,6 +735,10 @@ impl Config {
             return Err(ConfigError::new("native.db", "must not be empty"));
         }
         self.worker.validate()?;
+        for (i, c) in self.trusted_proxies.iter().enumerate() {
+            crate::client::Cidr::parse(c)
+                .map_err(|r| ConfigError::new(format!("trusted_proxies[{i}]"), r))?;
+        }
         if self.retry.base_ms == 0 || self.retry.max_ms < self.retry.base_ms {
             return Err(ConfigError::new(
                 "retry.base_ms",
@@ -692,7 +748,9 @@ impl Config {
         if self.retry.max_attempts == 0 {
             return Err(ConfigError::new("retry.max_attempts", "must be at least 1"));
         }
-        self.tokens.validate()?;
+        if !self.secrets_resolved {
+            self.tokens.validate(|s| self.site(s).is_some())?;
+        }
         Ok(())
     }
 
@@ -703,6 +761,32 @@ impl Config {
         lookup: impl Fn(&str) -> Option<String>,
     ) -> Result<(), ConfigError> {
         self.tokens.resolve_secrets(&lookup)?;
+        self.tokens.check_unique()?;
+        self.secrets_resolved = true;
+        for (i, site) in self.sites.iter_mut().enumerate() {
+            let Some(var) = site
+                .identity_secret
+                .as_deref()
+                .and_then(|s| s.strip_prefix("env:"))
+                .map(str::to_string)
+            else {
+                continue;
+            };
+            let key = format!("sites[{i}].identity_secret");
+            let value = lookup(&var).ok_or_else(|| {
+                ConfigError::new(
+                    key.clone(),
+                    format!("{var} is not set (an environment variable natively, a secret on the worker)"),
+                )
+            })?;
+            if value.chars().count() < 16 {
+                return Err(ConfigError::new(
+                    key,
+                    format!("{var} must be at least 16 characters"),
+                ));
+            }
+            site.identity_secret = Some(value);
+        }
         for (i, sink) in self.sinks.iter_mut().enumerate() {
             if let SinkConfig::Alert(a) = sink {
                 a.resolve_secrets(&format!("sinks[{i}]"), &lookup)?;
@@ -750,9 +834,9 @@ origins = ["https://shop.example", "http://localhost:*"]
         .unwrap();
         assert_eq!(site.dedup_window_hours, 6);
         assert_eq!(site.id_window_ms(), 6 * 3_600_000);
-        assert!(validate_sites(std::slice::from_ref(&site)).is_ok());
-        assert_eq!(validate_sites(&[]).unwrap_err().key, "sites");
-        let dup = validate_sites(&[site.clone(), site.clone()]).unwrap_err();
+        assert!(validate_sites(std::slice::from_ref(&site), false).is_ok());
+        assert_eq!(validate_sites(&[], false).unwrap_err().key, "sites");
+        let dup = validate_sites(&[site.clone(), site.clone()], false).unwrap_err();
         assert_eq!(
             (dup.key.as_str(), dup.reason.contains("duplicate")),
             ("sites[1].id", true)
@@ -760,7 +844,7 @@ origins = ["https://shop.example", "http://localhost:*"]
         let mut bad = site;
         bad.origins = vec!["https://shop.example/".into()];
         assert_eq!(
-            bad.validate("sites[3]").unwrap_err().key,
+            bad.validate("sites[3]", false).unwrap_err().key,
             "sites[3].origins[0]"
         );
     }

@@ -1,10 +1,14 @@
 //! CSV export of responses: RFC 4180 (comma, `"` quoting with `""`, CRLF rows) and neutralised
-//! spreadsheet formulas.
+//! spreadsheet formulas — safe whichever separator the spreadsheet assumes.
 //!
-//! A cell that starts with `=`, `+`, `-`, `@`, TAB or CR would be run as a formula by Excel,
-//! LibreOffice or Google Sheets (`=HYPERLINK(…)`, `=cmd|' /C calc'!A0`, DDE). Such cells get a
-//! leading `'` (OWASP's advice), which spreadsheets display as text; the rest of the cell is
-//! kept as is. The `'` is added before quoting, so quoting rules still apply to the whole cell.
+//! A cell that starts with `=`, `+`, `-`, `@`, TAB or CR (after any leading spaces) would be run
+//! as a formula by Excel, LibreOffice or Google Sheets (`=HYPERLINK(…)`, `=cmd|' /C calc'!A0`,
+//! DDE). Such cells get a leading `'` (OWASP's advice), which spreadsheets display as text. A
+//! French or German spreadsheet splits on `;` and sees our `"` quotes only at the start of ITS
+//! cells, so a part of a cell after a `,` `;` CR or LF can become a cell of its own there:
+//! `x;=1+1` would open as `x` and a live `=1+1`. Such a part gets a `'` too (`x;'=1+1`), and a
+//! cell holding `;` is quoted like one holding `,`. The `'`s are added before quoting, so
+//! quoting rules still apply to the whole cell.
 
 use nps_protocol::Response;
 
@@ -35,26 +39,23 @@ pub const RESPONSE_COLUMNS: [&str; 18] = [
     "properties",
 ];
 
-/// True when a spreadsheet would treat a cell starting like this as a formula.
+/// True when a spreadsheet would treat a cell starting like this as a formula (leading spaces,
+/// which some readers trim, do not hide it).
 pub fn is_formula_like(cell: &str) -> bool {
-    matches!(
-        cell.chars().next(),
-        Some('=' | '+' | '-' | '@' | '\t' | '\r')
-    )
+    matches!(cell.chars().next(), Some('\t' | '\r'))
+        || matches!(
+            cell.trim_start_matches(' ').chars().next(),
+            Some('=' | '+' | '-' | '@' | '\t' | '\r')
+        )
 }
 
-/// Appends one cell: formula-neutralised, then quoted when it holds `,` `"` CR or LF (or starts
-/// or ends with a space, which some readers trim).
+/// Appends one cell: formula-neutralised, then quoted when it holds `,` `;` `"` CR or LF (or
+/// starts or ends with a space, which some readers trim).
 pub fn push_cell(out: &mut String, cell: &str) {
-    let neutral;
-    let cell = if is_formula_like(cell) {
-        neutral = format!("'{cell}");
-        neutral.as_str()
-    } else {
-        cell
-    };
+    let neutral = neutralise(cell);
+    let cell = neutral.as_str();
     let needs_quotes =
-        cell.contains([',', '"', '\r', '\n']) || cell.starts_with(' ') || cell.ends_with(' ');
+        cell.contains([',', ';', '"', '\r', '\n']) || cell.starts_with(' ') || cell.ends_with(' ');
     if needs_quotes {
         out.push('"');
         for c in cell.chars() {
@@ -67,6 +68,21 @@ pub fn push_cell(out: &mut String, cell: &str) {
     } else {
         out.push_str(cell);
     }
+}
+
+/// The cell with a `'` before its start and before every part that follows a `,` `;` CR or LF
+/// when that part would read as a formula.
+fn neutralise(cell: &str) -> String {
+    let mut out = String::with_capacity(cell.len() + 2);
+    let mut part_start = true;
+    for (i, c) in cell.char_indices() {
+        if part_start && is_formula_like(&cell[i..]) {
+            out.push('\'');
+        }
+        out.push(c);
+        part_start = matches!(c, ',' | ';' | '\r' | '\n');
+    }
+    out
 }
 
 /// Appends one record terminated by CRLF.
@@ -173,6 +189,83 @@ mod tests {
         );
         assert_eq!(cell("=cmd|' /C calc'!A0"), "'=cmd|' /C calc'!A0");
         assert_eq!(cell("a=b"), "a=b");
+        assert_eq!(cell("  =1+1"), "'  =1+1");
+        assert_eq!(cell("x;=1+1"), "\"x;'=1+1\"");
+        assert_eq!(cell("a, -b\n@c"), "\"a,' -b\n'@c\"");
+    }
+
+    /// A spreadsheet's reading of a CSV file with `sep` as the separator (RFC 4180 quoting).
+    fn read(text: &str, sep: char) -> Vec<Vec<String>> {
+        let mut rows = vec![vec![String::new()]];
+        let mut quoted = false;
+        let mut it = text.chars().peekable();
+        while let Some(c) = it.next() {
+            let cell = rows.last_mut().unwrap().last_mut().unwrap();
+            match (c, quoted) {
+                ('"', true) if it.peek() == Some(&'"') => {
+                    it.next();
+                    cell.push('"');
+                }
+                ('"', true) => quoted = false,
+                ('"', false) if cell.is_empty() => quoted = true,
+                (c, false) if c == sep => rows.last_mut().unwrap().push(String::new()),
+                ('\r', false) if it.peek() == Some(&'\n') => {
+                    it.next();
+                    rows.push(vec![String::new()]);
+                }
+                (c, _) => cell.push(c),
+            }
+        }
+        rows.pop();
+        rows
+    }
+
+    #[test]
+    fn no_formula_survives_either_separator() {
+        let nasty = [
+            "x;=1+1",
+            "a,=HYPERLINK(\"http://evil\")",
+            "=cmd|' /C calc'!A0",
+            " +33 6 12",
+            "-2;-3",
+            "@SUM(A1);x",
+            "ok\n=1+1",
+            "tab\t=1",
+            "plain",
+        ];
+        let mut text = header();
+        for (i, comment) in nasty.iter().enumerate() {
+            let r = Response {
+                id: format!("r{i}"),
+                rev: 1,
+                site: "demo".into(),
+                survey: "s".into(),
+                score: 3,
+                comment: Some(comment.to_string()),
+                visitor: "v".into(),
+                page: Some(format!("https://x.example/?a={comment}")),
+                ..Default::default()
+            };
+            push_response(&mut text, &r, 0);
+        }
+        for sep in [',', ';'] {
+            let rows = read(&text, sep);
+            assert_eq!(rows.len(), 1 + nasty.len(), "{sep}");
+            for row in &rows {
+                for c in row {
+                    assert!(
+                        !is_formula_like(c),
+                        "separator {sep:?}: live formula cell {c:?}"
+                    );
+                }
+            }
+            if sep == ',' {
+                for (i, row) in rows[1..].iter().enumerate() {
+                    assert_eq!(row.len(), 18, "{row:?}");
+                    assert_eq!(row[7].replace('\'', ""), nasty[i].replace('\'', ""));
+                }
+            }
+        }
     }
 
     #[test]

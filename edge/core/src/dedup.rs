@@ -17,6 +17,9 @@
 //!   that claimed it, so a replay of that id (equal or lower rev) arriving after the id window
 //!   but inside the respondent window is still a `duplicate`: a response is never forwarded
 //!   twice while either record is live.
+//! - **Ownership**: an id belongs to the visitor (and the user, when one was named) who sent its
+//!   first rev. Any rev of a known id from someone else is a conflict (409): ids travel in
+//!   webhooks, alerts and DOM events, and knowing one must not let anybody rewrite the answer.
 
 use nps_protocol::Response;
 
@@ -27,6 +30,23 @@ pub struct SeenId {
     pub rev: u32,
     /// When that id was last accepted or updated, ms since the epoch.
     pub at_ms: u64,
+}
+
+/// Who sent the first rev of a known response id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Owner<'a> {
+    /// Its visitor id.
+    pub visitor: &'a str,
+    /// Its user id, when it named one.
+    pub user: Option<&'a str>,
+}
+
+impl Owner<'_> {
+    /// True when `r` comes from this owner.
+    pub fn owns(&self, r: &Response) -> bool {
+        let user = r.user.as_ref().and_then(|u| u.id.as_deref());
+        self.visitor == r.visitor && self.user.is_none_or(|u| Some(u) == user)
+    }
 }
 
 /// What the edge remembers about a respondent on a survey.
@@ -104,6 +124,8 @@ pub struct Decision {
     /// `store` is set without it, the live respondent record names this id: keep its `at_ms`
     /// and raise its `rev` to this one.
     pub claim_respondent: bool,
+    /// The id belongs to another visitor or user: refuse (409), change nothing.
+    pub conflict: bool,
 }
 
 impl Decision {
@@ -114,20 +136,33 @@ impl Decision {
             store: false,
             forward: false,
             claim_respondent: false,
+            conflict: false,
+        }
+    }
+
+    fn conflict() -> Decision {
+        Decision {
+            conflict: true,
+            ..Decision::duplicate(DuplicateKind::Id)
         }
     }
 }
 
-/// Decides. `seen_id`/`seen_respondent` are what the store holds (`None` if nothing);
-/// windows in ms (`respondent_window_ms == 0` disables the respondent rule).
+/// Decides. `seen_id`/`seen_respondent` are what the store holds (`None` if nothing), `owner`
+/// who sent the id's first rev when the store knows the id; windows in ms
+/// (`respondent_window_ms == 0` disables the respondent rule).
 pub fn decide(
     seen_id: Option<SeenId>,
     seen_respondent: Option<&SeenRespondent>,
+    owner: Option<Owner<'_>>,
     response: &Response,
     now_ms: u64,
     id_window_ms: u64,
     respondent_window_ms: u64,
 ) -> Decision {
+    if owner.is_some_and(|o| !o.owns(response)) {
+        return Decision::conflict();
+    }
     let live_id = seen_id.filter(|s| now_ms.saturating_sub(s.at_ms) < id_window_ms);
     let live_resp = seen_respondent.filter(|s| {
         respondent_window_ms > 0 && now_ms.saturating_sub(s.at_ms) < respondent_window_ms
@@ -153,6 +188,7 @@ pub fn decide(
             store: true,
             forward: true,
             claim_respondent: live_resp.is_none() && respondent_window_ms > 0,
+            conflict: false,
         },
         None => Decision {
             status: Status::Accepted,
@@ -160,6 +196,7 @@ pub fn decide(
             store: true,
             forward: true,
             claim_respondent: live_resp.is_none() && respondent_window_ms > 0,
+            conflict: false,
         },
     }
 }
@@ -194,7 +231,7 @@ mod tests {
     }
 
     fn d(seen: Option<SeenId>, who: Option<&SeenRespondent>, r: &Response, now: u64) -> Decision {
-        decide(seen, who, r, now, D, 90 * D)
+        decide(seen, who, None, r, now, D, 90 * D)
     }
 
     #[test]
@@ -230,11 +267,11 @@ mod tests {
     fn id_window_expires() {
         let seen = Some(SeenId { rev: 2, at_ms: 0 });
         assert_eq!(
-            decide(seen, None, &resp("a", 1), D, D, 0).status,
+            decide(seen, None, None, &resp("a", 1), D, D, 0).status,
             Status::Accepted
         );
         assert_eq!(
-            decide(seen, None, &resp("a", 1), D - 1, D, 0).status,
+            decide(seen, None, None, &resp("a", 1), D - 1, D, 0).status,
             Status::Duplicate
         );
     }
@@ -255,7 +292,7 @@ mod tests {
         assert_eq!((x.status, x.claim_respondent), (Status::Accepted, true));
         // Disabled window: never a respondent duplicate.
         assert_eq!(
-            decide(None, Some(&other), &resp("second", 1), 1, D, 0).status,
+            decide(None, Some(&other), None, &resp("second", 1), 1, D, 0).status,
             Status::Accepted
         );
     }
@@ -311,5 +348,41 @@ mod tests {
         });
         assert_eq!(respondent_key(&r), "demo|checkout|u9");
         assert_eq!(id_key(&r), "demo|a");
+    }
+
+    #[test]
+    fn a_known_id_belongs_to_its_first_visitor_and_user() {
+        let mut r = resp("a", 5);
+        let mine = Owner {
+            visitor: &r.visitor.clone(),
+            user: None,
+        };
+        let seen = Some(SeenId { rev: 1, at_ms: 0 });
+        assert_eq!(
+            decide(seen, None, Some(mine), &r, 1, D, 0).status,
+            Status::Updated
+        );
+        let theirs = Owner {
+            visitor: "someone-else",
+            user: None,
+        };
+        let d = decide(seen, None, Some(theirs), &r, 1, D, 0);
+        assert!(d.conflict && !d.store && !d.forward);
+        // Past the id window too: the owner is the store's, not the window's.
+        assert!(decide(None, None, Some(theirs), &r, 10 * D, D, 0).conflict);
+        let visitor = r.visitor.clone();
+        let signed = Owner {
+            visitor: &visitor,
+            user: Some("u-1"),
+        };
+        assert!(
+            decide(seen, None, Some(signed), &r, 1, D, 0).conflict,
+            "user missing"
+        );
+        r.user = Some(nps_protocol::User {
+            id: Some("u-1".into()),
+            ..Default::default()
+        });
+        assert!(!decide(seen, None, Some(signed), &r, 1, D, 0).conflict);
     }
 }

@@ -37,6 +37,14 @@ pub enum EdgeError {
     /// [`crate::suppression`]). 403.
     #[error("surveys are suppressed for this user")]
     Suppressed,
+    /// The site requires a verified identity and this one is not (see [`crate::identity`]).
+    /// 403. Holds the field and why.
+    #[error("{0} {1}")]
+    Identity(&'static str, &'static str),
+    /// A later rev of an answer from someone other than the visitor (and user) who sent its
+    /// first rev. 409.
+    #[error("this answer belongs to another visitor")]
+    Conflict,
     /// Too many requests; retry after this many seconds. 429.
     #[error("rate limited, retry after {0} s")]
     RateLimited(u64),
@@ -56,9 +64,11 @@ impl EdgeError {
     pub fn status(&self) -> u16 {
         match self {
             EdgeError::BadJson(_) | EdgeError::NotObject => 400,
-            EdgeError::UnknownSite(_) | EdgeError::OriginNotAllowed(_) | EdgeError::Suppressed => {
-                403
-            }
+            EdgeError::UnknownSite(_)
+            | EdgeError::OriginNotAllowed(_)
+            | EdgeError::Suppressed
+            | EdgeError::Identity(..) => 403,
+            EdgeError::Conflict => 409,
             EdgeError::NotFound => 404,
             EdgeError::MethodNotAllowed => 405,
             EdgeError::TooLarge => 413,
@@ -80,6 +90,8 @@ impl EdgeError {
             EdgeError::UnknownSite(_) => "unknown_site",
             EdgeError::OriginNotAllowed(_) => "origin_not_allowed",
             EdgeError::Suppressed => "suppressed",
+            EdgeError::Identity(..) => "identity_not_verified",
+            EdgeError::Conflict => "conflict",
             EdgeError::RateLimited(_) => "rate_limited",
             EdgeError::NotFound => "not_found",
             EdgeError::MethodNotAllowed => "method_not_allowed",
@@ -88,7 +100,7 @@ impl EdgeError {
     }
 
     /// Every reason, for pre-declaring metrics series.
-    pub const REASONS: [&'static str; 12] = [
+    pub const REASONS: [&'static str; 14] = [
         "bad_json",
         "not_object",
         "too_large",
@@ -101,6 +113,8 @@ impl EdgeError {
         "method_not_allowed",
         "unavailable",
         "suppressed",
+        "identity_not_verified",
+        "conflict",
     ];
 
     /// Short human title (RFC 9457 `title`): the same for every instance of a reason.
@@ -114,6 +128,8 @@ impl EdgeError {
             EdgeError::UnknownSite(_) => "Unknown site",
             EdgeError::OriginNotAllowed(_) => "Origin not allowed",
             EdgeError::Suppressed => "Suppressed",
+            EdgeError::Identity(..) => "Identity not verified",
+            EdgeError::Conflict => "Conflict",
             EdgeError::RateLimited(_) => "Too many requests",
             EdgeError::NotFound => "Not found",
             EdgeError::MethodNotAllowed => "Method not allowed",
@@ -147,6 +163,11 @@ impl EdgeError {
                 vec![("site".into(), "is not configured on this edge".into())]
             }
             EdgeError::Suppressed => vec![("user".into(), "is suppressed on this site".into())],
+            EdgeError::Identity(field, reason) => vec![(field.to_string(), reason.to_string())],
+            EdgeError::Conflict => vec![(
+                "visitor".into(),
+                "is not the visitor (and user) who sent the first rev of this id".into(),
+            )],
             EdgeError::OriginNotAllowed(_) => {
                 vec![("origin".into(), "is not on the site's allowlist".into())]
             }
@@ -235,6 +256,8 @@ mod tests {
             EdgeError::MethodNotAllowed,
             EdgeError::Unavailable("x".into()),
             EdgeError::Suppressed,
+            EdgeError::Identity("user.signature", "is required on this site"),
+            EdgeError::Conflict,
         ];
         let reasons: Vec<_> = all.iter().map(|e| e.reason()).collect();
         assert_eq!(reasons, EdgeError::REASONS);

@@ -42,6 +42,7 @@
 
 pub mod alert;
 pub mod auth;
+pub mod client;
 pub mod config;
 pub mod cors;
 pub mod csv;
@@ -49,6 +50,7 @@ pub mod dedup;
 pub mod error;
 #[doc(hidden)]
 pub mod fuzzing;
+pub mod identity;
 pub mod ingest;
 pub mod iphash;
 pub mod payload;

@@ -368,16 +368,30 @@ pub struct EligibilityQuery {
     pub user: Option<String>,
     /// Their account id.
     pub account: Option<String>,
+    /// The identity signature of `user` (see [`crate::identity`]).
+    pub signature: Option<String>,
 }
 
 impl EligibilityQuery {
     /// Parses the raw query string (`visitor` is accepted and ignored, for loaders that send it).
     pub fn parse(raw: &str) -> Result<EligibilityQuery, EdgeError> {
-        let mut p = Params::new(raw, &["survey", "user", "account", "visitor"]);
+        let mut p = Params::new(raw, &["survey", "user", "account", "signature", "visitor"]);
+        let signature = p.get("signature");
+        if signature
+            .as_deref()
+            .is_some_and(|s| !nps_protocol::validate::is_signature(s))
+        {
+            p.problems.push(Problem::new(
+                "signature",
+                ProblemCode::Format,
+                "must be the lowercase hex HMAC-SHA256 of user (64 characters)",
+            ));
+        }
         let q = EligibilityQuery {
             survey: p.id("survey"),
             user: p.id("user"),
             account: p.id("account"),
+            signature,
         };
         p.finish(q)
     }

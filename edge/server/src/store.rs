@@ -22,7 +22,7 @@ use std::time::Duration;
 
 use nps_edge_app::backend::{NewEvent, NewResponse};
 use nps_edge_app::store::{event_params, response_params, INSERT_EVENT, UPSERT_RESPONSE};
-use nps_edge_core::dedup::{self, Decision, SeenId, SeenRespondent};
+use nps_edge_core::dedup::{self, Decision, Owner, SeenId, SeenRespondent};
 use nps_edge_core::retry::Next;
 use rusqlite::{params, params_from_iter, Connection, OptionalExtension};
 
@@ -385,15 +385,27 @@ fn put_response(
 ) -> rusqlite::Result<Decision> {
     let r = &n.response;
     let respondent = r.respondent();
-    let seen_id = conn
-        .prepare_cached("SELECT rev, updated_ms FROM responses WHERE site = ?1 AND id = ?2")?
+    // The stored row is the id's record and names its owner (kept after the id window).
+    let stored: Option<(SeenId, String, Option<String>)> = conn
+        .prepare_cached(
+            "SELECT rev, updated_ms, visitor, user_id FROM responses WHERE site = ?1 AND id = ?2",
+        )?
         .query_row(params![r.site, r.id], |row| {
-            Ok(SeenId {
-                rev: row.get(0)?,
-                at_ms: row.get::<_, i64>(1)? as u64,
-            })
+            Ok((
+                SeenId {
+                    rev: row.get(0)?,
+                    at_ms: row.get::<_, i64>(1)? as u64,
+                },
+                row.get(2)?,
+                row.get(3)?,
+            ))
         })
         .optional()?;
+    let seen_id = stored.as_ref().map(|s| s.0);
+    let owner = stored.as_ref().map(|(_, visitor, user)| Owner {
+        visitor,
+        user: user.as_deref(),
+    });
     let seen_resp = if n.respondent_window_ms > 0 {
         // The claiming id's rev comes from its stored row (kept after the id window).
         conn.prepare_cached("SELECT p.response_id, p.at_ms, coalesce((SELECT rev FROM responses WHERE site = p.site AND id = p.response_id), 0) FROM respondents p WHERE p.site = ?1 AND p.survey = ?2 AND p.respondent = ?3")?
@@ -411,6 +423,7 @@ fn put_response(
     let d = dedup::decide(
         seen_id,
         seen_resp.as_ref(),
+        owner,
         r,
         n.now_ms,
         n.id_window_ms,

@@ -13,11 +13,8 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use common::*;
 
-const ADMIN: &str = "adm_test_0123456789abcdef";
-const READ: &str = "read_test_0123456789abcdef";
-
 fn tokens() -> String {
-    format!("[tokens]\nadmin = \"{ADMIN}\"\nread = \"{READ}\"\n")
+    admin_and_read_tokens()
 }
 
 fn bearer(t: &str) -> String {

@@ -343,7 +343,12 @@ fn events_health_metrics() {
     problem_shape(&post("[]"), 400);
     let h = common::request(s.addr, "GET", "/healthz", &[], b"");
     assert_eq!((h.status, h.body.as_str()), (200, r#"{"status":"ok"}"#));
-    let m = common::request(s.addr, "GET", "/metrics", &[], b"");
+    assert_eq!(
+        common::request(s.addr, "GET", "/metrics", &[], b"").status,
+        401
+    );
+    let auth = format!("Bearer {}", common::METRICS);
+    let m = common::request(s.addr, "GET", "/metrics", &[("authorization", &auth)], b"");
     assert!(m
         .header("content-type")
         .unwrap()
@@ -444,8 +449,8 @@ fn example_config_parses_validates_and_starts() {
     let mut c = nps_edge_core::Config::load_text(&text)
         .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     c.resolve_secrets(|name| {
-        Some(if name.contains("TOKEN") {
-            "example-token-0123456789".to_string()
+        Some(if name.contains("TOKEN") || name.contains("IDENTITY") {
+            format!("example-{name}-0123456789")
         } else {
             SECRET.to_string()
         })

@@ -117,6 +117,15 @@ fn a_store_of_the_first_release_upgrades_in_place() {
     let fixture =
         Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/store-first-release.sqlite");
     std::fs::copy(&fixture, &db).unwrap();
+    // The release had tried two deliveries and rescheduled them an hour later: keep that
+    // schedule an hour ahead of now, whenever the test runs.
+    Connection::open(&db)
+        .unwrap()
+        .execute(
+            "UPDATE outbox SET next_ms = ?1 WHERE attempts > 0",
+            [nps_edge::now_ms() as i64 + 3_600_000],
+        )
+        .unwrap();
     let received = Arc::new(Mutex::new(Received::default()));
     let rc = Receiver::start(0, received.clone());
     let cfg = format!(
@@ -127,16 +136,19 @@ origins = ["https://shop.example"]
 [[sites]]
 id = "demo"
 origins = ["https://demo.example"]
-[tokens]
-admin = "fixture-admin-token-0123"
-read = "fixture-read-token-01234"
+[[tokens]]
+name = "reader"
+role = "read"
+sites = ["*"]
+secret = "env:TEST_READ_TOKEN"
 [retry]
 base_ms = 50
 max_ms = 200
 {}"#,
         webhook_sink("hook", rc.port, "")
     );
-    let config = nps_edge_core::Config::load_toml(&cfg).unwrap();
+    let mut config = nps_edge_core::Config::load_toml(&cfg).unwrap();
+    config.resolve_secrets(test_secret).unwrap();
     let s = Server::start(config, db.clone(), None);
 
     let c = Connection::open(&db).unwrap();
@@ -153,7 +165,8 @@ max_ms = 200
         .unwrap();
     assert_eq!(index, 1);
 
-    let read = [("authorization", "Bearer fixture-read-token-01234")];
+    let bearer = format!("Bearer {READ}");
+    let read = [("authorization", bearer.as_str())];
     let page = request(
         s.addr,
         "GET",

@@ -29,7 +29,8 @@ export class SiteState extends DurableObject {
 
 // The HTTP shell: the request's parts go to Rust in one call, the answer comes back as one
 // string (`status`, name/value lines, an empty line, the body; edge/worker/src/http.rs).
-const HEADERS = glue.requestHeaders().split("\n");
+// The header names depend on the config (its client address header): read at the first request.
+let HEADERS;
 const LIMIT = glue.maxRequestBytes();
 const NO_BODY = new Set(["GET", "HEAD", "OPTIONS"]);
 
@@ -71,6 +72,7 @@ export default {
     } catch {
       body = new Uint8Array(0); // a broken upload: answered as an unreadable body (400)
     }
+    HEADERS ??= glue.requestHeaders(env).split("\n");
     const values = HEADERS.map((k) => h.get(k) ?? "").join("\n");
     const out = await glue.fetch(request.method, request.url, values, body, env);
     const cut = out.indexOf("\n\n");

@@ -76,6 +76,13 @@ impl Backend for WorkerBackend {
             rev: new.response.rev,
             survey: new.response.survey.clone(),
             respondent: new.response.respondent().to_string(),
+            visitor: new.response.visitor.clone(),
+            user: new
+                .response
+                .user
+                .as_ref()
+                .and_then(|u| u.id.clone())
+                .unwrap_or_default(),
             body: new.body,
             sinks: new.sinks,
             payload: new.payload,
@@ -101,6 +108,7 @@ impl Backend for WorkerBackend {
             store: r.store,
             forward: r.forward,
             claim_respondent: r.claim_respondent,
+            conflict: r.conflict,
         })
     }
 

@@ -11,16 +11,16 @@ use worker::Env;
 
 use crate::loaded;
 
-/// The header the runtime puts the client address in (hashed, never kept).
-const PEER_HEADER: &str = "cf-connecting-ip";
-
 /// Names of the headers the shell passes, in order, newline-separated: the application's, then
-/// the peer address.
+/// the one that holds the client's address (`worker.client_address_header`; hashed, never kept).
 #[wasm_bindgen(js_name = requestHeaders)]
-pub fn request_headers() -> String {
+pub fn request_headers(env: Env) -> String {
+    let peer = loaded::get(&env)
+        .map(|l| l.config().worker.client_address_header.clone())
+        .unwrap_or_else(|_| "cf-connecting-ip".into());
     let mut names = READ_HEADERS.join("\n");
     names.push('\n');
-    names.push_str(PEER_HEADER);
+    names.push_str(&peer.to_ascii_lowercase());
     names
 }
 

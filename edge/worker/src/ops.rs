@@ -51,6 +51,10 @@ pub(crate) struct Record {
     pub(crate) survey: String,
     /// User id when identified, else the visitor id.
     pub(crate) respondent: String,
+    /// The visitor and the user id (empty when none) sending this rev: the id's owner when it
+    /// is new, checked against the owner when it is known.
+    pub(crate) visitor: String,
+    pub(crate) user: String,
     /// Wire JSON of the answer.
     pub(crate) body: String,
     /// Routed delivery sinks.
@@ -73,6 +77,8 @@ impl Record {
             &self.rev.to_string(),
             &self.survey,
             &self.respondent,
+            &self.visitor,
+            &self.user,
             &self.id_window_ms.to_string(),
             &self.respondent_window_ms.to_string(),
             &self.now_ms.to_string(),
@@ -88,7 +94,7 @@ impl Record {
 
     /// The record of a line, `None` when it is not one.
     pub(crate) fn from_line(line: &str) -> Option<Record> {
-        let mut it = line.splitn(11, '\n');
+        let mut it = line.splitn(13, '\n');
         (it.next()? == "R").then_some(())?;
         let mut next = || it.next();
         Some(Record {
@@ -96,6 +102,8 @@ impl Record {
             rev: next()?.parse().ok()?,
             survey: next()?.to_string(),
             respondent: next()?.to_string(),
+            visitor: next()?.to_string(),
+            user: next()?.to_string(),
             id_window_ms: next()?.parse().ok()?,
             respondent_window_ms: next()?.parse().ok()?,
             now_ms: next()?.parse().ok()?,
@@ -120,19 +128,21 @@ pub(crate) struct Recorded {
     pub(crate) store: bool,
     pub(crate) forward: bool,
     pub(crate) claim_respondent: bool,
+    pub(crate) conflict: bool,
 }
 
 impl Recorded {
-    /// `status|duplicate|store|forward|claim`, flags as 0/1.
+    /// `status|duplicate|store|forward|claim|conflict`, flags as 0/1.
     pub(crate) fn to_line(&self) -> String {
         let f = |b: bool| if b { "1" } else { "0" };
         format!(
-            "{}|{}|{}|{}|{}",
+            "{}|{}|{}|{}|{}|{}",
             self.status,
             self.duplicate.as_deref().unwrap_or(""),
             f(self.store),
             f(self.forward),
-            f(self.claim_respondent)
+            f(self.claim_respondent),
+            f(self.conflict)
         )
     }
 
@@ -147,6 +157,7 @@ impl Recorded {
             store: it.next()? == "1",
             forward: it.next()? == "1",
             claim_respondent: it.next()? == "1",
+            conflict: it.next()? == "1",
         })
     }
 }

@@ -24,7 +24,7 @@ use nps_edge_app::backend::SqlValue;
 use nps_edge_app::store::{response_params, UPSERT_RESPONSE};
 use nps_edge_core::alert::{plan, AlertPlan, AlertState};
 use nps_edge_core::config::SinkConfig;
-use nps_edge_core::dedup::{decide, SeenId, SeenRespondent};
+use nps_edge_core::dedup::{decide, Owner, SeenId, SeenRespondent};
 use nps_edge_core::retry;
 use nps_edge_core::webhook::message_id;
 use wasm_bindgen::prelude::*;
@@ -52,6 +52,11 @@ pub(crate) const MIGRATIONS: &[&[&str]] = &[
     &[
         "CREATE TABLE outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, sink TEXT NOT NULL, msg_id TEXT NOT NULL, payload TEXT NOT NULL, due_ms REAL NOT NULL DEFAULT 0, attempts INTEGER NOT NULL DEFAULT 0, next_ms REAL NOT NULL, created_ms REAL NOT NULL, last_error TEXT)",
         "CREATE INDEX outbox_next ON outbox (next_ms)",
+    ],
+    // 3: the owner of each id (the visitor, and the user when named, of its first rev).
+    &[
+        "ALTER TABLE seen_id ADD COLUMN visitor TEXT",
+        "ALTER TABLE seen_id ADD COLUMN user_id TEXT",
     ],
 ];
 
@@ -355,15 +360,30 @@ impl Inner {
         let resp_key = format!("{}\n{}", rec.survey, rec.respondent);
         let (seen_id, seen_resp) =
             load_seen(sql, &rec.id, &resp_key, id_window_ms, respondent_window_ms)?;
-        // The decision reads the id and the rev only.
+        // The decision reads the id, the rev and who sends it.
         let probe = nps_protocol::Response {
             id: rec.id.clone(),
             rev: rec.rev,
+            visitor: rec.visitor.clone(),
+            user: (!rec.user.is_empty()).then(|| nps_protocol::User {
+                id: Some(rec.user.clone()),
+                ..Default::default()
+            }),
             ..Default::default()
         };
+        // A record written before owners were kept names none: the id's first visitor is then
+        // unknown, and the store's own guard (same visitor) still protects the answer.
+        let owner = seen_id
+            .as_ref()
+            .filter(|(_, visitor, _)| !visitor.is_empty())
+            .map(|(_, visitor, user)| Owner {
+                visitor,
+                user: user.as_deref(),
+            });
         let d = decide(
-            seen_id,
+            seen_id.as_ref().map(|s| s.0),
             seen_resp.as_ref(),
+            owner,
             &probe,
             now_ms,
             id_window_ms,
@@ -372,8 +392,14 @@ impl Inner {
         let rev = SqlValue::Int(rec.rev.into());
         if d.store {
             sql.run(
-                "INSERT OR REPLACE INTO seen_id (id, rev, until) VALUES (?, ?, ?)",
-                &[text(&rec.id), rev.clone(), real(now + id_window_ms as f64)],
+                "INSERT OR REPLACE INTO seen_id (id, rev, until, visitor, user_id) VALUES (?, ?, ?, ?, ?)",
+                &[
+                    text(&rec.id),
+                    rev.clone(),
+                    real(now + id_window_ms as f64),
+                    text(&rec.visitor),
+                    SqlValue::opt_text(Some(rec.user.as_str()).filter(|u| !u.is_empty())),
+                ],
             )?;
         }
         if d.claim_respondent {
@@ -496,6 +522,7 @@ impl Inner {
                 store: d.store,
                 forward: d.forward,
                 claim_respondent: d.claim_respondent,
+                conflict: d.conflict,
             },
             seqs,
         ))
@@ -748,11 +775,15 @@ impl Inner {
     }
 }
 
-/// Both dedup records of an answer in ONE statement and one text value (`rev|until` newline
-/// `rev|until|id`, a part empty when absent): the fewest crossings on the hot path.
-const LOAD_SEEN: &str =
-    "SELECT coalesce((SELECT rev || '|' || until FROM seen_id WHERE id = ?1), '') || char(10) || \
-coalesce((SELECT rev || '|' || until || '|' || id FROM seen_respondent WHERE k = ?2), '')";
+/// Both dedup records of an answer in ONE statement and one text value (`rev|until|visitor|user`
+/// newline `rev|until|id`, a part empty when absent): the fewest crossings on the hot path. Ids
+/// never contain `|`.
+const LOAD_SEEN: &str = "SELECT coalesce((SELECT rev || '|' || until || '|' || \
+coalesce(visitor, '') || '|' || coalesce(user_id, '') FROM seen_id WHERE id = ?1), '') || \
+char(10) || coalesce((SELECT rev || '|' || until || '|' || id FROM seen_respondent WHERE k = ?2), '')";
+
+/// What is stored about an id: its record and its owner (visitor, user).
+type SeenOwned = (SeenId, String, Option<String>);
 
 /// The stored dedup records of an id and a respondent, as the core's types. Rows keep their
 /// expiry (`until`, for the sweep); the core wants the start (`until - window`).
@@ -762,7 +793,7 @@ fn load_seen(
     resp_key: &str,
     id_window_ms: u64,
     respondent_window_ms: u64,
-) -> Result<(Option<SeenId>, Option<SeenRespondent>), JsError> {
+) -> Result<(Option<SeenOwned>, Option<SeenRespondent>), JsError> {
     let v = sql
         .rows(LOAD_SEEN, &[text(id), text(resp_key)])?
         .first()
@@ -770,15 +801,19 @@ fn load_seen(
         .unwrap_or_default();
     let start = |until: f64, window: u64| (until - window as f64).max(0.0) as u64;
     let (id_part, resp_part) = v.split_once('\n').unwrap_or(("", ""));
-    let mut it = id_part.splitn(2, '|');
+    let mut it = id_part.splitn(4, '|');
     let seen_id = match (
         it.next().and_then(|r| r.parse().ok()),
         it.next().and_then(|u| u.parse().ok()),
     ) {
-        (Some(rev), Some(until)) => Some(SeenId {
-            rev,
-            at_ms: start(until, id_window_ms),
-        }),
+        (Some(rev), Some(until)) => Some((
+            SeenId {
+                rev,
+                at_ms: start(until, id_window_ms),
+            },
+            it.next().unwrap_or("").to_string(),
+            it.next().filter(|u| !u.is_empty()).map(str::to_string),
+        )),
         _ => None,
     };
     let mut it = resp_part.splitn(3, '|');

@@ -2,7 +2,7 @@
 // content types, problem+json shape, rate limiting, events, metrics.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { ORIGIN, post, response, startReceiver, startWorker, testConfig, uid } from "./harness.mjs";
+import { ADMIN_TOKEN, ORIGIN, post, response, startReceiver, startWorker, testConfig, uid } from "./harness.mjs";
 
 let w, rc;
 before(async () => {
@@ -144,7 +144,8 @@ describe("other routes", () => {
   });
 
   it("GET /metrics is Prometheus text with accepted, duplicates and rejected by reason", async () => {
-    const res = await fetch(w.url + "/metrics");
+    assert.equal((await fetch(w.url + "/metrics")).status, 401, "behind a token");
+    const res = await fetch(w.url + "/metrics", { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
     assert.equal(res.status, 200);
     const text = await res.text();
     assert.match(text, /^nps_responses_total\{status="accepted"\} [1-9]\d*$/m);

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import {
-  ADMIN_TOKEN, ORIGIN, READ_TOKEN, call, post, response, startAlertReceiver, startReceiver, startWorker, testConfig, uid, until,
+  ADMIN_TOKEN, ORIGIN, READ_TOKEN, call, metrics, post, response, startAlertReceiver, startReceiver, startWorker, testConfig, uid, until,
 } from "./harness.mjs";
 
 const fast = { burst: 10000, per_minute: 600000 };
@@ -14,7 +14,7 @@ let w, rc, alerts;
 before(async () => {
   rc = await startReceiver();
   alerts = await startAlertReceiver();
-  const cfg = testConfig(rc.url, { tokens: { admin: "env:NPS_ADMIN_TOKEN", read: "env:NPS_READ_TOKEN" } });
+  const cfg = testConfig(rc.url);
   cfg.sites.push({ id: "list", origins: [ORIGIN], rate_limit: fast }, { id: "rep", origins: [ORIGIN], rate_limit: fast });
   cfg.sinks.push({
     type: "alert", name: "cx", url: alerts.url, format: "slack", grace_ms: 1500, sites: ["demo"],
@@ -198,7 +198,7 @@ describe("suppressions", () => {
 
 describe("with worker.shard = site_survey", () => {
   it("eligibility asks the site's object (suppressions) and the survey's object (already answered)", async () => {
-    const cfg = testConfig(rc.url, { tokens: { admin: "env:NPS_ADMIN_TOKEN" } });
+    const cfg = testConfig(rc.url);
     cfg.worker.shard = "site_survey";
     const w2 = await startWorker({ config: cfg });
     try {
@@ -272,8 +272,8 @@ describe("detractor alerts", () => {
     assert.ok(mine(silent.id)[0].text.includes("No comment"));
     await sleep(1500);
     for (const r of [promoter, passive, changed]) assert.equal(mine(r.id).length, 0, `no alert for score ${r.score}`);
-    const metrics = await (await fetch(w.url + "/metrics")).text();
-    assert.match(metrics, /^nps_alerts_sent_total\{sink="cx"\} [1-9]\d*$/m);
+    const text = await metrics(w.url);
+    assert.match(text, /^nps_alerts_sent_total\{sink="cx"\} [1-9]\d*$/m);
   });
 });
 

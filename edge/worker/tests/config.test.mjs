@@ -31,13 +31,18 @@ describe("config", () => {
     const secret = "whsec_" + Buffer.from("0123456789abcdef0123456789abcdef").toString("base64");
     const w = await startWorker({
       config: text,
-      bindings: { NPS_HELPDESK_WEBHOOK_SECRET: secret, NPS_ADMIN_TOKEN: "admin-token-0123456789", NPS_READ_TOKEN: "read-token-0123456789" },
+      bindings: {
+        NPS_HELPDESK_WEBHOOK_SECRET: secret, NPS_ADMIN_TOKEN: "admin-token-0123456789", NPS_READ_TOKEN: "read-token-0123456789",
+        NPS_METRICS_TOKEN: "metrics-token-0123456789", NPS_SHOP_IDENTITY_SECRET: "shop-identity-secret-0123",
+      },
     });
     try {
       const health = await fetch(`${w.url}/v1/sites`, { headers: { authorization: "Bearer read-token-0123456789" } });
       assert.equal(health.status, 200, await health.text());
       const r = await post(w.url, "/v1/responses", response({ site: "shop" }), { origin: "https://shop.example" });
       assert.equal(r.status, 202, r.text);
+      const forged = await post(w.url, "/v1/responses", response({ site: "shop", user: { id: "u-1" } }), { origin: "https://shop.example" });
+      assert.equal(forged.status, 403, "the example's shop requires signed users");
     } finally {
       await w.close();
     }
@@ -66,8 +71,9 @@ describe("config", () => {
   });
 
   it("close the loop: a missing token secret, a bad alert key and an alert without D1 are named", async () => {
-    const cfg = testConfig("http://127.0.0.1:1/hook", { tokens: { admin: "env:NPS_ADMIN_TOKEN", read: "env:NO_SUCH_TOKEN" } });
-    assert.match((await firstProblem(cfg)).json.detail, /tokens\.read: NO_SUCH_TOKEN is not set/);
+    const cfg = testConfig("http://127.0.0.1:1/hook");
+    cfg.tokens[1].secret = "env:NO_SUCH_TOKEN";
+    assert.match((await firstProblem(cfg)).json.detail, /tokens\[1\]\.secret: NO_SUCH_TOKEN is not set/);
     const cfg2 = testConfig("http://127.0.0.1:1/hook");
     cfg2.sinks.push({ type: "alert", url: "http://127.0.0.1:1/alert", segments: ["haters"] });
     assert.match((await firstProblem(cfg2)).json.detail, /sinks\[1\]\.segments\[0\]/);

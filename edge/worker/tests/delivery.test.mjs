@@ -2,7 +2,7 @@
 // dead letters after the retry limit; 410 Gone.
 import assert from "node:assert/strict";
 import { after, describe, it } from "node:test";
-import { post, response, startReceiver, startWorker, testConfig, until } from "./harness.mjs";
+import { metrics, post, response, startReceiver, startWorker, testConfig, until } from "./harness.mjs";
 
 const cleanup = [];
 after(async () => {
@@ -66,7 +66,7 @@ describe("webhook delivery", () => {
     assert.ok(await until(() => new Set(rc.received.map((m) => m.id)).size >= sent.length, 40000), `delivered ${rc.received.length}/${sent.length}`);
     assert.deepEqual([...new Set(rc.received.map((m) => m.id))].sort(), sent.sort());
     assert.equal(rc.bad, 0);
-    const m = await (await fetch(w.url + "/metrics")).text();
+    const m = await await metrics(w.url);
     assert.match(m, /^nps_sink_retries_total\{sink="crm"\} [1-9]\d*$/m);
   });
 
@@ -82,7 +82,7 @@ describe("webhook delivery", () => {
     assert.equal(dl.reason, "retries_exhausted");
     assert.equal(JSON.parse(dl.payload).data.id, r.id);
     assert.equal(rc.received.length, 0);
-    const m = await (await fetch(w.url + "/metrics")).text();
+    const m = await await metrics(w.url);
     assert.match(m, /^nps_sink_dead_letters_total\{sink="crm"\} [1-9]\d*$/m);
   });
 

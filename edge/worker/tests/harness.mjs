@@ -76,6 +76,10 @@ export function testConfig(receiverUrl, over = {}) {
     ],
     sinks: [{ type: "webhook", name: "crm", url: receiverUrl, secret: "env:WEBHOOK_SECRET", timeout_ms: 3000 }],
     retry: { base_ms: 1000, max_ms: 2000, max_attempts: 20 },
+    tokens: [
+      { name: "ops", role: "admin", sites: ["*"], secret: "env:NPS_ADMIN_TOKEN" },
+      { name: "cx", role: "read", sites: ["*"], secret: "env:NPS_READ_TOKEN" },
+    ],
     worker: { state: "SITE_STATE", d1: "DB", queue: "DELIVERIES", dead_letter_queue: "nps-deliveries-dlq" },
     ...over,
   };
@@ -145,6 +149,10 @@ export async function startWorker({ config, maxRetries = 3, bindings = {}, fault
   };
   return { url, mf, db, setFault, close: () => mf.dispose() };
 }
+
+/** GET /metrics with the admin token (it grants the metrics role). */
+export const metrics = async (url) =>
+  (await fetch(url + "/metrics", { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })).text();
 
 /** POST JSON (or raw string) to the worker. */
 export async function post(url, path, body, { contentType = "application/json", origin = ORIGIN, headers = {} } = {}) {

@@ -28,7 +28,7 @@ function count(score, day) {
 }
 
 before(async () => {
-  const cfg = testConfig("http://127.0.0.1:1/hook", { tokens: { read: "env:NPS_READ_TOKEN" } });
+  const cfg = testConfig("http://127.0.0.1:1/hook");
   cfg.sinks = [];
   w = await startWorker({ config: cfg });
   const today = Math.floor(Date.now() / DAY);

@@ -40,8 +40,8 @@ async function stop() {
   await new Promise((r) => p.once("exit", r));
 }
 
-const post = (port, body, origin = "http://127.0.0.1:8080") =>
-  fetch(`http://127.0.0.1:${port}/v1/responses`, { method: "POST", headers: { "content-type": "text/plain", origin }, body: JSON.stringify(body) })
+const post = (port, body, origin = "http://127.0.0.1:8080", headers = { "x-real-ip": "203.0.113.7" }) =>
+  fetch(`http://127.0.0.1:${port}/v1/responses`, { method: "POST", headers: { "content-type": "text/plain", origin, ...headers }, body: JSON.stringify(body) })
     .then(async (r) => ({ status: r.status, json: await r.json() }));
 
 describe("workerd self-host config", () => {
@@ -51,6 +51,8 @@ describe("workerd self-host config", () => {
     const r = { id: uid("w"), rev: 1, site: "demo", survey: "checkout", score: 8, visitor: uid("v") };
     assert.deepEqual((await post(port, r)).json, { id: r.id, rev: 1, segment: "passive", status: "accepted" });
     assert.equal((await post(port, r, "https://evil.example")).status, 403);
+    const anonymous = await post(port, { ...r, id: uid("w") }, undefined, {});
+    assert.equal(anonymous.status, 503, "no client address: refused, not one shared bucket");
     await stop();
     await start(port);
     assert.equal((await post(port, r)).json.status, "duplicate");

@@ -2,7 +2,7 @@
 
 use nps_edge_core::report_api::EligibilityQuery;
 use nps_edge_core::suppression::{eligibility_json, is_suppressed, subjects};
-use nps_edge_core::EdgeError;
+use nps_edge_core::{identity, EdgeError};
 
 use crate::backend::{Backend, VisitorQuery};
 use crate::handlers::{ingest, param};
@@ -21,13 +21,15 @@ use crate::{unavailable, App};
         ("survey" = Option<String>, Query, description = "The survey about to be shown."),
         ("user" = Option<String>, Query, description = "The identified user's id."),
         ("account" = Option<String>, Query, description = "Their account id."),
+        ("signature" = Option<String>, Query, description = "The identity signature of `user` (hex HMAC-SHA256 with the site's identity secret)."),
         ("visitor" = Option<String>, Query, description = "Accepted and ignored."),
         ("origin" = Option<String>, Header, description = "When present, must be on the site's allowlist."),
     ),
     responses(
         (status = 200, description = "Whether to show the survey (`Cache-Control: private, max-age=60`).", body = crate::openapi::Eligibility),
-        (status = 403, description = "Unknown site, or a foreign origin.", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Unknown site, a foreign origin, or (identity `required`) a user without a valid signature.", body = crate::openapi::Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid ids or unknown parameters.", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Rate limited, like the answers of the same client.", body = crate::openapi::Problem, content_type = "application/problem+json"),
         (status = 503, description = "The store cannot answer right now.", body = crate::openapi::Problem, content_type = "application/problem+json"),
     )
 ))]
@@ -46,7 +48,10 @@ pub(crate) async fn get_eligibility<B: Backend>(
             return Err(EdgeError::OriginNotAllowed(o.chars().take(200).collect()).into());
         }
     }
-    let q = EligibilityQuery::parse(&req.query)?;
+    let mut q = EligibilityQuery::parse(&req.query)?;
+    let now = app.backend().now_ms();
+    app.rate_limit(site_cfg, req, now)?;
+    (q.user, q.account) = identity::apply_query(site_cfg, q.user, q.account, q.signature.take())?;
     let show = if q.user.is_none() && q.account.is_none() {
         true
     } else {
@@ -69,7 +74,6 @@ pub(crate) async fn get_eligibility<B: Backend>(
             })
             .await
             .map_err(unavailable)?;
-        let now = app.backend().now_ms();
         let suppressed = is_suppressed(
             &v.suppressions,
             q.user.as_deref(),

@@ -3,7 +3,7 @@
 //! Order of checks (each refusal changes nothing): content type → size → parse + validate →
 //! site + origin → rate limit → (events: suppression) → the backend's atomic step.
 
-use nps_edge_core::{cors, ingest, payload, routing, EdgeError};
+use nps_edge_core::{cors, identity, ingest, payload, routing, EdgeError};
 use nps_protocol::EventType;
 
 use crate::backend::{Backend, NewEvent, NewResponse, VisitorQuery};
@@ -24,7 +24,8 @@ Requires an `Origin` on the site's allowlist.",
     responses(
         (status = 202, description = "Stored (or recognised as a duplicate).", body = crate::openapi::Accepted),
         (status = 400, description = "Not JSON, or not an object.", body = crate::openapi::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Unknown site, or `Origin` missing or not allowed for that site.", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Unknown site; `Origin` missing or not allowed for that site; or, on a site with identity `required`, a user without a valid `user.signature`.", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The id belongs to another visitor (or user): only the sender of its first rev may send later ones. Nothing changed.", body = crate::openapi::Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body over 16 KiB.", body = crate::openapi::Problem, content_type = "application/problem+json"),
         (status = 415, description = "Content type other than application/json or text/plain.", body = crate::openapi::Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields, all listed in `errors`.", body = crate::openapi::Problem, content_type = "application/problem+json"),
@@ -37,10 +38,11 @@ pub(crate) async fn post_response<B: Backend>(
     req: &Request,
     _: &Params,
 ) -> Result<Response, ApiError> {
-    let r = ingest::parse_response(json_body(req)?)?;
+    let mut r = ingest::parse_response(json_body(req)?)?;
     let site = ingest::authorize(app.config(), &r.site, req.origin())?;
     let now = app.backend().now_ms();
     app.rate_limit(site, req, now)?;
+    r.user = identity::apply(site, r.user.take())?;
     let sinks: Vec<String> = routing::sinks_for(app.config(), &r)
         .map(|s| s.name().to_string())
         .collect();
@@ -60,6 +62,9 @@ pub(crate) async fn post_response<B: Backend>(
         .record_response(new)
         .await
         .map_err(unavailable)?;
+    if d.conflict {
+        return Err(EdgeError::Conflict.into());
+    }
     app.metrics().response(&d);
     Ok(Response::json(
         202,
@@ -77,7 +82,7 @@ A `shown` event of a suppressed user or account is refused (403).",
     responses(
         (status = 202, description = "Stored, or already stored (`duplicate`).", body = crate::openapi::EventAccepted),
         (status = 400, description = "Not JSON, or not an object.", body = crate::openapi::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Unknown site, origin not allowed, or a `shown` event of a suppressed user.", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Unknown site, origin not allowed, a user without a valid signature (identity `required`), or a `shown` event of a suppressed user.", body = crate::openapi::Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body over 16 KiB.", body = crate::openapi::Problem, content_type = "application/problem+json"),
         (status = 415, description = "Unsupported content type.", body = crate::openapi::Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields.", body = crate::openapi::Problem, content_type = "application/problem+json"),
@@ -90,10 +95,11 @@ pub(crate) async fn post_event<B: Backend>(
     req: &Request,
     _: &Params,
 ) -> Result<Response, ApiError> {
-    let e = ingest::parse_event(json_body(req)?)?;
+    let mut e = ingest::parse_event(json_body(req)?)?;
     let site = ingest::authorize(app.config(), &e.site, req.origin())?;
     let now = app.backend().now_ms();
     app.rate_limit(site, req, now)?;
+    e.user = identity::apply(site, e.user.take())?;
     check_shown(app, &e, now).await?;
     let duplicate = app
         .backend()

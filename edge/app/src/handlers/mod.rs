@@ -9,7 +9,7 @@ pub(crate) mod report;
 pub(crate) mod suppressions;
 pub(crate) mod system;
 
-use nps_edge_core::auth::AuthError;
+use nps_edge_core::auth::{AuthError, Role, Token};
 use nps_edge_core::config::Site;
 use nps_edge_core::ingest::{check_body_len, check_content_type};
 use nps_edge_core::EdgeError;
@@ -50,14 +50,17 @@ pub(crate) fn known_site<'a, B: Backend>(
     app.config().site(site).ok_or(EdgeError::NotFound)
 }
 
-/// The read scope (report API): a read or admin token.
-pub(crate) fn read_scope<B: Backend>(app: &App<B>, req: &Request) -> Result<(), AuthError> {
-    app.config().tokens.check_read(req.header("authorization"))
-}
-
-/// The admin scope (suppressions).
-pub(crate) fn admin_scope<B: Backend>(app: &App<B>, req: &Request) -> Result<(), AuthError> {
-    app.config().tokens.check_admin(req.header("authorization"))
+/// A token with `role` that grants `site` (any site when `None`): 401 without one, 403 when it
+/// lacks the role or the site.
+pub(crate) fn scope<'a, B: Backend>(
+    app: &'a App<B>,
+    req: &Request,
+    role: Role,
+    site: Option<&str>,
+) -> Result<&'a Token, AuthError> {
+    app.config()
+        .tokens
+        .check(req.header("authorization"), role, site)
 }
 
 /// The first path parameter (the route table guarantees it exists).

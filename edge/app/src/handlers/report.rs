@@ -8,11 +8,12 @@ use nps_edge_core::{csv, EdgeError};
 use nps_protocol::{Problem, ProblemCode};
 
 use crate::backend::{Backend, SqlValue};
-use crate::handlers::{known_site, param, read_scope};
+use crate::handlers::{known_site, param, scope};
 use crate::http::{ApiError, Request, Response};
 use crate::routes::Params;
 use crate::store;
 use crate::{unavailable, App};
+use nps_edge_core::auth::Role;
 
 /// Sites and the surveys that have answers (the report's pickers).
 #[cfg_attr(feature = "openapi", utoipa::path(
@@ -30,9 +31,14 @@ pub(crate) async fn list_sites<B: Backend>(
     req: &Request,
     _: &Params,
 ) -> Result<Response, ApiError> {
-    read_scope(app, req)?;
+    let token = scope(app, req, Role::Read, None)?;
     let mut body = String::from("{\"sites\":[");
-    for (i, site) in app.config().sites.iter().enumerate() {
+    let granted = app
+        .config()
+        .sites
+        .iter()
+        .filter(|s| token.grants_site(&s.id));
+    for (i, site) in granted.enumerate() {
         let rows = app
             .backend()
             .query(store::SURVEYS, vec![SqlValue::Text(site.id.clone())])
@@ -84,8 +90,8 @@ pub(crate) async fn summary<B: Backend>(
     req: &Request,
     params: &Params,
 ) -> Result<Response, ApiError> {
-    read_scope(app, req)?;
     let site = param(params, 0);
+    scope(app, req, Role::Read, Some(site))?;
     known_site(app, site)?;
     let today = (app.backend().now_ms() / DAY_MS) as i64;
     let q = SummaryQuery::parse(&req.query, today)?;
@@ -168,8 +174,8 @@ pub(crate) async fn list_responses<B: Backend>(
     req: &Request,
     params: &Params,
 ) -> Result<Response, ApiError> {
-    read_scope(app, req)?;
     let site = param(params, 0);
+    scope(app, req, Role::Read, Some(site))?;
     known_site(app, site)?;
     let q = ResponsesQuery::parse(&req.query, req.header("accept"))?;
     let (start, end) = q.range_ms();
@@ -253,8 +259,8 @@ pub(crate) async fn get_response<B: Backend>(
     req: &Request,
     params: &Params,
 ) -> Result<Response, ApiError> {
-    read_scope(app, req)?;
     let (site, id) = (param(params, 0), param(params, 1));
+    scope(app, req, Role::Read, Some(site))?;
     known_site(app, site)?;
     if !nps_protocol::limits::is_valid_id(id) {
         return Err(EdgeError::NotFound.into());

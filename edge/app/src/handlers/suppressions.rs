@@ -5,10 +5,11 @@ use nps_edge_core::suppression::{self, Suppression};
 use nps_edge_core::EdgeError;
 
 use crate::backend::Backend;
-use crate::handlers::{admin_scope, any_body, known_site, param};
+use crate::handlers::{any_body, known_site, param, scope};
 use crate::http::{ApiError, Request, Response};
 use crate::routes::Params;
 use crate::{unavailable, App};
+use nps_edge_core::auth::Role;
 
 /// Creates or replaces a suppression.
 #[cfg_attr(feature = "openapi", utoipa::path(
@@ -36,8 +37,8 @@ pub(crate) async fn put_suppression<B: Backend>(
     req: &Request,
     params: &Params,
 ) -> Result<Response, ApiError> {
-    admin_scope(app, req)?;
     let (site, subject) = (param(params, 0), param(params, 1));
+    scope(app, req, Role::Admin, Some(site))?;
     known_site(app, site)?;
     let now = app.backend().now_ms();
     let s = suppression::parse_put(subject, any_body(req)?, now)?;
@@ -71,8 +72,8 @@ pub(crate) async fn delete_suppression<B: Backend>(
     req: &Request,
     params: &Params,
 ) -> Result<Response, ApiError> {
-    admin_scope(app, req)?;
     let (site, subject) = (param(params, 0), param(params, 1));
+    scope(app, req, Role::Admin, Some(site))?;
     known_site(app, site)?;
     suppression::check_subject(subject)?;
     let deleted = app
@@ -109,8 +110,8 @@ pub(crate) async fn get_suppression<B: Backend>(
     req: &Request,
     params: &Params,
 ) -> Result<Response, ApiError> {
-    admin_scope(app, req)?;
     let (site, subject) = (param(params, 0), param(params, 1));
+    scope(app, req, Role::Admin, Some(site))?;
     known_site(app, site)?;
     suppression::check_subject(subject)?;
     let records = app
@@ -149,8 +150,8 @@ pub(crate) async fn list_suppressions<B: Backend>(
     req: &Request,
     params: &Params,
 ) -> Result<Response, ApiError> {
-    admin_scope(app, req)?;
     let site = param(params, 0);
+    scope(app, req, Role::Admin, Some(site))?;
     known_site(app, site)?;
     let records: Vec<Suppression> = app
         .backend()

@@ -23,17 +23,23 @@ pub(crate) async fn healthz<B: Backend>(
     Ok(Response::json(200, "{\"status\":\"ok\"}"))
 }
 
-/// Prometheus text format 0.0.4.
+/// Prometheus text format 0.0.4, for a token with the `metrics` (or `admin`) role.
 #[cfg_attr(feature = "openapi", utoipa::path(
     get, path = "/metrics", tag = "operations",
-    responses((status = 200, description = "Counters and outbox gauges (the same families on both runtimes).",
-               body = String, content_type = "text/plain; version=0.0.4; charset=utf-8"))
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Counters and outbox gauges (the same families on both runtimes).",
+         body = String, content_type = "text/plain; version=0.0.4; charset=utf-8"),
+        (status = 401, description = "No bearer token.", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The token has neither the metrics nor the admin role.", body = crate::openapi::Problem, content_type = "application/problem+json"),
+    )
 ))]
 pub(crate) async fn metrics<B: Backend>(
     app: &App<B>,
-    _: &Request,
+    req: &Request,
     _: &Params,
 ) -> Result<Response, ApiError> {
+    crate::handlers::scope(app, req, nps_edge_core::auth::Role::Metrics, None)?;
     let gauges = match app.backend().sink_gauges().await {
         Ok(g) => g,
         Err(e) => {

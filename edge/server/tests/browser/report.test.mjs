@@ -134,9 +134,17 @@ id = "demo"
 origins = ["${ORIGIN}"]
 rate_limit = { per_minute = 100000, burst = 100000 }
 
-[tokens]
-admin = "env:NPS_ADMIN_TOKEN"
-read = "env:NPS_READ_TOKEN"
+[[tokens]]
+name = "ops"
+role = "admin"
+sites = ["*"]
+secret = "env:NPS_ADMIN_TOKEN"
+
+[[tokens]]
+name = "cx"
+role = "read"
+sites = ["*"]
+secret = "env:NPS_READ_TOKEN"
 
 [native]
 db = "${db}"

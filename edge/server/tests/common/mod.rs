@@ -21,6 +21,30 @@ use nps_edge_core::Config;
 
 pub const ORIGIN: &str = "http://localhost:3000";
 pub const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+/// Tokens of the tests, as the environment holds them (`env:TEST_*` in the configs).
+pub const ADMIN: &str = "adm_test_0123456789abcdef";
+pub const READ: &str = "read_test_0123456789abcdef";
+pub const METRICS: &str = "metrics_test_0123456789ab";
+/// The identity secret of the `signed` site.
+pub const IDENTITY: &str = "identity-test-secret-0123";
+
+/// The test environment's secrets.
+pub fn test_secret(name: &str) -> Option<String> {
+    match name {
+        "TEST_ADMIN_TOKEN" => Some(ADMIN.into()),
+        "TEST_READ_TOKEN" => Some(READ.into()),
+        "TEST_METRICS_TOKEN" => Some(METRICS.into()),
+        "TEST_IDENTITY_SECRET" => Some(IDENTITY.into()),
+        _ => None,
+    }
+}
+
+/// `[[tokens]]` entries: an admin and a reader of every site.
+pub fn admin_and_read_tokens() -> String {
+    "[[tokens]]\nname = \"ops\"\nrole = \"admin\"\nsites = [\"*\"]\nsecret = \"env:TEST_ADMIN_TOKEN\"\n\n\
+     [[tokens]]\nname = \"cx\"\nrole = \"read\"\nsites = [\"*\"]\nsecret = \"env:TEST_READ_TOKEN\"\n"
+        .to_string()
+}
 
 /// A fresh scratch directory for one test.
 pub fn scratch(name: &str) -> PathBuf {
@@ -95,7 +119,14 @@ impl Server {
 
     /// Metric value of one series line (`name{labels}`).
     pub fn metric(&self, series: &str) -> f64 {
-        let r = request(self.addr, "GET", "/metrics", &[], b"");
+        let auth = format!("Bearer {METRICS}");
+        let r = request(
+            self.addr,
+            "GET",
+            "/metrics",
+            &[("authorization", &auth)],
+            b"",
+        );
         r.body
             .lines()
             .find_map(|l| l.strip_prefix(series).and_then(|v| v.trim().parse().ok()))
@@ -218,10 +249,19 @@ rate_limit = {{ per_minute = 60, burst = 3 }}
 base_ms = 50
 max_ms = 400
 max_attempts = 1000
+
+[[tokens]]
+name = "scrape"
+role = "metrics"
+sites = ["*"]
+secret = "env:TEST_METRICS_TOKEN"
 {extra}
 "#
     );
-    Config::load_toml(&src).unwrap_or_else(|e| panic!("test config: {e}\n{src}"))
+    let mut c = Config::load_toml(&src).unwrap_or_else(|e| panic!("test config: {e}\n{src}"));
+    c.resolve_secrets(test_secret)
+        .unwrap_or_else(|e| panic!("test secrets: {e}"));
+    c
 }
 
 /// What the receiver saw.
