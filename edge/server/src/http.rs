@@ -15,6 +15,9 @@ use nps_edge_app::routes::is_api_path;
 
 use crate::AppState;
 
+/// How long a request's body may take to arrive.
+const BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// The whole HTTP surface.
 pub fn app(state: AppState) -> Router {
     Router::new().fallback(handle).with_state(state)
@@ -36,9 +39,12 @@ async fn handle(State(st): State<AppState>, req: AxumRequest) -> AxumResponse {
             Some((h.to_string(), v.to_string()))
         })
         .collect();
-    let body = match to_bytes(body, MAX_REQUEST_BYTES).await {
-        Ok(b) => Body::Bytes(b.into()),
-        Err(e) => {
+    // A client that trickles its body holds a connection: it gets BODY_TIMEOUT in all.
+    let read = tokio::time::timeout(BODY_TIMEOUT, to_bytes(body, MAX_REQUEST_BYTES)).await;
+    let body = match read {
+        Err(_) => Body::Unreadable("the body did not arrive in time".into()),
+        Ok(Ok(b)) => Body::Bytes(b.into()),
+        Ok(Err(e)) => {
             // The only error the limit produces is "length limit exceeded"; anything else is a
             // broken upload, still the client's doing.
             let msg = std::error::Error::source(&e)

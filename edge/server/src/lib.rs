@@ -10,6 +10,7 @@ pub mod assets;
 mod backend;
 pub mod delivery;
 mod http;
+pub mod serve;
 pub mod sinks;
 pub mod store;
 

@@ -7,6 +7,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use nps_edge::serve::Limits;
 use nps_edge::{app, Edge, Options};
 use nps_edge_core::Config;
 
@@ -16,7 +17,10 @@ const USAGE: &str = "usage: nps-edge [--config FILE] [--listen ADDR] [--assets D
                   http://localhost:*)
   --listen ADDR   address to bind (default 127.0.0.1:8787)
   --assets DIR    serve static files from DIR at / (e.g. dist/widget)
-  --db FILE       SQLite store path (overrides the sqlite sink's path)
+  --db FILE       SQLite store path (overrides [native] db)
+  --max-connections N  connections open at once (default 10000); more are refused
+  --header-timeout-ms N  time to receive a request's head, and the longest idle keep-alive
+                  (default 10000)
   --check         validate the config and exit";
 
 struct Args {
@@ -25,6 +29,8 @@ struct Args {
     assets: Option<PathBuf>,
     db: Option<String>,
     check: bool,
+    max_connections: usize,
+    header_timeout_ms: u64,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -34,6 +40,8 @@ fn parse_args() -> Result<Args, String> {
         assets: None,
         db: None,
         check: false,
+        max_connections: Limits::default().max_connections,
+        header_timeout_ms: Limits::default().header_timeout.as_millis() as u64,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -44,6 +52,20 @@ fn parse_args() -> Result<Args, String> {
             "--assets" => a.assets = Some(val("--assets")?.into()),
             "--db" => a.db = Some(val("--db")?),
             "--check" => a.check = true,
+            "--max-connections" => {
+                a.max_connections = val("--max-connections")?
+                    .parse()
+                    .ok()
+                    .filter(|n| *n > 0)
+                    .ok_or("--max-connections needs a positive number")?
+            }
+            "--header-timeout-ms" => {
+                a.header_timeout_ms = val("--header-timeout-ms")?
+                    .parse()
+                    .ok()
+                    .filter(|n| *n > 0)
+                    .ok_or("--header-timeout-ms needs a positive number")?
+            }
             "-h" | "--help" => return Err(String::new()),
             other => return Err(format!("unknown argument {other:?}")),
         }
@@ -138,11 +160,11 @@ fn main() -> ExitCode {
     let res = rt.block_on(async move {
         let listener = tokio::net::TcpListener::bind(addr).await?;
         tracing::info!(addr = %listener.local_addr()?, store = %store_path, "listening");
-        axum::serve(
-            listener,
-            router.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(async {
+        let limits = Limits {
+            max_connections: args.max_connections,
+            header_timeout: std::time::Duration::from_millis(args.header_timeout_ms),
+        };
+        nps_edge::serve::serve(listener, router, limits, async {
             let _ = tokio::signal::ctrl_c().await;
         })
         .await

@@ -47,6 +47,9 @@ extern "C" {
     fn abort_signal_timeout(ms: f64) -> worker::worker_sys::web_sys::AbortSignal;
 }
 
+/// How long a dead letter that could not be stored waits before it is tried again.
+const DEAD_LETTER_RETRY_SECONDS: u32 = 300;
+
 const DEAD_LETTER: &str = "INSERT INTO dead_letters (webhook_id, sink, payload, attempts, reason, failed_at) \
 VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(webhook_id) DO UPDATE SET attempts = excluded.attempts, \
 reason = excluded.reason, failed_at = excluded.failed_at";
@@ -101,19 +104,16 @@ async fn dead_letter(
     attempts: u32,
     reason: &str,
 ) -> bool {
-    l.app
-        .metrics()
-        .sink(sink)
-        .dead_letters
-        .fetch_add(1, Ordering::Relaxed);
+    // Without a store the message stays on its queue (the dead-letter queue keeps retrying
+    // it, slowly): nothing accepted is dropped by this worker.
     let Some(d1) = l.app.backend().d1() else {
         tracing::error!(
             sink,
             id,
             reason,
-            "dead letter not kept: no D1 store is configured"
+            "dead letter kept on the queue: no D1 store is configured"
         );
-        return true;
+        return false;
     };
     let params = [
         SqlValue::Text(id.into()),
@@ -124,7 +124,14 @@ async fn dead_letter(
         SqlValue::Text(rfc3339_ms(js_sys::Date::now() as u64)),
     ];
     match d1.execute(DEAD_LETTER, &params).await {
-        Ok(_) => true,
+        Ok(_) => {
+            l.app
+                .metrics()
+                .sink(sink)
+                .dead_letters
+                .fetch_add(1, Ordering::Relaxed);
+            true
+        }
         Err(e) => {
             tracing::error!(id, error = %e, "dead letter not stored, message kept");
             false
@@ -147,7 +154,7 @@ async fn handle_delivery(l: &Loaded, m: &QueueMessage, body: &JsValue, is_dlq: b
         if dead_letter(l, &id, &sink, &payload, attempts, "retries_exhausted").await {
             m.ack();
         } else {
-            m.retry(&retry_opts(30));
+            m.retry(&retry_opts(DEAD_LETTER_RETRY_SECONDS));
         }
         return;
     }
@@ -181,7 +188,7 @@ async fn handle_delivery(l: &Loaded, m: &QueueMessage, body: &JsValue, is_dlq: b
             if dead_letter(l, &id, &sink, &payload, attempts, reason).await {
                 m.ack();
             } else {
-                m.retry(&retry_opts(30));
+                m.retry(&retry_opts(DEAD_LETTER_RETRY_SECONDS));
             }
         }
         Next::RetryIn(ms) => {
@@ -289,7 +296,7 @@ async fn handle_alert(l: &Loaded, m: &QueueMessage, body: &JsValue, is_dlq: bool
         {
             m.ack();
         } else {
-            m.retry(&retry_opts(30));
+            m.retry(&retry_opts(DEAD_LETTER_RETRY_SECONDS));
         }
         return;
     }
