@@ -120,7 +120,8 @@
         theme: A.theme,
         mode: A.mode,
         position: A.position,
-        page: location.href,
+        // The query and fragment can carry tokens or e-mails: kept only on request.
+        page: A.page == 'full' ? location.href : location.origin + location.pathname,
         user,
         properties: props,
         autofocus: manual,
@@ -176,7 +177,7 @@
       props = o.properties;
     } else if (c == 'show') disarm(), show(1);
     else if (c == 'hide') hide();
-    else if (c == 'reset') hide(), (user = {}), (props = 0), put((st = { v: rnd() }));
+    else if (c == 'reset') hide(), (user = {}), (props = 0), put((st = { v: rnd() })), w.__npsScrub && __npsScrub();
   };
   const q = (w.nps && w.nps.q) || [];
   w.nps = (...a) => cmd(a);

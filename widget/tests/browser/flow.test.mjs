@@ -17,7 +17,7 @@ async function open(name, attrs = {}, opts = {}) {
     for (const n of ['shown', 'answered', 'submitted', 'dismissed'])
       document.addEventListener('nps:' + n, (e) => window.__record({ type: e.type, detail: e.detail }));
   });
-  await page.goto(url);
+  await page.goto(url + (opts.suffix || ''));
   await card(page).waitFor();
   return page;
 }
@@ -255,4 +255,94 @@ test('a page view that does not show the survey flushes answers left in the outb
   assert.equal(h.edge.responses()[0].id, 'pending-1');
   assert.ok(!h.edge.assets.includes('nps-widget_bg.wasm'), 'no widget download for a flush');
   await page.context().close();
+});
+
+const outbox = (page) => page.evaluate(() => JSON.parse(localStorage.getItem('nps:outbox') || '{}'));
+
+test('an answer given during an outage survives the page closing and is delivered once on the next page view', async () => {
+  h.edge.posts = [];
+  h.edge.failed = 0;
+  h.edge.status = 503;
+  const page = await open('outage-close');
+  await scoreButton(page, 4).click();
+  await until(() => h.edge.failed >= 1, 3000, 'first attempt refused');
+  const ctx = page.context();
+  await page.close({ runBeforeUnload: true }); // pagehide: the beacon also meets the outage
+  await sleep(200);
+  h.edge.status = 202;
+  const next = await ctx.newPage();
+  await next.goto(h.embed('/outage-next', { sample: 0 }));
+  await until(() => h.edge.responses().length == 1, 4000, 'delivered on the next page view');
+  await sleep(1500); // a duplicate retry would land here
+  assert.equal(h.edge.responses().length, 1, 'exactly once');
+  assert.equal(h.edge.responses()[0].score, 4);
+  assert.deepEqual(await outbox(next), {});
+  await ctx.close();
+});
+
+test('one answer the edge keeps refusing holds none of the others back', async () => {
+  h.edge.posts = [];
+  h.edge.statusOf = (b) => (b.id == 'stuck-1' ? 503 : undefined);
+  const page = await h.newPage();
+  await page.goto(h.embed('/stuck', { sample: 0 }));
+  const mk = (id, score) => JSON.stringify({ id, rev: 1, site: 'demo', survey: 'checkout', score, visitor: 'v1' });
+  await page.evaluate(
+    ([ep, a, b]) =>
+      localStorage.setItem(
+        'nps:outbox',
+        JSON.stringify({ 'stuck-1': [ep + '/v1/responses', a], 'fine-2': [ep + '/v1/responses', b] })
+      ),
+    [h.edgeUrl, mk('stuck-1', 1), mk('fine-2', 9)]
+  );
+  await page.reload();
+  await until(() => h.edge.responses().length == 1, 3000, 'the other answer delivered');
+  assert.equal(h.edge.responses()[0].id, 'fine-2');
+  const failed = h.edge.failed || 0;
+  await until(() => (h.edge.failed || 0) > failed, 4000, 'the stuck one retried on its own backoff');
+  assert.deepEqual(Object.keys(await outbox(page)), ['stuck-1'], 'the refused one waits, the delivered one left');
+  assert.equal(h.edge.responses().length, 1);
+  h.edge.statusOf = null;
+  await until(() => h.edge.responses().length == 2, 5000, 'the stuck answer once the edge takes it');
+  assert.deepEqual(await outbox(page), {});
+  await page.context().close();
+});
+
+test("nps('reset') strips who answered from answers still waiting in the outbox", async () => {
+  h.edge.posts = [];
+  const before = `<script>window.nps=window.nps||function(){(nps.q=nps.q||[]).push(arguments)};
+nps('identify',{id:'u_7',email:'eve@example.com',properties:{plan:'pro'}});</script>`;
+  const page = await open('reset-scrub', {}, { before });
+  await page.context().setOffline(true);
+  await scoreButton(page, 6).click();
+  await until(async () => Object.keys(await outbox(page)).length == 1, 2000, 'kept in the outbox');
+  const [entry] = Object.values(await outbox(page));
+  assert.equal(JSON.parse(entry[1]).user.email, 'eve@example.com');
+  await page.evaluate(() => window.nps('reset')); // the visitor logs out
+  const [scrubbed] = Object.values(await outbox(page));
+  const body = JSON.parse(scrubbed[1]);
+  assert.equal(body.user, undefined);
+  assert.equal(body.properties, undefined);
+  assert.equal(body.score, 6);
+  await page.context().setOffline(false);
+  await until(() => h.edge.responses().length == 1, 5000, 'delivered after reset');
+  assert.equal(h.edge.responses()[0].user, undefined);
+  assert.equal(h.edge.responses()[0].score, 6);
+  await page.context().close();
+});
+
+test('the page address leaves without its query and fragment unless data-page="full"', async () => {
+  h.edge.posts = [];
+  const page = await open('private-page', {}, { suffix: '?reset_token=s3cr3t&email=a%40b.c#frag' });
+  await until(() => h.edge.events('shown').length == 1, 3000, 'shown');
+  await scoreButton(page, 8).click();
+  await until(() => h.edge.responses().length == 1, 3000, 'rev 1');
+  assert.equal(h.edge.responses()[0].page, h.shopUrl + '/private-page');
+  await page.context().close();
+
+  h.edge.posts = [];
+  const full = await open('full-page', { page: 'full' }, { suffix: '?utm_source=mail#x' });
+  await scoreButton(full, 8).click();
+  await until(() => h.edge.responses().length == 1, 3000, 'rev 1');
+  assert.equal(h.edge.responses()[0].page, h.shopUrl + '/full-page?utm_source=mail#x');
+  await full.context().close();
 });

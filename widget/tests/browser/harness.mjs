@@ -30,6 +30,7 @@ export class Edge {
     this.posts = []; // {path, body}
     this.assets = []; // asset paths served, in order
     this.status = 202; // status for the next POSTs (set 503 to simulate an outage)
+    this.statusOf = null; // (body) => status for that one POST, or undefined for `status`
     this.eligible = {}; // user or account id -> true/false/HTTP status
     this.cache = false; // serve assets cacheable (the benchmark's cached runs)
     this.wasmType = null; // override the wasm's content-type (a misconfigured CDN)
@@ -48,7 +49,7 @@ export class Edge {
       req.on('data', (c) => (body += c));
       req.on('end', () => {
         const parsed = JSON.parse(body);
-        const status = this.status;
+        const status = (this.statusOf && this.statusOf(parsed)) || this.status;
         if (status < 300) this.posts.push({ path: url.pathname, body: parsed, type: req.headers['content-type'] });
         else this.failed = (this.failed || 0) + 1;
         res.writeHead(status, { ...cors, 'content-type': 'application/json' });
