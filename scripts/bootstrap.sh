@@ -39,13 +39,15 @@ if [[ ! -f node_modules/.lock-sum || "$(cat node_modules/.lock-sum)" != "$lock_s
   echo "$lock_sum" > node_modules/.lock-sum
 fi
 
-# --- Chromium + chromedriver + wrk from Debian ----------------------------------------------
+# --- Chromium + chromedriver + wrk + PHP from Debian ----------------------------------------
 need_apt=()
 [[ "${NPS_SKIP_BROWSER:-}" == 1 ]] || {
   [[ -x /usr/bin/chromium ]] || need_apt+=(chromium)
   [[ -x /usr/bin/chromedriver ]] || need_apt+=(chromium-driver)
 }
 command -v wrk >/dev/null || need_apt+=(wrk)
+# The server-side signing snippets of docs/identity.md are run in PHP too.
+command -v php >/dev/null || need_apt+=(php-cli)
 if ((${#need_apt[@]})); then
   step "installing ${need_apt[*]} with apt"
   export DEBIAN_FRONTEND=noninteractive

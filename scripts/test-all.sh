@@ -31,6 +31,7 @@ suite "report page in Chromium (native edge)" env NPS_SKIP_CARGO_TESTS=1 bash sc
 suite "widget (wasm-bindgen-test + browser)" bash scripts/test-widget.sh
 suite "worker in workerd" env NPS_SKIP_CLIPPY=1 bash scripts/test-worker.sh
 suite "conformance + security: one API contract, the attacks, on both runtimes" env NPS_CONFORMANCE_PREBUILT=1 bash scripts/test-conformance.sh
+suite "signed identity: the server-side snippets of docs/identity.md sign as the edge does" bash scripts/test-identity-snippets.sh
 suite "end to end: browser -> widget -> edge -> sinks" env NPS_E2E_PREBUILT=1 bash scripts/test-e2e.sh
 
 echo
