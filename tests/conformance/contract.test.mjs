@@ -348,6 +348,33 @@ for (const kind of TARGETS) {
       for (const p of ["/report/", "/report/report.js", "/report/report.css"]) assert.equal((await req("GET", p)).status, 200);
     });
 
+    it("erasure of a person: by user id or e-mail, counts, idempotent, scoped to admins", async () => {
+      const who = uid("u");
+      const email = `${who}@example.com`;
+      const mine = answer({ score: 3, user: { id: who, email } });
+      const byEmail = answer({ score: 9, user: { email: email.toUpperCase() } });
+      const someoneElse = answer({ score: 7, user: { id: uid("u") } });
+      for (const r of [mine, byEmail, someoneElse]) assert.equal((await post("/v1/responses", r)).json.status, "accepted");
+      await eventually(async () => (await req("GET", `/v1/sites/demo/responses/${byEmail.id}`, { token: READ })).status === 200, { what: "stored" });
+      const path = `/v1/sites/demo/people/${encodeURIComponent(email)}`;
+      const done = await req("DELETE", path, { token: ADMIN });
+      assert.equal(done.status, 200, done.text);
+      assert.equal(done.json.key, email);
+      assert.equal(done.json.responses, 2);
+      assert.deepEqual(done.json.response_ids, [mine.id, byEmail.id].sort());
+      for (const r of [mine, byEmail]) problem(await req("GET", `/v1/sites/demo/responses/${r.id}`, { token: READ }), 404, "not-found");
+      assert.equal((await req("GET", `/v1/sites/demo/responses/${someoneElse.id}`, { token: READ })).status, 200);
+      const again = await req("DELETE", path, { token: ADMIN });
+      assert.equal(again.status, 200);
+      assert.equal(again.json.responses, 0);
+      problem(await req("DELETE", path, {}), 401, "unauthorized");
+      problem(await req("DELETE", path, { token: READ }), 403, "forbidden");
+      problem(await req("DELETE", "/v1/sites/nowhere/people/u1", { token: ADMIN }), 404, "not-found");
+      const bad = await req("DELETE", "/v1/sites/demo/people/not%20a%20key", { token: ADMIN });
+      problem(bad, 422, "invalid");
+      assert.equal(bad.json.errors[0].field, "key");
+    });
+
     it("metrics: the same families on both runtimes", async () => {
       problem(await req("GET", "/metrics"), 401, "unauthorized");
       problem(await req("GET", "/metrics", { token: READ }), 403, "forbidden");
@@ -369,6 +396,7 @@ for (const kind of TARGETS) {
           assert.equal(res.headers.get("retry-after"), "1");
         }
         problem(await post("/v1/events", { id: uid("e"), site: "demo", survey: "s", visitor: "v", type: "dismissed" }), 503, "unavailable");
+        problem(await req("DELETE", "/v1/sites/demo/people/u-1", { token: ADMIN }), 503, "unavailable");
         if (t.kind === "native") {
           // Natively the answer and its dedup mark live in that same store: refused, not half-kept.
           const r = answer();

@@ -141,7 +141,8 @@ export async function startReceiver() {
 
 /**
  * Starts the edge of `kind` ("native" or "worker"). Returns { kind, url, receiver, sql(stmt),
- * stop() }: `sql` runs a statement on the response store from outside (to fail it on purpose).
+ * rows(stmt, ...params), stop() }: `sql` runs a statement on the response store from outside (to
+ * fail it on purpose), `rows` reads it.
  */
 export async function startTarget(kind) {
   const receiver = await startReceiver();
@@ -160,6 +161,7 @@ export async function startTarget(kind) {
     return {
       kind, url, receiver,
       sql: async (stmt) => store.exec(stmt),
+      rows: async (stmt, ...params) => store.prepare(stmt).all(...params),
       stop: async () => {
         store.close();
         await proc.stop();
@@ -172,6 +174,7 @@ export async function startTarget(kind) {
     return {
       kind, url: w.url, receiver,
       sql: async (stmt) => w.db.prepare(stmt).run(),
+      rows: async (stmt, ...params) => (await w.db.prepare(stmt).bind(...params).all()).results,
       stop: async () => {
         await w.close();
         await receiver.close();

@@ -11,9 +11,13 @@
 
 use std::future::Future;
 
+use nps_edge_core::config::Site;
 use nps_edge_core::dedup::Decision;
+use nps_edge_core::erasure::{Erased, Person};
 use nps_edge_core::suppression::Suppression;
 use nps_protocol::{Event, Response};
+
+use crate::store::Found;
 
 /// `Send` on native targets (the server runs handlers on a multi-threaded runtime); nothing on
 /// wasm32 (the worker is single-threaded and its JS futures are not `Send`).
@@ -151,6 +155,34 @@ impl SqlValue {
     }
 }
 
+/// A person's erasure, planned by the application (`DELETE /v1/sites/{site}/people/{key}`).
+#[derive(Debug, Clone)]
+pub struct Erasure {
+    /// Site.
+    pub site: String,
+    /// Who.
+    pub person: Person,
+    /// Their answers as found in the response store (a backend adds those it holds elsewhere,
+    /// e.g. not yet written to the store).
+    pub found: Found,
+    /// Delivery sinks the `nps.person.erased` message goes to (built with
+    /// `nps_edge_core::erasure::notice_payload` once the counts are known).
+    pub notice_sinks: Vec<String>,
+    /// When.
+    pub now_ms: u64,
+}
+
+/// What a retention sweep deleted on one site.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Purged {
+    /// Answers.
+    pub responses: u64,
+    /// Events.
+    pub events: u64,
+    /// Respondent records, dead letters and other runtime records.
+    pub other: u64,
+}
+
 /// Rows of a store query, columns in `SELECT` order.
 pub type Rows = Vec<Vec<SqlValue>>;
 
@@ -227,4 +259,22 @@ pub trait Backend: MaybeSend + MaybeSync + 'static {
     fn sink_gauges(
         &self,
     ) -> impl Future<Output = Result<Option<Vec<SinkGauge>>, BackendError>> + MaybeSend;
+
+    /// Erases a person in one step where the runtime allows it: their answers (those found and
+    /// any the backend still holds on their way to the store), events, respondent records,
+    /// suppressions of their user ids, and every delivery of their data still waiting; then
+    /// hands the `nps.person.erased` message to `notice_sinks` durably. Idempotent: running it
+    /// again finds nothing more and sends another notice.
+    fn erase_person(
+        &self,
+        erasure: Erasure,
+    ) -> impl Future<Output = Result<Erased, BackendError>> + MaybeSend;
+
+    /// Deletes a site's records received before `before_ms`: answers, events (the shared
+    /// statements of [`crate::store`]), respondent records and dead letters.
+    fn purge(
+        &self,
+        site: &Site,
+        before_ms: u64,
+    ) -> impl Future<Output = Result<Purged, BackendError>> + MaybeSend;
 }

@@ -91,6 +91,30 @@ impl<B: Backend> App<B> {
         routes::dispatch(self, req).await
     }
 
+    /// Applies every site's `retention_days`: deletes what was received before its cutoff.
+    /// The runtimes call it periodically (hourly natively, the worker's scheduled handler).
+    pub async fn sweep_retention(&self) -> Result<Vec<(String, backend::Purged)>, BackendError> {
+        let now = self.backend.now_ms();
+        let mut out = Vec::new();
+        for site in &self.config.sites {
+            let Some(cutoff) = site.retention_cutoff_ms(now) else {
+                continue;
+            };
+            let purged = self.backend.purge(site, cutoff).await?;
+            if purged != backend::Purged::default() {
+                tracing::info!(
+                    site = %site.id,
+                    responses = purged.responses,
+                    events = purged.events,
+                    other = purged.other,
+                    "retention: old records deleted"
+                );
+            }
+            out.push((site.id.clone(), purged));
+        }
+        Ok(out)
+    }
+
     /// Token bucket per site + keyed hash of the client address (the raw address is never
     /// kept; see `nps_edge_core::client` for which address that is). A request whose client
     /// address is unknown is refused rather than put in one bucket shared by everyone.

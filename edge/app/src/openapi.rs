@@ -185,6 +185,27 @@ pub struct SuppressionList {
     items: Vec<SuppressionRecord>,
 }
 
+/// What an erasure removed (also the `data` of the `nps.person.erased` webhook message).
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ErasedRecord {
+    site: String,
+    /// The key as given (user id or e-mail).
+    key: String,
+    /// RFC 3339.
+    erased_at: String,
+    /// Answers erased.
+    responses: u64,
+    /// Events erased.
+    events: u64,
+    /// Suppressions erased.
+    suppressions: u64,
+    /// Waiting deliveries (webhook, alert, dead letters) cancelled.
+    deliveries: u64,
+    /// Ids of the erased answers.
+    response_ids: Vec<String>,
+}
+
 /// A site and its surveys.
 #[derive(ToSchema)]
 #[serde(deny_unknown_fields)]

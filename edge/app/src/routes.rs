@@ -11,7 +11,7 @@
 use nps_edge_core::{cors, EdgeError};
 
 use crate::backend::Backend;
-use crate::handlers::{eligibility, ingest, page, report, suppressions, system};
+use crate::handlers::{eligibility, ingest, page, people, report, suppressions, system};
 use crate::http::{decode_segment, ApiError, Method, Request, Response};
 #[cfg(feature = "openapi")]
 use crate::openapi::Info as OpenApiInfo;
@@ -83,6 +83,7 @@ routes! {
     GET     "/v1/sites/{site}/suppressions/{subject}"    => suppressions::get_suppression,
     PUT     "/v1/sites/{site}/suppressions/{subject}"    => suppressions::put_suppression,
     DELETE  "/v1/sites/{site}/suppressions/{subject}"    => suppressions::delete_suppression,
+    DELETE  "/v1/sites/{site}/people/{key}"              => people::erase_person,
     GET     "/healthz"                                   => system::healthz,
     GET     "/metrics"                                   => system::metrics,
     GET     "/openapi.json"                              => system::openapi_json,

@@ -54,6 +54,102 @@ ORDER BY received_ms DESC, id DESC LIMIT ?9";
 pub const ONE_RESPONSE: &str =
     "SELECT body, received_ms FROM responses WHERE site = ?1 AND id = ?2";
 
+/// The answers of a person on site `?1`: by user id (`?2`, a JSON array of ids) or by e-mail
+/// (`?3`, compared without regard to ASCII case; NULL when the key is not one). Columns: id,
+/// visitor, user_id, survey.
+pub const PERSON_RESPONSES: &str = "SELECT id, visitor, user_id, survey FROM responses \
+WHERE site = ?1 AND (user_id IN (SELECT value FROM json_each(?2)) OR (?3 IS NOT NULL AND \
+lower(json_extract(body, '$.user.email')) = lower(?3)))";
+
+/// Erases answers: site `?1`, ids `?2` (a JSON array).
+pub const ERASE_RESPONSES: &str =
+    "DELETE FROM responses WHERE site = ?1 AND id IN (SELECT value FROM json_each(?2))";
+
+/// Erases events: site `?1`, by user id (`?2`) or by the visitors of the person's answers
+/// (`?3`), JSON arrays.
+pub const ERASE_EVENTS: &str = "DELETE FROM events WHERE site = ?1 AND (user_id IN \
+(SELECT value FROM json_each(?2)) OR visitor IN (SELECT value FROM json_each(?3)))";
+
+/// The condition, on a sink payload column `payload`, that it carries the person's data: an
+/// answer of site `?1` among ids `?2`, or an event or answer of user ids `?3`.
+macro_rules! names_person {
+    () => {
+        "json_extract(payload, '$.data.site') = ?1 AND (json_extract(payload, '$.data.id') IN \
+(SELECT value FROM json_each(?2)) OR json_extract(payload, '$.data.user.id') IN \
+(SELECT value FROM json_each(?3)))"
+    };
+}
+
+/// Erases the native store's deliveries of a person (pending and dead), with [`names_person`]'s
+/// parameters.
+pub const ERASE_OUTBOX: &str = concat!("DELETE FROM outbox WHERE ", names_person!());
+
+/// Erases the worker's dead letters of a person (D1), with [`names_person`]'s parameters.
+pub const ERASE_DEAD_LETTERS: &str = concat!("DELETE FROM dead_letters WHERE ", names_person!());
+
+/// Deletes answers received before `?2` ms on site `?1` (retention).
+pub const PURGE_RESPONSES: &str = "DELETE FROM responses WHERE site = ?1 AND received_ms < ?2";
+
+/// Deletes events received before `?2` ms on site `?1` (retention).
+pub const PURGE_EVENTS: &str = "DELETE FROM events WHERE site = ?1 AND received_ms < ?2";
+
+/// What is known of a person once their answers are found: the rows to erase on every store.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Found {
+    /// Their answers' ids.
+    pub response_ids: Vec<String>,
+    /// Their user ids (the key itself for a user id).
+    pub user_ids: Vec<String>,
+    /// The visitors (browsers) of their answers.
+    pub visitors: Vec<String>,
+    /// The surveys they answered.
+    pub surveys: Vec<String>,
+}
+
+impl Found {
+    /// Adds the rows of [`PERSON_RESPONSES`]; `true` when a new user id turned up.
+    pub fn add_rows(&mut self, rows: &[Vec<SqlValue>]) -> bool {
+        let mut new_user = false;
+        for row in rows {
+            let col = |i: usize| row.get(i).and_then(SqlValue::as_str).map(str::to_string);
+            if let Some(id) = col(0) {
+                push_new(&mut self.response_ids, id);
+            }
+            if let Some(v) = col(1) {
+                push_new(&mut self.visitors, v);
+            }
+            if let Some(u) = col(2) {
+                new_user |= push_new(&mut self.user_ids, u);
+            }
+            if let Some(s) = col(3) {
+                push_new(&mut self.surveys, s);
+            }
+        }
+        new_user
+    }
+
+    /// Sorted lists (stable answers and messages).
+    pub fn sort(&mut self) {
+        for l in [
+            &mut self.response_ids,
+            &mut self.user_ids,
+            &mut self.visitors,
+            &mut self.surveys,
+        ] {
+            l.sort();
+        }
+    }
+}
+
+fn push_new(list: &mut Vec<String>, v: String) -> bool {
+    if list.contains(&v) {
+        false
+    } else {
+        list.push(v);
+        true
+    }
+}
+
 fn text(s: &str) -> SqlValue {
     SqlValue::Text(s.to_string())
 }

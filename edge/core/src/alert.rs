@@ -84,6 +84,10 @@ pub struct AlertSinkConfig {
     /// Per-attempt timeout. Default 5000 ms.
     #[serde(default = "default_timeout_ms")]
     pub timeout_ms: u64,
+    /// Show the respondent's e-mail in the alert. Default `false`: a chat channel is read by
+    /// more people, and kept longer, than the report; the user id and account still say who.
+    #[serde(default)]
+    pub include_email: bool,
 }
 
 fn default_name() -> String {
@@ -115,6 +119,7 @@ impl AlertSinkConfig {
             grace_ms: DEFAULT_GRACE_MS,
             report_url: None,
             timeout_ms: default_timeout_ms(),
+            include_email: false,
         }
     }
 
@@ -308,6 +313,21 @@ fn yes_no(v: Option<bool>) -> &'static str {
 
 fn segment_name(r: &Response) -> &'static str {
     r.segment().map_or("unknown", |g| g.as_str())
+}
+
+impl AlertSinkConfig {
+    /// This sink's message for `r` (its format and report link; the e-mail only when
+    /// `include_email`).
+    pub fn render(&self, r: &Response, received_ms: u64) -> String {
+        if self.include_email || r.user.as_ref().is_none_or(|u| u.email.is_none()) {
+            return message(self.format, r, received_ms, self.report_url.as_deref());
+        }
+        let mut r = r.clone();
+        if let Some(u) = r.user.as_mut() {
+            u.email = None;
+        }
+        message(self.format, &r, received_ms, self.report_url.as_deref())
+    }
 }
 
 /// The message body for `format`. `received_ms` is the receive time of the first rev;
@@ -519,6 +539,22 @@ mod tests {
             Value::Object(o) => o.values().for_each(|x| texts(x, out)),
             _ => {}
         }
+    }
+
+    #[test]
+    fn the_email_reaches_the_chat_only_when_the_sink_asks() {
+        let mut sink = AlertSinkConfig::new("https://chat.example/hook");
+        for format in [AlertFormat::Slack, AlertFormat::Json] {
+            sink.format = format;
+            sink.include_email = false;
+            let m = sink.render(&detractor(), 0);
+            assert!(!m.contains("ann@example.com"), "{m}");
+            assert!(m.contains("u-42"), "the user id still says who: {m}");
+            sink.include_email = true;
+            assert!(sink.render(&detractor(), 0).contains("ann@example.com"));
+        }
+        let off: AlertSinkConfig = toml::from_str("url = \"https://chat.example/hook\"").unwrap();
+        assert!(!off.include_email, "off unless asked");
     }
 
     #[test]

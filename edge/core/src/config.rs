@@ -245,6 +245,10 @@ pub struct Site {
     /// unless `identity` is `off`.
     #[serde(default)]
     pub identity_secret: Option<String>,
+    /// Answers, events, respondent records and dead letters older than this many days are
+    /// deleted (hourly natively, by the scheduled handler on the worker). Unset = kept.
+    #[serde(default)]
+    pub retention_days: Option<u32>,
 }
 
 fn default_id_window_hours() -> u64 {
@@ -258,6 +262,12 @@ impl Site {
     /// Id dedup window in milliseconds.
     pub fn id_window_ms(&self) -> u64 {
         self.dedup_window_hours.saturating_mul(3_600_000)
+    }
+
+    /// The oldest receive time kept at `now_ms`, when the site has a retention.
+    pub fn retention_cutoff_ms(&self, now_ms: u64) -> Option<u64> {
+        self.retention_days
+            .map(|d| now_ms.saturating_sub(u64::from(d) * 86_400_000))
     }
 
     /// Respondent window in milliseconds (0 = disabled).
@@ -378,6 +388,14 @@ impl Site {
                 format!("{k}.rate_limit.burst"),
                 "must be at least 1",
             ));
+        }
+        if let Some(d) = self.retention_days {
+            if !(1..=36_500).contains(&d) {
+                return Err(ConfigError::new(
+                    format!("{k}.retention_days"),
+                    "must be between 1 and 36500 (leave it out to keep everything)",
+                ));
+            }
         }
         match (&self.identity_secret, self.identity) {
             (None, crate::identity::IdentityMode::Off) => {}
@@ -647,6 +665,7 @@ impl Config {
                 rate_limit: RateLimit::default(),
                 identity: Default::default(),
                 identity_secret: None,
+                retention_days: None,
             }],
             sinks: Vec::new(),
             retry: RetryPolicy::default(),
@@ -976,6 +995,11 @@ origins = ["https://b.example/path"]
         let e = Config::load_toml(&format!("{SITE}\n[[sinks]]\ntype = \"webhook\"\nurl = \"https://x.example\"\nsecret = \"nope\"\n")).unwrap_err();
         assert_eq!(e.key, "sinks[0].secret");
         assert_eq!(Config::load_toml("").unwrap_err().key, "sites");
+        let e = Config::load_toml(&format!("{SITE}retention_days = 0\n")).unwrap_err();
+        assert_eq!(e.key, "sites[0].retention_days");
+        let kept = Config::load_toml(&format!("{SITE}retention_days = 30\n")).unwrap();
+        let day = 86_400_000;
+        assert_eq!(kept.sites[0].retention_cutoff_ms(40 * day), Some(10 * day));
     }
 
     #[test]

@@ -47,6 +47,7 @@ pub mod config;
 pub mod cors;
 pub mod csv;
 pub mod dedup;
+pub mod erasure;
 pub mod error;
 #[doc(hidden)]
 pub mod fuzzing;

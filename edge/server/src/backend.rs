@@ -5,10 +5,15 @@
 use std::sync::{Arc, Mutex};
 
 use nps_edge_app::backend::{
-    Backend, BackendError, NewEvent, NewResponse, Rows, SinkGauge, SqlValue, VisitorQuery,
-    VisitorRecords,
+    Backend, BackendError, Erasure, NewEvent, NewResponse, Purged, Rows, SinkGauge, SqlValue,
+    VisitorQuery, VisitorRecords,
 };
+use nps_edge_app::store::{
+    ERASE_EVENTS, ERASE_OUTBOX, ERASE_RESPONSES, PERSON_RESPONSES, PURGE_EVENTS, PURGE_RESPONSES,
+};
+use nps_edge_core::config::Site;
 use nps_edge_core::dedup::Decision;
+use nps_edge_core::erasure::{self, Erased};
 use nps_edge_core::suppression::Suppression;
 use rusqlite::types::{ToSqlOutput, Value, ValueRef};
 use rusqlite::{params, params_from_iter, Connection, OptionalExtension, ToSql};
@@ -230,4 +235,106 @@ impl Backend for SqliteBackend {
         })
         .await
     }
+
+    async fn erase_person(&self, e: Erasure) -> Result<Erased, BackendError> {
+        self.with_conn(move |c| erase(c, &e)).await
+    }
+
+    async fn purge(&self, site: &Site, before_ms: u64) -> Result<Purged, BackendError> {
+        let site = site.id.clone();
+        self.with_conn(move |c| {
+            let before = before_ms as i64;
+            let responses = c.prepare_cached(PURGE_RESPONSES)?.execute(params![site, before])?;
+            let events = c.prepare_cached(PURGE_EVENTS)?.execute(params![site, before])?;
+            let mut other = c
+                .prepare_cached("DELETE FROM respondents WHERE site = ?1 AND at_ms < ?2")?
+                .execute(params![site, before])?;
+            other += c
+                .prepare_cached("DELETE FROM alerts WHERE site = ?1 AND created_ms < ?2")?
+                .execute(params![site, before])?;
+            // Dead letters of the site (delivered rows leave the outbox at once).
+            other += c
+                .prepare_cached(
+                    "DELETE FROM outbox WHERE state = 2 AND created_ms < ?2 AND json_extract(payload, '$.data.site') = ?1",
+                )?
+                .execute(params![site, before])?;
+            Ok(Purged {
+                responses: responses as u64,
+                events: events as u64,
+                other: other as u64,
+            })
+        })
+        .await
+    }
+}
+
+/// One transaction: the person's rows go, the notice's outbox rows come (the deliverers poll
+/// the outbox every second).
+fn erase(conn: &Connection, e: &Erasure) -> rusqlite::Result<Erased> {
+    let tx = rusqlite::Transaction::new_unchecked(conn, rusqlite::TransactionBehavior::Immediate)?;
+    // Look again inside the transaction: an answer that arrived since the application's look
+    // is erased too.
+    let mut found = e.found.clone();
+    let email = match &e.person {
+        erasure::Person::Email(m) => Some(m.as_str()),
+        erasure::Person::User(_) => None,
+    };
+    let rows = {
+        let mut st = tx.prepare_cached(PERSON_RESPONSES)?;
+        let users = erasure::string_array(&found.user_ids);
+        let mapped = st.query_map(params![e.site, users, email], |r| {
+            Ok(vec![
+                value_of(r.get_ref(0)?),
+                value_of(r.get_ref(1)?),
+                value_of(r.get_ref(2)?),
+                value_of(r.get_ref(3)?),
+            ])
+        })?;
+        mapped.collect::<rusqlite::Result<Vec<_>>>()?
+    };
+    found.add_rows(&rows);
+    found.sort();
+    let ids = erasure::string_array(&found.response_ids);
+    let users = erasure::string_array(&found.user_ids);
+    let visitors = erasure::string_array(&found.visitors);
+    let mut out = Erased {
+        responses: tx
+            .prepare_cached(ERASE_RESPONSES)?
+            .execute(params![e.site, ids])? as u64,
+        events: tx
+            .prepare_cached(ERASE_EVENTS)?
+            .execute(params![e.site, users, visitors])? as u64,
+        ..Default::default()
+    };
+    tx.prepare_cached(
+        "DELETE FROM respondents WHERE site = ?1 AND (respondent IN (SELECT value FROM json_each(?2)) OR response_id IN (SELECT value FROM json_each(?3)))",
+    )?
+    .execute(params![e.site, users, ids])?;
+    out.suppressions = tx
+        .prepare_cached(
+            "DELETE FROM suppressions WHERE site = ?1 AND subject IN (SELECT value FROM json_each(?2))",
+        )?
+        .execute(params![e.site, users])? as u64;
+    out.deliveries = tx
+        .prepare_cached(ERASE_OUTBOX)?
+        .execute(params![e.site, ids, users])? as u64;
+    out.deliveries += tx
+        .prepare_cached(
+            "DELETE FROM alerts WHERE site = ?1 AND state = 0 AND response_id IN (SELECT value FROM json_each(?2))",
+        )?
+        .execute(params![e.site, ids])? as u64;
+    out.response_ids = found.response_ids;
+    out.user_ids = found.user_ids;
+    if !e.notice_sinks.is_empty() {
+        let payload = erasure::notice_payload(&e.site, &e.person, &out, e.now_ms);
+        let msg_id = erasure::notice_id(&e.site, &e.person, e.now_ms);
+        let mut ins = tx.prepare_cached(
+            "INSERT INTO outbox (sink, msg_id, payload, next_ms, created_ms) VALUES (?1, ?2, ?3, ?4, ?4)",
+        )?;
+        for s in &e.notice_sinks {
+            ins.execute(params![s, msg_id, payload, e.now_ms as i64])?;
+        }
+    }
+    tx.commit()?;
+    Ok(out)
 }

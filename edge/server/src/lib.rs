@@ -135,6 +135,14 @@ impl Edge {
                     .map_err(|e| StartError::System(e.to_string()))?,
             );
         }
+        if app
+            .config()
+            .sites
+            .iter()
+            .any(|s| s.retention_days.is_some())
+        {
+            threads.push(spawn_retention(app.clone(), stop.clone()).map_err(StartError::System)?);
+        }
         Ok(Edge {
             state: AppState {
                 app,
@@ -153,6 +161,32 @@ impl Edge {
             let _ = t.join();
         }
     }
+}
+
+/// How often the retention sweep runs (and once at start).
+const RETENTION_EVERY: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// The retention sweep's thread: [`App::sweep_retention`] at start, then hourly.
+fn spawn_retention(app: Arc<EdgeApp>, stop: Arc<AtomicBool>) -> Result<JoinHandle<()>, String> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    std::thread::Builder::new()
+        .name("nps-retention".into())
+        .spawn(move || {
+            use std::sync::atomic::Ordering;
+            while !stop.load(Ordering::Relaxed) {
+                if let Err(e) = rt.block_on(app.sweep_retention()) {
+                    tracing::error!(error = %e, "retention sweep failed; retried in an hour");
+                }
+                let next = std::time::Instant::now() + RETENTION_EVERY;
+                while !stop.load(Ordering::Relaxed) && std::time::Instant::now() < next {
+                    std::thread::sleep(std::time::Duration::from_millis(250));
+                }
+            }
+        })
+        .map_err(|e| e.to_string())
 }
 
 /// Wall clock, ms since the epoch (0 if the clock is before 1970).

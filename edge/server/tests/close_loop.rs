@@ -285,7 +285,11 @@ fn grace_period_alert_without_comment_in_plain_json() {
     assert_eq!(msg["score"], 0);
     assert_eq!(msg["segment"], "detractor");
     assert_eq!(msg["contact_ok"], true);
-    assert_eq!(msg["user"]["email"], "ann@example.com");
+    assert_eq!(msg["user"]["id"], "u-v2");
+    assert!(
+        msg["user"].get("email").is_none(),
+        "no e-mail in the chat unless the sink asks"
+    );
     assert_eq!(msg["page"], "https://shop.example/checkout?step=2&x=<y>");
     assert_eq!(
         msg["report_link"],

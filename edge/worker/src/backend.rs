@@ -4,16 +4,21 @@
 //! response store the report reads.
 
 use nps_edge_app::backend::{
-    Backend, BackendError, NewEvent, NewResponse, Rows, SinkGauge, SqlValue, VisitorQuery,
-    VisitorRecords,
+    Backend, BackendError, Erasure, NewEvent, NewResponse, Purged, Rows, SinkGauge, SqlValue,
+    VisitorQuery, VisitorRecords,
 };
-use nps_edge_app::store::{event_params, INSERT_EVENT};
+use nps_edge_app::store::{
+    event_params, ERASE_DEAD_LETTERS, ERASE_EVENTS, ERASE_RESPONSES, INSERT_EVENT, PURGE_EVENTS,
+    PURGE_RESPONSES, SURVEYS,
+};
+use nps_edge_core::config::Site;
 use nps_edge_core::config::WorkerConfig;
 use nps_edge_core::dedup::{Decision, DuplicateKind, Status};
+use nps_edge_core::erasure::{self, Erased, Person};
 use nps_edge_core::suppression::Suppression;
 
 use crate::js::{JsError, ObjectNamespace, D1};
-use crate::ops::{Op, Record, Recorded, SuppressionRow, VisitorAnswer};
+use crate::ops::{Erased as ErasedHere, Op, Record, Recorded, SuppressionRow, VisitorAnswer};
 
 /// The worker backend (one per isolate).
 pub(crate) struct WorkerBackend {
@@ -194,5 +199,132 @@ impl Backend for WorkerBackend {
     async fn sink_gauges(&self) -> Result<Option<Vec<SinkGauge>>, BackendError> {
         // A Queue's depth is not observable from inside a worker (see the Queues dashboard).
         Ok(None)
+    }
+
+    async fn erase_person(&self, e: Erasure) -> Result<Erased, BackendError> {
+        let email = match &e.person {
+            Person::Email(m) => Some(m.clone()),
+            Person::User(_) => None,
+        };
+        // The site's object (suppressions, and every record when not sharded), then the object
+        // of each survey they answered.
+        let mut objects = vec![e.site.clone()];
+        for survey in &e.found.surveys {
+            let o = self.object_for(&e.site, survey);
+            if !objects.contains(&o) {
+                objects.push(o);
+            }
+        }
+        let mut ids = e.found.response_ids.clone();
+        let mut users = e.found.user_ids.clone();
+        let mut out = Erased::default();
+        for o in &objects {
+            let op = Op::Erase {
+                response_ids: ids.clone(),
+                user_ids: users.clone(),
+                email: email.clone(),
+            };
+            let here: ErasedHere = decode(&self.call(o, &op).await?)?;
+            ids.extend(here.pending_ids);
+            for u in here.user_ids {
+                if !users.contains(&u) {
+                    users.push(u);
+                }
+            }
+            out.deliveries += here.deliveries;
+            out.suppressions += here.suppressions;
+        }
+        ids.sort();
+        users.sort();
+        if let Some(d1) = &self.d1 {
+            let site = SqlValue::Text(e.site.clone());
+            let ids_json = SqlValue::Text(erasure::string_array(&ids));
+            let users_json = SqlValue::Text(erasure::string_array(&users));
+            let visitors = SqlValue::Text(erasure::string_array(&e.found.visitors));
+            d1.execute(ERASE_RESPONSES, &[site.clone(), ids_json.clone()])
+                .await
+                .map_err(failed)?;
+            out.events = d1
+                .execute(ERASE_EVENTS, &[site.clone(), users_json.clone(), visitors])
+                .await
+                .map_err(failed)?;
+            out.deliveries += d1
+                .execute(
+                    ERASE_DEAD_LETTERS,
+                    &[site.clone(), ids_json.clone(), users_json],
+                )
+                .await
+                .map_err(failed)?;
+            // A delivery already in the Queue is dropped at its next attempt.
+            d1.execute(
+                "INSERT OR IGNORE INTO erased (site, id, erased_ms) SELECT ?1, value, ?3 FROM json_each(?2)",
+                &[site, ids_json, SqlValue::Int(e.now_ms as i64)],
+            )
+            .await
+            .map_err(failed)?;
+        }
+        out.responses = ids.len() as u64;
+        out.response_ids = ids;
+        out.user_ids = users;
+        if !e.notice_sinks.is_empty() {
+            let op = Op::Notify {
+                sinks: e.notice_sinks.clone(),
+                msg_id: erasure::notice_id(&e.site, &e.person, e.now_ms),
+                payload: erasure::notice_payload(&e.site, &e.person, &out, e.now_ms),
+            };
+            self.call(&e.site, &op).await?;
+        }
+        Ok(out)
+    }
+
+    async fn purge(&self, site: &Site, before_ms: u64) -> Result<Purged, BackendError> {
+        let mut out = Purged::default();
+        let mut objects = vec![site.id.clone()];
+        if let Some(d1) = &self.d1 {
+            let id = SqlValue::Text(site.id.clone());
+            let before = SqlValue::Int(before_ms as i64);
+            for row in d1
+                .rows(SURVEYS, std::slice::from_ref(&id))
+                .await
+                .map_err(failed)?
+            {
+                if let Some(survey) = row.first().and_then(SqlValue::as_str) {
+                    let o = self.object_for(&site.id, survey);
+                    if !objects.contains(&o) {
+                        objects.push(o);
+                    }
+                }
+            }
+            out.responses = d1
+                .execute(PURGE_RESPONSES, &[id.clone(), before.clone()])
+                .await
+                .map_err(failed)?;
+            out.events = d1
+                .execute(PURGE_EVENTS, &[id.clone(), before.clone()])
+                .await
+                .map_err(failed)?;
+            out.other += d1
+                .execute(
+                    "DELETE FROM dead_letters WHERE json_extract(payload, '$.data.site') = ?1 AND failed_at < ?2",
+                    &[id.clone(), SqlValue::Text(nps_edge_core::time::rfc3339_ms(before_ms))],
+                )
+                .await
+                .map_err(failed)?;
+            out.other += d1
+                .execute(
+                    "DELETE FROM erased WHERE site = ?1 AND erased_ms < ?2",
+                    &[id, before],
+                )
+                .await
+                .map_err(failed)?;
+        }
+        for o in &objects {
+            let op = Op::Purge {
+                before_ms,
+                respondent_window_ms: site.respondent_window_ms(),
+            };
+            out.other += decode::<u64>(&self.call(o, &op).await?)?;
+        }
+        Ok(out)
     }
 }

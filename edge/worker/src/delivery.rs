@@ -11,7 +11,7 @@ use std::sync::atomic::Ordering;
 
 use nps_edge_app::backend::SqlValue;
 use nps_edge_app::store::{response_of_row, ONE_RESPONSE};
-use nps_edge_core::alert::{message, ALERT_RETRY};
+use nps_edge_core::alert::ALERT_RETRY;
 use nps_edge_core::config::SinkConfig;
 use nps_edge_core::retry::{self, Attempt, Next};
 use nps_edge_core::time::rfc3339_ms;
@@ -139,6 +139,29 @@ async fn dead_letter(
     }
 }
 
+/// Whether the answer a payload carries was erased since it was queued (a first attempt goes out
+/// within moments of the answer, so only retries are checked).
+async fn erased(l: &Loaded, payload: &str) -> bool {
+    let Some(d1) = l.app.backend().d1() else {
+        return false;
+    };
+    let Ok(v) = serde_json::from_str::<serde_json::Value>(payload) else {
+        return false;
+    };
+    let (Some(site), Some(id)) = (v["data"]["site"].as_str(), v["data"]["id"].as_str()) else {
+        return false;
+    };
+    let params = [SqlValue::Text(site.into()), SqlValue::Text(id.into())];
+    match d1
+        .rows("SELECT 1 FROM erased WHERE site = ?1 AND id = ?2", &params)
+        .await
+    {
+        Ok(rows) => !rows.is_empty(),
+        // Not knowing is not a reason to drop a delivery.
+        Err(_) => false,
+    }
+}
+
 async fn handle_delivery(l: &Loaded, m: &QueueMessage, body: &JsValue, is_dlq: bool) {
     let (Some(sink), Some(id), Some(payload)) = (
         field(body, "sink"),
@@ -150,6 +173,11 @@ async fn handle_delivery(l: &Loaded, m: &QueueMessage, body: &JsValue, is_dlq: b
         return;
     };
     let attempts = m.attempts().max(1.0) as u32;
+    if (attempts > 1 || is_dlq) && erased(l, &payload).await {
+        tracing::info!(sink, id, "delivery dropped: its answer was erased");
+        m.ack();
+        return;
+    }
     if is_dlq {
         if dead_letter(l, &id, &sink, &payload, attempts, "retries_exhausted").await {
             m.ack();
@@ -366,7 +394,7 @@ async fn handle_alert(l: &Loaded, m: &QueueMessage, body: &JsValue, is_dlq: bool
         m.ack();
         return;
     }
-    let text = message(a.format, &r, received_ms, a.report_url.as_deref());
+    let text = a.render(&r, received_ms);
     let outcome = attempt(&a.url, None, &text, a.timeout_ms).await;
     let counters = l.app.metrics().sink(&sink);
     match retry::next(&ALERT_RETRY, outcome, attempts, js_sys::Math::random()) {

@@ -33,6 +33,25 @@ pub(crate) enum Op {
     },
     /// Run the alarm's work now (expiry sweep, due outbox rows): for operators and tests.
     Maintain,
+    /// Erase a person's records here ([`Erased`] answers): the records of their answers (ids
+    /// given, plus any answer of theirs still waiting for D1, found by user id or e-mail), the
+    /// respondent records and suppressions of their user ids, their waiting deliveries.
+    Erase {
+        response_ids: Vec<String>,
+        user_ids: Vec<String>,
+        email: Option<String>,
+    },
+    /// Hand one message to delivery sinks (durably, then fed to the Queue).
+    Notify {
+        sinks: Vec<String>,
+        msg_id: String,
+        payload: String,
+    },
+    /// Retention: forget respondent records of answers first given before `before_ms`.
+    Purge {
+        before_ms: u64,
+        respondent_window_ms: u64,
+    },
     /// Record the outcome of a claimed alert: `sent`, `failed`, `release` or `cancel`.
     AlertDone {
         sink: String,
@@ -184,4 +203,17 @@ pub(crate) struct Claim {
     /// `send` (attempt number in `n`), `wait` (ms in `n`) or `skip`.
     pub(crate) claim: String,
     pub(crate) n: u64,
+}
+
+/// Answer of [`Op::Erase`].
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub(crate) struct Erased {
+    /// Ids of the person's answers that were still waiting for D1 here (not in the ids given).
+    pub(crate) pending_ids: Vec<String>,
+    /// Waiting deliveries cancelled (queue records, alert jobs).
+    pub(crate) deliveries: u64,
+    /// Suppressions deleted.
+    pub(crate) suppressions: u64,
+    /// The person's user ids: those given, and those of waiting answers found by e-mail.
+    pub(crate) user_ids: Vec<String>,
 }

@@ -25,6 +25,7 @@ use nps_edge_app::store::{response_params, UPSERT_RESPONSE};
 use nps_edge_core::alert::{plan, AlertPlan, AlertState};
 use nps_edge_core::config::SinkConfig;
 use nps_edge_core::dedup::{decide, Owner, SeenId, SeenRespondent};
+use nps_edge_core::erasure::response_of_message;
 use nps_edge_core::retry;
 use nps_edge_core::webhook::message_id;
 use wasm_bindgen::prelude::*;
@@ -33,7 +34,9 @@ use worker::Env;
 
 use crate::js::{binding, JsError, ObjectContext, QueueProducer, Sql};
 use crate::loaded::{self, Loaded};
-use crate::ops::{Claim, Op, Record, Recorded, SuppressionRow, VisitorAnswer};
+use crate::ops::{
+    Claim, Erased as ErasedHere, Op, Record, Recorded, SuppressionRow, VisitorAnswer,
+};
 
 /// The object's schema, in order; version `n` is `MIGRATIONS[n - 1]`. Append, never edit.
 pub(crate) const MIGRATIONS: &[&[&str]] = &[
@@ -315,6 +318,47 @@ impl Inner {
             }
             Op::SupList => done(to_json(&self.suppressions(sql, None).map_err(|e| e.0)?)),
             Op::Maintain => Ok(Step::Maintain),
+            Op::Erase {
+                response_ids,
+                user_ids,
+                email,
+            } => done(to_json(
+                &self
+                    .erase(sql, response_ids, user_ids, email.as_deref())
+                    .map_err(|e| e.0)?,
+            )),
+            Op::Notify {
+                sinks,
+                msg_id,
+                payload,
+            } => {
+                let mut seqs = Vec::new();
+                for sink in &sinks {
+                    let rows = sql
+                        .rows(
+                            "INSERT INTO outbox (kind, sink, msg_id, payload, next_ms, created_ms) VALUES ('deliver', ?, ?, ?, ?, ?) RETURNING seq",
+                            &[text(sink), text(&msg_id), text(&payload), real(now + LEASE_MS), real(now)],
+                        )
+                        .map_err(|e| e.0)?;
+                    seqs.extend(int_of(rows.first().and_then(|r| r.first())));
+                }
+                self.arm(now + LEASE_MS);
+                Ok(Step::Feed("true".into(), seqs))
+            }
+            Op::Purge {
+                before_ms,
+                respondent_window_ms,
+            } => {
+                // A record's `until` is its answer time plus the window.
+                let n = sql
+                    .rows(
+                        "DELETE FROM seen_respondent WHERE until < ? RETURNING k",
+                        &[real(before_ms as f64 + respondent_window_ms as f64)],
+                    )
+                    .map_err(|e| e.0)?
+                    .len();
+                done(n.to_string())
+            }
             Op::AlertClaim { sink, id, lease_ms } => done(to_json(
                 &self
                     .alert_claim(sql, &sink, &id, lease_ms, now)
@@ -636,6 +680,89 @@ impl Inner {
             }
             other => Err(JsError(format!("unknown outbox row kind {other:?}"))),
         }
+    }
+
+    /// A person's records in this object (see [`Op::Erase`]); synchronous, so atomic.
+    fn erase(
+        &self,
+        sql: &Sql,
+        mut ids: Vec<String>,
+        mut users: Vec<String>,
+        email: Option<&str>,
+    ) -> Result<ErasedHere, JsError> {
+        let mut out = ErasedHere::default();
+        // Their answers still waiting for D1 here (found by who gave them).
+        for row in sql.rows(
+            "SELECT msg_id, payload FROM outbox WHERE kind = 'store'",
+            &[],
+        )? {
+            let (Some(id), Some(body)) = (str_of(row.first()), str_of(row.get(1))) else {
+                continue;
+            };
+            let Ok(r) = nps_protocol::parse::parse_response(body.as_bytes()) else {
+                continue;
+            };
+            let user = r.user.as_ref();
+            let uid = user.and_then(|u| u.id.clone());
+            let by_user = uid.as_ref().is_some_and(|u| users.contains(u));
+            let by_email = matches!(
+                (user.and_then(|u| u.email.as_deref()), email),
+                (Some(a), Some(b)) if a.eq_ignore_ascii_case(b)
+            );
+            if (by_user || by_email) && !ids.contains(&id) {
+                out.pending_ids.push(id.clone());
+                ids.push(id);
+            }
+            if let (true, Some(u)) = (by_email, uid) {
+                if !users.contains(&u) {
+                    users.push(u);
+                }
+            }
+        }
+        // Every waiting row of those answers: their D1 write, queue records and alert jobs.
+        for row in sql.rows("SELECT seq, kind, msg_id FROM outbox", &[])? {
+            let (Some(seq), Some(kind), Some(msg)) =
+                (int_of(row.first()), str_of(row.get(1)), str_of(row.get(2)))
+            else {
+                continue;
+            };
+            let id = if kind == "deliver" {
+                response_of_message(&msg)
+            } else {
+                msg.as_str()
+            };
+            if ids.iter().any(|x| x == id) {
+                sql.run("DELETE FROM outbox WHERE seq = ?", &[SqlValue::Int(seq)])?;
+                if kind != "store" {
+                    out.deliveries += 1;
+                }
+            }
+        }
+        for id in &ids {
+            for q in [
+                "DELETE FROM seen_id WHERE id = ?",
+                "DELETE FROM seen_respondent WHERE id = ?",
+                "DELETE FROM alerts WHERE id = ?",
+            ] {
+                sql.run(q, &[text(id)])?;
+            }
+        }
+        for u in &users {
+            sql.run("DELETE FROM seen_id WHERE user_id = ?", &[text(u)])?;
+            // The respondent key is `survey` newline `respondent`.
+            sql.run(
+                "DELETE FROM seen_respondent WHERE substr(k, instr(k, char(10)) + 1) = ?",
+                &[text(u)],
+            )?;
+            out.suppressions += sql
+                .rows(
+                    "DELETE FROM suppressions WHERE subject = ? RETURNING subject",
+                    &[text(u)],
+                )?
+                .len() as u64;
+        }
+        out.user_ids = users;
+        Ok(out)
     }
 
     /// Suppressions of some subjects (all when `None`).

@@ -235,6 +235,7 @@ describe("detractor alerts", () => {
     assert.ok(!all.includes("<!channel>"), "no mention can be formed");
     assert.ok(all.includes(`https://nps.example/report#site=demo&response=${r.id}`));
     assert.ok(all.includes("yes: follow up"));
+    assert.ok(all.includes(r.user.id) && !all.includes("ann@example.com"), "no e-mail in the chat unless the sink asks");
     // A later comment does not alert again.
     await post(w.url, "/v1/responses", { ...r, rev: 2, comment: "encore" });
     await sleep(2500);

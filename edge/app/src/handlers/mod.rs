@@ -5,6 +5,7 @@
 pub(crate) mod eligibility;
 pub(crate) mod ingest;
 pub(crate) mod page;
+pub(crate) mod people;
 pub(crate) mod report;
 pub(crate) mod suppressions;
 pub(crate) mod system;

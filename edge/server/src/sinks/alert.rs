@@ -251,12 +251,7 @@ impl Sender {
             conn.execute("DELETE FROM alerts WHERE sink = ?1 AND site = ?2 AND response_id = ?3 AND state = 0", key)?;
             return Ok(());
         }
-        let body = alert::message(
-            self.cfg.format,
-            &r,
-            received_ms,
-            self.cfg.report_url.as_deref(),
-        );
+        let body = self.cfg.render(&r, received_ms);
         let (attempt, error) = post_json(&self.agent, &self.cfg.url, &[], &body);
         let attempts = attempts.saturating_add(1);
         let now = now_ms() as i64;

@@ -113,6 +113,11 @@ impl Server {
         }
     }
 
+    /// The application (to run what the runtime schedules, e.g. the retention sweep).
+    pub fn app(&self) -> &nps_edge::EdgeApp {
+        self.edge.as_ref().expect("running").state.app()
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
     }
