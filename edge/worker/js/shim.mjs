@@ -86,7 +86,7 @@ export default {
   queue(batch, env, ctx) {
     return glue.queue(batch, env, ctx);
   },
-  scheduled(controller, env, ctx) {
-    ctx.waitUntil(glue.scheduled(env));
+  scheduled(controller, env) {
+    return glue.scheduled(env);
   },
 };
