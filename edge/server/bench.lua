@@ -10,14 +10,30 @@ function setup(thread)
   table.insert(threads, thread)
 end
 
+-- With a users file (`user signature` per line), each request names the next signed user; each
+-- thread takes every n-th line so no two threads send the same user.
+local users = nil
 function init(args)
   prefix = "b" .. tid .. "-" .. math.random(1, 1e9) .. "-"
+  local file, nthreads = args[1], tonumber(args[2] or "1")
+  if file and file ~= "" then
+    users = {}
+    local i = 0
+    for line in io.lines(file) do
+      if i % nthreads == tid then
+        local u, sig = line:match("^(%S+) (%S+)$")
+        users[#users + 1] = '"user":{"id":"' .. u .. '","signature":"' .. sig .. '"},'
+      end
+      i = i + 1
+    end
+  end
 end
 
 function request()
   counter = counter + 1
   local id = prefix .. counter
-  local body = '{"id":"' .. id .. '","rev":1,"site":"bench","survey":"checkout","score":' .. (counter % 11) ..
+  local user = users and users[(counter - 1) % #users + 1] or ""
+  local body = '{' .. user .. '"id":"' .. id .. '","rev":1,"site":"bench","survey":"checkout","score":' .. (counter % 11) ..
     ',"visitor":"v' .. id .. '","comment":"bench","locale":"en","page":"https://shop.example/thanks"}'
   return wrk.format("POST", "/v1/responses", {["content-type"] = "application/json", ["origin"] = "https://shop.example"}, body)
 end

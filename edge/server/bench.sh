@@ -3,11 +3,14 @@
 # response is committed to SQLite before its 202), driven by wrk with distinct response ids.
 # Usage: edge/server/bench.sh [seconds=10] [connections=32] [threads=2]
 #   SYNC=normal edge/server/bench.sh   (store durability level; default full = fsync per commit)
+#   IDENTITY=required edge/server/bench.sh   (the site verifies signed identities: every request
+#     names a distinct user with its HMAC signature, as a shop's server would sign it)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 DUR="${1:-10}"; CONNS="${2:-32}"; THREADS="${3:-2}"
 WRK="${WRK:-/usr/bin/wrk}"
 SYNC="${SYNC:-full}"
+IDENTITY="${IDENTITY:-off}"
 command -v "$WRK" >/dev/null || { echo "wrk not found (apt-get install wrk)" >&2; exit 1; }
 cargo build --release -p nps-edge >&2
 TMP="$(mktemp -d)"
@@ -18,11 +21,34 @@ id = "bench"
 origins = ["https://shop.example"]
 # One client (wrk) sends everything: lift the per-client limit out of the way.
 rate_limit = { per_minute = 100000000, burst = 1000000 }
+identity = "$IDENTITY"
+$([ "$IDENTITY" = off ] || echo 'identity_secret = "env:NPS_BENCH_IDENTITY"')
+
+# Named, scoped tokens as a real deployment has them (the ingest path never reads them).
+[[tokens]]
+name = "ops"
+role = "admin"
+sites = ["bench"]
+secret = "env:NPS_BENCH_ADMIN"
 
 [native]
 db = "$TMP/bench.sqlite"
 synchronous = "$SYNC"
 TOML
+export NPS_BENCH_IDENTITY="bench-identity-secret-0123456789" NPS_BENCH_ADMIN="bench-admin-token-0123456789"
+USERS=""
+if [ "$IDENTITY" != off ]; then
+  # Distinct signed users (the respondent rule would make a repeated user a duplicate).
+  USERS="$TMP/users.txt"
+  python3 - "$USERS" "$NPS_BENCH_IDENTITY" <<'PY'
+import hashlib, hmac, sys
+key = sys.argv[2].encode()
+with open(sys.argv[1], "w") as f:
+    for n in range(600_000):
+        uid = f"u{n}"
+        f.write(f"{uid} {hmac.new(key, uid.encode(), hashlib.sha256).hexdigest()}\n")
+PY
+fi
 target/release/nps-edge --config "$TMP/bench.toml" --listen "127.0.0.1:$PORT" 2>"$TMP/server.log" &
 PID=$!
 trap 'kill $PID 2>/dev/null; wait $PID 2>/dev/null; rm -rf "$TMP"' EXIT
@@ -30,10 +56,10 @@ for _ in $(seq 100); do
   curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break
   sleep 0.05
 done
-echo "nps-edge bench: ${DUR}s, ${CONNS} connections, ${THREADS} wrk threads, SQLite store (synchronous=$SYNC)"
+echo "nps-edge bench: ${DUR}s, ${CONNS} connections, ${THREADS} wrk threads, SQLite store (synchronous=$SYNC), identity $IDENTITY"
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$PID/stat"; }
 BEFORE="$(cpu_ticks)"
-"$WRK" -t"$THREADS" -c"$CONNS" -d"${DUR}s" --latency -s edge/server/bench.lua "http://127.0.0.1:$PORT" | tail -n 3 | tee "$TMP/wrk.out"
+"$WRK" -t"$THREADS" -c"$CONNS" -d"${DUR}s" --latency -s edge/server/bench.lua "http://127.0.0.1:$PORT" -- "$USERS" "$THREADS" | tail -n 3 | tee "$TMP/wrk.out"
 AFTER="$(cpu_ticks)"
 REQS="$(awk '/^requests:/ {print $2}' "$TMP/wrk.out")"
 # Server CPU per request (user + system, all threads): independent of what else runs on the box.
