@@ -27,7 +27,9 @@ trap cleanup EXIT
 
 SITES='"sites":[{"id":"bench","origins":["https://shop.example"],"rate_limit":{"burst":100000000,"per_minute":100000000}}]'
 # The same document the native server reads; the JS baseline reads only the sites.
-printf '{%s,"worker":{"state":"SITE_STATE"}}' "$SITES" > "$TMP/config-rust.json"
+# workerd on its own has no CF-Connecting-IP: the address comes from the proxy's header, as a
+# self-hosted deployment configures it (wrk sends it; the JS baseline ignores it).
+printf '{%s,"worker":{"state":"SITE_STATE","client_address_header":"x-real-ip"}}' "$SITES" > "$TMP/config-rust.json"
 printf '{%s,"sinks":[]}' "$SITES" > "$TMP/config-js.json"
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
@@ -69,7 +71,7 @@ start() {
   PID=$!; PIDS+=("$PID")
   local body='{"id":"warm-0","rev":1,"site":"bench","survey":"s","score":9,"visitor":"v0"}'
   for _ in $(seq 1 400); do
-    if curl -s -o /dev/null -w '%{http_code}' -XPOST -H 'content-type: application/json' -H 'origin: https://shop.example' \
+    if curl -s -o /dev/null -w '%{http_code}' -XPOST -H 'content-type: application/json' -H 'origin: https://shop.example' -H 'x-real-ip: 127.0.0.1' \
         -d "$body" "http://127.0.0.1:$2/v1/responses" 2>/dev/null | grep -q 202; then
       COLD_MS=$(( $(now_ms) - t0 )); return 0
     fi

@@ -15,7 +15,7 @@ function request()
     .. '"visitor":"v' .. id .. '","page":"https://shop.example/checkout/thanks",'
     .. '"properties":{"plan":"pro","cart":"42.50"},"sent_at":"2026-11-23T10:00:00Z"}'
   return wrk.format("POST", "/v1/responses",
-    { ["Content-Type"] = "application/json", ["Origin"] = "https://shop.example" }, body)
+    { ["Content-Type"] = "application/json", ["Origin"] = "https://shop.example", ["X-Real-IP"] = "127.0.0.1" }, body)
 end
 
 bad = 0
