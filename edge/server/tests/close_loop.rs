@@ -228,7 +228,8 @@ fn detractor_comment_alert_content_and_latency() {
 
     let text = all_text(&msg);
     for want in [
-        "Detractor 3/10 · checkout · ann@example.com",
+        "Detractor 3/10 · checkout · u-v1",
+        "*E-mail*\n—",
         ">Charged twice &lt;!channel&gt; &amp; refund &lt;https://evil.example|here&gt; &gt; now",
         "*User*\nu-v1",
         "*Account*\nacme",
@@ -241,6 +242,10 @@ fn detractor_comment_alert_content_and_latency() {
         assert!(text.contains(want), "missing {want:?} in\n{text}");
     }
     assert!(!text.contains("<!channel>"), "mention must be escaped");
+    assert!(
+        !text.contains("ann@example.com"),
+        "no e-mail in the chat unless the sink asks"
+    );
     assert_eq!(msg["blocks"][0]["type"], "header");
 
     // Once per response id: a later rev with another comment sends nothing more.
