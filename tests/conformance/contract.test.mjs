@@ -315,6 +315,27 @@ for (const kind of TARGETS) {
       assert.deepEqual([s.responses, s.nps, s.shown, s.response_rate], [4, 25, 5, 0.8]);
       assert.deepEqual(s.by_segment, { detractor: 1, passive: 1, promoter: 2 });
       assert.equal(s.series.length, 30, "30 days up to today");
+      // Adjusted-Wald 95% interval, by hand: 2 promoters, 1 detractor, n' = 4 + 3 = 7,
+      // NPS' = 1/7, Var/n' = ((2 + 1 + 1.5)·7 − 1²)/7³ = 30.5/343, SE = 0.2981967182898461,
+      // bounds 100·(1/7 ∓ 1.96·SE) = −44.16084249909554 and 72.73227107052412.
+      assert.ok(Math.abs(s.nps_ci.low - -44.16084249909554) < 1e-9, JSON.stringify(s.nps_ci));
+      assert.ok(Math.abs(s.nps_ci.high - 72.73227107052412) < 1e-9, JSON.stringify(s.nps_ci));
+      assert.deepEqual([s.low_sample, s.non_respondents], [true, 1], "4 answers; 5 shown − 4");
+      assert.equal(s.series.at(-1).non_respondents, 1);
+      assert.equal("comparison" in s, false, "no comparison unless asked");
+      const cmp = async (q) => (await req("GET", `/v1/sites/report/summary?${q}`, { token: READ })).json;
+      const same = await cmp(`compare_from=${s.to}&compare_to=${s.to}`);
+      assert.deepEqual(same.comparison, {
+        from: s.to, to: s.to, responses: 4, nps: 25, nps_ci: s.nps_ci, low_sample: true, difference: 0, significant: false,
+      });
+      const empty = await cmp("compare_from=2020-01-01&compare_to=2020-01-31");
+      assert.deepEqual(empty.comparison, {
+        from: "2020-01-01", to: "2020-01-31", responses: 0, nps: null, nps_ci: null, low_sample: true, difference: null, significant: null,
+      });
+      assert.equal(empty.nps, 25, "the period itself is unchanged");
+      const alone = await req("GET", "/v1/sites/report/summary?compare_from=2020-01-01", { token: READ });
+      problem(alone, 422, "invalid");
+      assert.equal(alone.json.errors[0].field, "compare_to");
       const week = (await req("GET", "/v1/sites/report/summary?interval=week", { token: READ })).json;
       assert.equal(week.interval, "week");
       const sites = (await req("GET", "/v1/sites", { token: READ })).json;

@@ -242,6 +242,39 @@ pub struct SeriesBucket {
     shown: u64,
     dismissed: u64,
     response_rate: Option<f64>,
+    /// Shown minus answered, 0 at least.
+    non_respondents: u64,
+}
+
+/// A 95% confidence interval of the NPS (adjusted-Wald), within -100..100.
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NpsInterval {
+    low: f64,
+    high: f64,
+}
+
+/// The period the summary is compared with (only when `compare_from`/`compare_to` are given).
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SummaryComparison {
+    /// First day of the other period.
+    from: String,
+    /// Last day of the other period.
+    to: String,
+    /// Answers in the other period.
+    responses: u64,
+    /// Its NPS, null without answers.
+    nps: Option<f64>,
+    /// Its NPS's 95% interval, null without answers.
+    nps_ci: Option<NpsInterval>,
+    /// Fewer than 30 answers in the other period.
+    low_sample: bool,
+    /// `nps` of the summary minus `nps` of the other period; null when either has no answers.
+    difference: Option<f64>,
+    /// Whether the difference is significant at 95% (adjusted-Wald); null when either period
+    /// has no answers.
+    significant: Option<bool>,
 }
 
 /// `GET /v1/sites/{site}/summary`.
@@ -257,6 +290,10 @@ pub struct Summary {
     responses: u64,
     /// -100..100, null without answers.
     nps: Option<f64>,
+    /// 95% confidence interval of `nps` (adjusted-Wald), null without answers.
+    nps_ci: Option<NpsInterval>,
+    /// Fewer than 30 answers: the NPS is too uncertain to act on.
+    low_sample: bool,
     by_segment: BySegment,
     /// Answers per score, 0 to 10.
     #[schema(min_items = 11, max_items = 11)]
@@ -265,7 +302,12 @@ pub struct Summary {
     dismissed: u64,
     /// Answers / shown, 0..1, null when nothing was shown.
     response_rate: Option<f64>,
+    /// Shown minus answered, 0 at least.
+    non_respondents: u64,
     series: Vec<SeriesBucket>,
+    /// Only when `compare_from` and `compare_to` are given.
+    #[schema(nullable = false)]
+    comparison: Option<SummaryComparison>,
 }
 
 /// One stored answer: its latest rev, its segment and when its first rev arrived.

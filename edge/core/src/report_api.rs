@@ -13,7 +13,9 @@ use nps_protocol::limits::is_valid_id;
 use nps_protocol::{Problem, ProblemCode, Response, Segment};
 
 use crate::error::EdgeError;
-use crate::report::{date_of_day, day_of_date, Counts, Interval, Summary, MAX_BUCKETS};
+use crate::report::{
+    compare, date_of_day, day_of_date, Counts, Interval, NpsInterval, Summary, MAX_BUCKETS,
+};
 use crate::time::rfc3339_ms;
 
 /// One day in ms.
@@ -123,6 +125,44 @@ impl Params {
         }
     }
 
+    /// `compare_from` and `compare_to`: both or neither, a period of 1 to [`MAX_BUCKETS`] days.
+    fn compare_period(&mut self) -> Option<ComparePeriod> {
+        let (from, to) = (self.date("compare_from"), self.date("compare_to"));
+        let given = |k| self.get(k).is_some();
+        let (has_from, has_to) = (given("compare_from"), given("compare_to"));
+        if has_from != has_to {
+            let (missing, other) = if has_from {
+                ("compare_to", "compare_from")
+            } else {
+                ("compare_from", "compare_to")
+            };
+            self.problems.push(Problem::new(
+                missing,
+                ProblemCode::Missing,
+                format!("required with `{other}`"),
+            ));
+            return None;
+        }
+        let (from, to) = (from?, to?);
+        if from > to {
+            self.problems.push(Problem::new(
+                "compare_from",
+                ProblemCode::Range,
+                "must not be after `compare_to`",
+            ));
+            None
+        } else if to - from >= MAX_BUCKETS as i64 {
+            self.problems.push(Problem::new(
+                "compare_from",
+                ProblemCode::Range,
+                format!("the period must be at most {MAX_BUCKETS} days"),
+            ));
+            None
+        } else {
+            Some(ComparePeriod { from, to })
+        }
+    }
+
     fn finish<T>(self, v: T) -> Result<T, EdgeError> {
         if self.problems.is_empty() {
             Ok(v)
@@ -132,7 +172,23 @@ impl Params {
     }
 }
 
-/// `GET /v1/sites/{site}/summary?survey=&from=&to=&interval=day|week`.
+/// The period a summary is compared with: days since epoch (UTC), inclusive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ComparePeriod {
+    /// First day.
+    pub from: i64,
+    /// Last day.
+    pub to: i64,
+}
+
+impl ComparePeriod {
+    /// `[start, end)` of the period in ms since the epoch, for the store query.
+    pub fn range_ms(&self) -> (u64, u64) {
+        (day_ms(self.from), day_ms(self.to + 1))
+    }
+}
+
+/// `GET /v1/sites/{site}/summary?survey=&from=&to=&interval=day|week&compare_from=&compare_to=`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SummaryQuery {
     /// Only this survey; `None` = all surveys of the site.
@@ -143,13 +199,27 @@ pub struct SummaryQuery {
     pub to: i64,
     /// Series bucket width.
     pub interval: Interval,
+    /// The other period of a comparison (`compare_from` and `compare_to`, given together).
+    pub compare: Option<ComparePeriod>,
 }
 
 impl SummaryQuery {
     /// Parses the raw query string. Defaults: `to` = today (UTC), `from` = 29 days before `to`
-    /// (30 days) for `day`, 83 days before (12 weeks) for `week`; `interval` = `day`.
+    /// (30 days) for `day`, 83 days before (12 weeks) for `week`; `interval` = `day`; no
+    /// comparison. `compare_from` and `compare_to` come together, under the same rules as
+    /// `from` and `to` (the two periods may overlap and differ in length).
     pub fn parse(raw: &str, today: i64) -> Result<SummaryQuery, EdgeError> {
-        let mut p = Params::new(raw, &["survey", "from", "to", "interval"]);
+        let mut p = Params::new(
+            raw,
+            &[
+                "survey",
+                "from",
+                "to",
+                "interval",
+                "compare_from",
+                "compare_to",
+            ],
+        );
         let survey = p.id("survey");
         let interval = match p.get("interval") {
             None => Interval::Day,
@@ -178,11 +248,13 @@ impl SummaryQuery {
                 format!("the period must be at most {MAX_BUCKETS} days"),
             ));
         }
+        let compare = p.compare_period();
         p.finish(SummaryQuery {
             survey,
             from,
             to,
             interval,
+            compare,
         })
     }
 
@@ -428,20 +500,48 @@ fn scores_json(c: &Counts) -> String {
     format!("[{}]", v.join(","))
 }
 
+fn ci_json(ci: Option<NpsInterval>) -> String {
+    match ci {
+        Some(ci) => format!(
+            "{{\"low\":{},\"high\":{}}}",
+            num_or_null(Some(ci.low)),
+            num_or_null(Some(ci.high))
+        ),
+        None => "null".into(),
+    }
+}
+
+fn bool_or_null(v: Option<bool>) -> &'static str {
+    match v {
+        Some(true) => "true",
+        Some(false) => "false",
+        None => "null",
+    }
+}
+
 /// The summary answer:
 ///
 /// ```json
 /// {"site":"demo","survey":null,"from":"2026-11-01","to":"2026-11-30","interval":"day",
-///  "responses":10,"nps":10,"by_segment":{"detractor":3,"passive":3,"promoter":4},
+///  "responses":10,"nps":10,"nps_ci":{"low":-36.06474908950346,"high":51.44936447411885},
+///  "low_sample":true,"by_segment":{"detractor":3,"passive":3,"promoter":4},
 ///  "by_score":[1,0,0,1,0,0,1,1,2,2,2],"shown":20,"dismissed":4,"response_rate":0.5,
+///  "non_respondents":10,
 ///  "series":[{"start":"2026-11-01","responses":0,"nps":null,"by_segment":{…},"shown":0,
-///             "dismissed":0,"response_rate":null}, …]}
+///             "dismissed":0,"response_rate":null,"non_respondents":0}, …],
+///  "comparison":{"from":"2026-10-01","to":"2026-10-31","responses":12,"nps":0,
+///                "nps_ci":{…},"low_sample":true,"difference":10,"significant":false}}
 /// ```
 ///
-/// `nps` is −100…100 (null without responses), `response_rate` 0…1 (null when nothing was
-/// shown); both are the exact `f64` (clients round for display).
-pub fn summary_json(site: &str, q: &SummaryQuery, s: &Summary) -> String {
-    let mut out = String::with_capacity(512 + s.series.len() * 160);
+/// `nps` is −100…100 (null without responses), `nps_ci` its adjusted-Wald 95% interval (null
+/// without responses), `low_sample` true under [`crate::report::LOW_SAMPLE_THRESHOLD`]
+/// responses, `response_rate` 0…1 (null when nothing was shown), `non_respondents` = shown −
+/// responses (0 at least); every figure is the exact `f64` (clients round for display).
+/// `comparison` is there only when the query asked for one (`q.compare`): pass the other
+/// period's counts as `other`. Its `difference` is `nps` − its `nps` and `significant` the 95%
+/// test of [`crate::report::compare`], both null when either period has no responses.
+pub fn summary_json(site: &str, q: &SummaryQuery, s: &Summary, other: Option<&Counts>) -> String {
+    let mut out = String::with_capacity(640 + s.series.len() * 180);
     let mut w = ObjectWriter::new(&mut out);
     w.str("site", site);
     match &q.survey {
@@ -460,11 +560,14 @@ pub fn summary_json(site: &str, q: &SummaryQuery, s: &Summary) -> String {
         )
         .num("responses", s.counts.total())
         .raw("nps", &num_or_null(s.counts.nps()))
+        .raw("nps_ci", &ci_json(s.counts.nps_ci()))
+        .raw("low_sample", bool_or_null(Some(s.counts.low_sample())))
         .raw("by_segment", &segments_json(&s.counts))
         .raw("by_score", &scores_json(&s.counts))
         .num("shown", s.shown)
         .num("dismissed", s.dismissed)
-        .raw("response_rate", &num_or_null(s.response_rate()));
+        .raw("response_rate", &num_or_null(s.response_rate()))
+        .num("non_respondents", s.non_respondents());
     let mut series = String::from("[");
     for (i, b) in s.series.iter().enumerate() {
         if i > 0 {
@@ -478,11 +581,27 @@ pub fn summary_json(site: &str, q: &SummaryQuery, s: &Summary) -> String {
             .raw("by_segment", &segments_json(&b.counts))
             .num("shown", b.shown)
             .num("dismissed", b.dismissed)
-            .raw("response_rate", &num_or_null(rate));
+            .raw("response_rate", &num_or_null(rate))
+            .num("non_respondents", b.non_respondents());
         bw.end();
     }
     series.push(']');
     w.raw("series", &series);
+    if let (Some(period), Some(other)) = (q.compare, other) {
+        let change = compare(&s.counts, other);
+        let mut c = String::with_capacity(256);
+        ObjectWriter::new(&mut c)
+            .str("from", &date_of_day(period.from))
+            .str("to", &date_of_day(period.to))
+            .num("responses", other.total())
+            .raw("nps", &num_or_null(other.nps()))
+            .raw("nps_ci", &ci_json(other.nps_ci()))
+            .raw("low_sample", bool_or_null(Some(other.low_sample())))
+            .raw("difference", &num_or_null(change.map(|c| c.difference)))
+            .raw("significant", bool_or_null(change.map(|c| c.significant)))
+            .end();
+        w.raw("comparison", &c);
+    }
     w.end();
     out
 }
@@ -592,6 +711,123 @@ mod tests {
     }
 
     #[test]
+    fn summary_query_comparison() {
+        let q = SummaryQuery::parse(
+            "from=2026-11-01&to=2026-11-30&compare_from=2026-10-01&compare_to=2026-10-31",
+            TODAY,
+        )
+        .unwrap();
+        let c = q.compare.unwrap();
+        assert_eq!(
+            (date_of_day(c.from), date_of_day(c.to)),
+            ("2026-10-01".into(), "2026-10-31".into())
+        );
+        assert_eq!(c.range_ms(), (day_ms(c.from), day_ms(c.to + 1)));
+        // Overlapping, of another length, a single day: all fine.
+        let q =
+            SummaryQuery::parse("compare_from=2026-11-30&compare_to=2026-11-30", TODAY).unwrap();
+        assert_eq!(q.compare.map(|c| c.to - c.from), Some(0));
+        // Empty values count as absent, like the other parameters.
+        assert_eq!(
+            SummaryQuery::parse("compare_from=&compare_to=", TODAY)
+                .unwrap()
+                .compare,
+            None
+        );
+        for (raw, fields) in [
+            ("compare_from=2026-10-01", &["compare_to"][..]),
+            ("compare_to=2026-10-01", &["compare_from"]),
+            (
+                "compare_from=2026-10-31&compare_to=2026-10-01",
+                &["compare_from"],
+            ),
+            (
+                "compare_from=1970-01-01&compare_to=2026-10-01",
+                &["compare_from"],
+            ),
+            (
+                "compare_from=2026-10-1&compare_to=2026-13-01",
+                &["compare_from", "compare_to"],
+            ),
+            (
+                "compare_from=2026-10-01&compare_to=2026-10-02&compare_to=2026-10-03",
+                &["compare_to"],
+            ),
+            ("compare=2026-10", &["compare"]),
+        ] {
+            let e = SummaryQuery::parse(raw, TODAY).unwrap_err();
+            assert_eq!(e.status(), 422, "{raw}");
+            assert_eq!(problems(e), fields, "{raw}");
+        }
+    }
+
+    /// The comparison object, on the hand-computed cases of `report`'s tests.
+    #[test]
+    fn summary_comparison_rendering() {
+        let d = day_of_date("2026-11-23").unwrap();
+        let answers = |scores: &[u8], day: i64| -> Vec<Row> {
+            scores
+                .iter()
+                .map(|&score| Row::Response {
+                    at_ms: day * 86_400_000,
+                    score,
+                })
+                .collect()
+        };
+        // This week: 4 promoters, 3 passives, 3 detractors (NPS 10); last week: 2, 4, 4 (−20).
+        let now = answers(&[10, 9, 9, 10, 7, 8, 8, 0, 6, 3], d);
+        let before = answers(&[10, 9, 7, 7, 8, 8, 0, 1, 2, 6], d - 7);
+        let q = SummaryQuery {
+            survey: None,
+            from: d,
+            to: d + 6,
+            interval: Interval::Day,
+            compare: Some(ComparePeriod {
+                from: d - 7,
+                to: d - 1,
+            }),
+        };
+        let s = summarize(now, q.from, q.to, q.interval).unwrap();
+        let other = summarize(before, d - 7, d - 1, Interval::Week)
+            .unwrap()
+            .counts;
+        let v: Value = serde_json::from_str(&summary_json("demo", &q, &s, Some(&other))).unwrap();
+        let c = &v["comparison"];
+        assert_eq!(
+            (c["from"].as_str(), c["to"].as_str()),
+            (Some("2026-11-16"), Some("2026-11-22"))
+        );
+        assert_eq!(
+            (c["responses"].as_u64(), c["nps"].as_f64()),
+            (Some(10), Some(-20.0))
+        );
+        // By hand (see report's tests): −20 ± …, NPS' = −2/13, bounds −55.81862856583458 and
+        // 25.04939779660381 (Var/n' = 93.5/2197, 1.96·SE = 0.4043401318121920).
+        assert!((c["nps_ci"]["low"].as_f64().unwrap() + 55.81862856583458).abs() < 1e-9);
+        assert!((c["nps_ci"]["high"].as_f64().unwrap() - 25.04939779660381).abs() < 1e-9);
+        assert_eq!(c["low_sample"], true);
+        assert_eq!(c["difference"].as_f64(), Some(30.0));
+        assert_eq!(
+            c["significant"], false,
+            "30 points on 10 answers each is noise"
+        );
+        // The other period without answers: its figures and the change are null.
+        let empty = Counts::default();
+        let v: Value = serde_json::from_str(&summary_json("demo", &q, &s, Some(&empty))).unwrap();
+        let c = &v["comparison"];
+        assert_eq!(c["responses"], 0);
+        for k in ["nps", "nps_ci", "difference", "significant"] {
+            assert_eq!(c[k], Value::Null, "{k}");
+        }
+        assert_eq!(c["low_sample"], true);
+        // No comparison asked: no object, even with counts.
+        let plain = SummaryQuery { compare: None, ..q };
+        let v: Value =
+            serde_json::from_str(&summary_json("demo", &plain, &s, Some(&other))).unwrap();
+        assert!(v.get("comparison").is_none());
+    }
+
+    #[test]
     fn responses_query() {
         let q = ResponsesQuery::parse("", None).unwrap();
         assert_eq!(
@@ -663,15 +899,24 @@ mod tests {
             from: d,
             to: d + 6,
             interval: Interval::Day,
+            compare: None,
         };
         let s = summarize(rows, q.from, q.to, q.interval).unwrap();
-        let v: Value = serde_json::from_str(&summary_json("demo", &q, &s)).unwrap();
+        let v: Value = serde_json::from_str(&summary_json("demo", &q, &s, None)).unwrap();
         assert_eq!(v["responses"], 11);
         assert_eq!(v["nps"].as_f64().unwrap(), 100.0 * (4.0 - 4.0) / 11.0);
         assert_eq!(v["by_segment"]["detractor"], 4);
         assert_eq!(v["by_score"].as_array().unwrap().len(), 11);
         assert_eq!(v["by_score"][0], 2);
         assert_eq!(v["response_rate"].as_f64().unwrap(), 0.55);
+        assert_eq!(v["non_respondents"], 9, "20 shown − 11 answers");
+        assert_eq!(v["low_sample"], true);
+        assert!(v["nps_ci"]["low"].as_f64().unwrap() < 0.0);
+        assert!(v["nps_ci"]["high"].as_f64().unwrap() > 0.0);
+        assert!(v.get("comparison").is_none(), "absent when not asked");
+        assert_eq!(v["series"][0]["non_respondents"], 0);
+        assert_eq!(v["series"][1]["non_respondents"], 20);
+        assert!(v["series"][0].get("nps_ci").is_none());
         assert_eq!(v["series"].as_array().unwrap().len(), 7);
         assert_eq!(v["series"][0]["nps"].as_f64().unwrap(), 10.0);
         assert_eq!(v["series"][1]["nps"], Value::Null);
@@ -739,9 +984,9 @@ mod tests {
                 .map(|&(d, score)| Row::Response { at_ms: (base + d) * 86_400_000 + 7, score })
                 .chain(shown.iter().map(|&d| Row::Shown { at_ms: (base + d) * 86_400_000 }));
             let interval = if week { Interval::Week } else { Interval::Day };
-            let q = SummaryQuery { survey: None, from: base, to: base + 39, interval };
+            let q = SummaryQuery { survey: None, from: base, to: base + 39, interval, compare: None };
             let s = summarize(rows, q.from, q.to, q.interval).unwrap();
-            let v: Value = serde_json::from_str(&summary_json("demo", &q, &s)).unwrap();
+            let v: Value = serde_json::from_str(&summary_json("demo", &q, &s, None)).unwrap();
             proptest::prop_assert_eq!(v["responses"].as_u64(), Some(answers.len() as u64));
             // The text is Rust's shortest round-trip form, so it parses back to the same f64
             // (serde_json's default parser may be 1 ulp off, hence `close` on parsed values).
@@ -754,12 +999,18 @@ mod tests {
             };
             proptest::prop_assert!(close(v["nps"].as_f64(), s.counts.nps()));
             proptest::prop_assert!(close(v["response_rate"].as_f64(), s.response_rate()));
+            let ci = s.counts.nps_ci();
+            proptest::prop_assert!(close(v["nps_ci"]["low"].as_f64(), ci.map(|c| c.low)));
+            proptest::prop_assert!(close(v["nps_ci"]["high"].as_f64(), ci.map(|c| c.high)));
+            proptest::prop_assert_eq!(v["low_sample"].as_bool(), Some(s.counts.low_sample()));
+            proptest::prop_assert_eq!(v["non_respondents"].as_u64(), Some(s.non_respondents()));
             let series = v["series"].as_array().unwrap();
             proptest::prop_assert_eq!(series.len(), s.series.len());
             for (b, j) in s.series.iter().zip(series) {
                 proptest::prop_assert!(close(j["nps"].as_f64(), b.counts.nps()));
                 proptest::prop_assert_eq!(j["responses"].as_u64(), Some(b.counts.total()));
                 proptest::prop_assert_eq!(j["shown"].as_u64(), Some(b.shown));
+                proptest::prop_assert_eq!(j["non_respondents"].as_u64(), Some(b.non_respondents()));
                 let sum: u64 = Segment::ALL.iter().map(|g| j["by_segment"][g.as_str()].as_u64().unwrap()).sum();
                 proptest::prop_assert_eq!(sum, b.counts.total());
             }

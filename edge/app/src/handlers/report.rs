@@ -65,7 +65,8 @@ pub(crate) async fn list_sites<B: Backend>(
     Ok(Response::json(200, body))
 }
 
-/// NPS, segments, scores, response rate and the series of a period.
+/// NPS with its 95% confidence interval, segments, scores, response rate, non-respondents and the
+/// series of a period, optionally compared with another period.
 #[cfg_attr(feature = "openapi", utoipa::path(
     get, path = "/v1/sites/{site}/summary", tag = "report",
     params(
@@ -74,14 +75,16 @@ pub(crate) async fn list_sites<B: Backend>(
         ("from" = Option<String>, Query, description = "First day (YYYY-MM-DD, UTC). Default: 30 days (day) or 12 weeks (week) back."),
         ("to" = Option<String>, Query, description = "Last day (YYYY-MM-DD, UTC). Default: today."),
         ("interval" = Option<String>, Query, description = "`day` (default) or `week` (ISO weeks)."),
+        ("compare_from" = Option<String>, Query, description = "First day of a period to compare with (YYYY-MM-DD, UTC); requires `compare_to`."),
+        ("compare_to" = Option<String>, Query, description = "Last day of the period to compare with (YYYY-MM-DD, UTC); requires `compare_from`."),
     ),
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "The figures (`nps` -100..100, null without answers).", body = crate::openapi::Summary),
+        (status = 200, description = "The figures (`nps` -100..100 with its 95% interval `nps_ci`, null without answers; `comparison` only when asked).", body = crate::openapi::Summary),
         (status = 401, description = "No bearer token.", body = crate::openapi::Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not the read scope.", body = crate::openapi::Problem, content_type = "application/problem+json"),
         (status = 404, description = "Unknown site.", body = crate::openapi::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Bad dates or interval, unknown parameters, or a period over 3700 days.", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Bad dates or interval, only one of compare_from/compare_to, unknown parameters, or a period over 3700 days.", body = crate::openapi::Problem, content_type = "application/problem+json"),
         (status = 503, description = "The store cannot answer right now.", body = crate::openapi::Problem, content_type = "application/problem+json"),
     )
 ))]
@@ -95,14 +98,43 @@ pub(crate) async fn summary<B: Backend>(
     known_site(app, site)?;
     let today = (app.backend().now_ms() / DAY_MS) as i64;
     let q = SummaryQuery::parse(&req.query, today)?;
-    let (start, end) = q.range_ms();
+    let input = day_counts(app, site, q.survey.as_deref(), q.range_ms()).await?;
+    let other = match q.compare {
+        Some(c) => {
+            let rows = day_counts(app, site, q.survey.as_deref(), c.range_ms()).await?;
+            // Only the totals of the other period are used: weekly buckets keep the work small.
+            report::summarize(rows, c.from, c.to, report::Interval::Week).map(|s| s.counts)
+        }
+        None => None,
+    };
+    match report::summarize(input, q.from, q.to, q.interval) {
+        Some(s) => Ok(Response::json(
+            200,
+            report_api::summary_json(site, &q, &s, other.as_ref()),
+        )),
+        None => Err(EdgeError::Invalid(vec![Problem::new(
+            "from",
+            ProblemCode::Range,
+            "period too long",
+        )])
+        .into()),
+    }
+}
+
+/// The rows of [`store::DAY_COUNTS`] over `[start, end)` ms, expanded into the core's input.
+async fn day_counts<B: Backend>(
+    app: &App<B>,
+    site: &str,
+    survey: Option<&str>,
+    (start, end): (u64, u64),
+) -> Result<Vec<Row>, ApiError> {
     let rows = app
         .backend()
         .query(
             store::DAY_COUNTS,
             vec![
                 SqlValue::Text(site.to_string()),
-                SqlValue::opt_text(q.survey.as_deref()),
+                SqlValue::opt_text(survey),
                 SqlValue::Int(start as i64),
                 SqlValue::Int(end.min(i64::MAX as u64) as i64),
             ],
@@ -134,15 +166,7 @@ pub(crate) async fn summary<B: Backend>(
         };
         input.extend(std::iter::repeat_n(row, n.max(0) as usize));
     }
-    match report::summarize(input, q.from, q.to, q.interval) {
-        Some(s) => Ok(Response::json(200, report_api::summary_json(site, &q, &s))),
-        None => Err(EdgeError::Invalid(vec![Problem::new(
-            "from",
-            ProblemCode::Range,
-            "period too long",
-        )])
-        .into()),
-    }
+    Ok(input)
 }
 
 /// Answers, newest first: JSON pages by keyset cursor, or every matching answer as CSV.
