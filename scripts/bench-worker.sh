@@ -25,12 +25,20 @@ PIDS=()
 cleanup() { for p in "${PIDS[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done; rm -rf "$TMP"; }
 trap cleanup EXIT
 
-SITES='"sites":[{"id":"bench","origins":["https://shop.example"],"rate_limit":{"burst":100000000,"per_minute":100000000}}]'
-# The same document the native server reads; the JS baseline reads only the sites.
+# The same document the native server reads (the worker reads TOML); the JS baseline reads JSON.
 # workerd on its own has no CF-Connecting-IP: the address comes from the proxy's header, as a
 # self-hosted deployment configures it (wrk sends it; the JS baseline ignores it).
-printf '{%s,"worker":{"state":"SITE_STATE","client_address_header":"x-real-ip"}}' "$SITES" > "$TMP/config-rust.json"
-printf '{%s,"sinks":[]}' "$SITES" > "$TMP/config-js.json"
+cat > "$TMP/config-rust.txt" <<'TOML'
+[[sites]]
+id = "bench"
+origins = ["https://shop.example"]
+rate_limit = { burst = 100000000, per_minute = 100000000 }
+
+[worker]
+state = "SITE_STATE"
+client_address_header = "x-real-ip"
+TOML
+printf '{"sites":[{"id":"bench","origins":["https://shop.example"],"rate_limit":{"burst":100000000,"per_minute":100000000}}],"sinks":[]}' > "$TMP/config-js.txt"
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
 
@@ -46,7 +54,7 @@ const w :Workerd.Worker = (
   modules = [$2],
   compatibilityDate = "2025-09-01",
   bindings = [
-    (name = "NPS_CONFIG", text = embed "config-$1.json"),
+    (name = "NPS_CONFIG", text = embed "config-$1.txt"),
     (name = "$3", durableObjectNamespace = "$4"),
   ],
   durableObjectNamespaces = [(className = "$4", uniqueKey = "bench-$1", enableSql = true)],

@@ -16,6 +16,7 @@ local users = nil
 function init(args)
   prefix = "b" .. tid .. "-" .. math.random(1, 1e9) .. "-"
   local file, nthreads = args[1], tonumber(args[2] or "1")
+  scores = (args[3] == "1") and 7 or 11
   if file and file ~= "" then
     users = {}
     local i = 0
@@ -33,7 +34,7 @@ function request()
   counter = counter + 1
   local id = prefix .. counter
   local user = users and users[(counter - 1) % #users + 1] or ""
-  local body = '{' .. user .. '"id":"' .. id .. '","rev":1,"site":"bench","survey":"checkout","score":' .. (counter % 11) ..
+  local body = '{' .. user .. '"id":"' .. id .. '","rev":1,"site":"bench","survey":"checkout","score":' .. (counter % scores) ..
     ',"visitor":"v' .. id .. '","comment":"bench","locale":"en","page":"https://shop.example/thanks"}'
   return wrk.format("POST", "/v1/responses", {["content-type"] = "application/json", ["origin"] = "https://shop.example"}, body)
 end

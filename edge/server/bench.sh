@@ -3,6 +3,7 @@
 # response is committed to SQLite before its 202), driven by wrk with distinct response ids.
 # Usage: edge/server/bench.sh [seconds=10] [connections=32] [threads=2]
 #   SYNC=normal edge/server/bench.sh   (store durability level; default full = fsync per commit)
+#   DETRACTORS=1 edge/server/bench.sh   (every answer a detractor: each opens a case)
 #   IDENTITY=required edge/server/bench.sh   (the site verifies signed identities: every request
 #     names a distinct user with its HMAC signature, as a shop's server would sign it)
 set -euo pipefail
@@ -56,10 +57,10 @@ for _ in $(seq 100); do
   curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break
   sleep 0.05
 done
-echo "nps-edge bench: ${DUR}s, ${CONNS} connections, ${THREADS} wrk threads, SQLite store (synchronous=$SYNC), identity $IDENTITY"
+echo "nps-edge bench: ${DUR}s, ${CONNS} connections, ${THREADS} wrk threads, SQLite store (synchronous=$SYNC), identity $IDENTITY, detractors only: ${DETRACTORS:-0}"
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$PID/stat"; }
 BEFORE="$(cpu_ticks)"
-"$WRK" -t"$THREADS" -c"$CONNS" -d"${DUR}s" --latency -s edge/server/bench.lua "http://127.0.0.1:$PORT" -- "$USERS" "$THREADS" | tail -n 3 | tee "$TMP/wrk.out"
+"$WRK" -t"$THREADS" -c"$CONNS" -d"${DUR}s" --latency -s edge/server/bench.lua "http://127.0.0.1:$PORT" -- "$USERS" "$THREADS" "${DETRACTORS:-0}" | tail -n 3 | tee "$TMP/wrk.out"
 AFTER="$(cpu_ticks)"
 REQS="$(awk '/^requests:/ {print $2}' "$TMP/wrk.out")"
 # Server CPU per request (user + system, all threads): independent of what else runs on the box.

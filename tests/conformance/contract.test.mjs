@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import Ajv2020 from "ajv/dist/2020.js";
 import { ROOT, eventually } from "../e2e/harness.mjs";
-import { ADMIN, FOREIGN, METRICS, ORIGIN, READ, TARGETS, startTarget } from "./targets.mjs";
+import { ADMIN, AGENT, FOREIGN, METRICS, ORIGIN, READ, TARGETS, startTarget } from "./targets.mjs";
 
 const DOC = JSON.parse(readFileSync(join(ROOT, "edge/app/openapi.json"), "utf8"));
 const BASE = "https://nps.dev/openapi.json";
@@ -369,6 +369,82 @@ for (const kind of TARGETS) {
       for (const p of ["/report/", "/report/report.js", "/report/report.css"]) assert.equal((await req("GET", p)).status, 200);
     });
 
+    it("cases: a detractor opens one; list, filters, read, move, notes, withdrawal; every refusal", async () => {
+      const who = uid("u");
+      const det = answer({ score: 2, survey: "cases", user: { id: who, order: "o-9", email: `${who}@example.com` }, contact_ok: true });
+      const pro = answer({ score: 10, survey: "cases", user: { id: uid("u") } });
+      for (const r of [det, pro]) assert.equal((await post("/v1/responses", r)).json.status, "accepted");
+      const path = `/v1/sites/demo/cases/${det.id}`;
+      const opened = await eventually(async () => {
+        const c = await req("GET", path, { token: READ });
+        return c.status === 200 && c.json;
+      }, { what: "the case" });
+      assert.equal(opened.status, "open");
+      assert.equal(opened.response_id, det.id);
+      assert.equal(opened.user_id, who);
+      assert.equal(opened.order, "o-9");
+      assert.equal(opened.contact_ok, true);
+      assert.equal(opened.score, 2);
+      assert.equal(opened.overdue, false);
+      assert.equal(Date.parse(opened.due_at) - Date.parse(opened.opened_at), 48 * 3600 * 1000, "the default SLA");
+      assert.deepEqual(opened.notes, []);
+      problem(await req("GET", `/v1/sites/demo/cases/${pro.id}`, { token: READ }), 404, "not-found");
+      // A later rev updates the case; it never opens a second one.
+      assert.equal((await post("/v1/responses", { ...det, rev: 2, comment: "Colis cassé" })).json.status, "updated");
+      await eventually(async () => (await req("GET", path, { token: READ })).json.comment === "Colis cassé", { what: "the comment" });
+      const list = await req("GET", "/v1/sites/demo/cases?status=open&survey=cases&segment=detractor", { token: READ });
+      assert.equal(list.json.items.filter((c) => c.id === det.id).length, 1);
+      assert.equal((await req("GET", "/v1/sites/demo/cases?segment=promoter&survey=cases", { token: READ })).json.items.length, 0);
+      problem(await req("GET", "/v1/sites/demo/cases?limit=0&colour=red", { token: READ }), 422, "invalid");
+      // Eligibility: someone with an open case is not asked (the reason is not told to an unverified id).
+      assert.deepEqual((await req("GET", `/v1/sites/demo/eligibility?survey=other&user=${who}`, { origin: ORIGIN })).json, { show: false });
+
+      const moved = await req("PATCH", path, { token: AGENT, body: { status: "in_progress", owner: "Ana" } });
+      assert.equal(moved.status, 200, moved.text);
+      assert.equal(moved.json.status, "in_progress");
+      assert.equal(moved.json.owner, "Ana");
+      assert.ok(moved.json.first_touch_at, "the first move is the first touch");
+      const noted = await req("POST", `${path}/notes`, { token: AGENT, body: { text: "Called: refund on its way" } });
+      assert.equal(noted.status, 201, noted.text);
+      assert.deepEqual(noted.json.notes.map((n) => [n.seq, n.author, n.text]), [[1, "ana", "Called: refund on its way"]]);
+      const resolved = await req("PATCH", path, { token: ADMIN, body: { status: "resolved" } });
+      assert.equal(resolved.json.status, "resolved");
+      assert.ok(resolved.json.resolved_at && resolved.json.resurvey_at);
+      assert.equal((await req("PATCH", path, { token: AGENT, body: { status: "resolved" } })).json.status, "resolved", "the same move again: one outcome");
+      const illegal = await req("PATCH", path, { token: AGENT, body: { status: "open" } });
+      problem(illegal, 422, "invalid");
+      assert.equal(illegal.json.errors[0].field, "status");
+      problem(await req("PATCH", path, { token: AGENT, body: { status: "done" } }), 422, "invalid");
+      problem(await req("PATCH", path, { token: AGENT, body: { owner: "x".repeat(121) } }), 422, "invalid");
+      problem(await req("PATCH", path, { token: AGENT, body: "[1]", contentType: "application/json" }), 400);
+      problem(await req("PATCH", path, { token: AGENT, body: "x".repeat(17000) }), 413);
+      problem(await req("PATCH", path, { token: READ, body: { owner: "Bo" } }), 403, "forbidden");
+      problem(await req("PATCH", path, { body: { owner: "Bo" } }), 401, "unauthorized");
+      problem(await req("PATCH", "/v1/sites/demo/cases/no-such-case", { token: AGENT, body: { owner: "Bo" } }), 404, "not-found");
+      problem(await req("POST", "/v1/sites/demo/cases/no-such-case/notes", { token: AGENT, body: { text: "hello" } }), 404, "not-found");
+      problem(await req("POST", `${path}/notes`, { token: AGENT, body: { text: "" } }), 422, "invalid");
+      problem(await req("POST", `${path}/notes`, { token: AGENT, body: "{" }), 400);
+      problem(await req("POST", `${path}/notes`, { token: AGENT, body: "x".repeat(17000) }), 413);
+      problem(await req("POST", `${path}/notes`, { token: READ, body: { text: "hi" } }), 403, "forbidden");
+      problem(await req("POST", `${path}/notes`, { body: { text: "hi" } }), 401, "unauthorized");
+      problem(await req("GET", "/v1/sites/other/cases", { token: AGENT }), 403, "forbidden");
+      problem(await req("GET", "/v1/sites/demo/cases"), 401, "unauthorized");
+      problem(await req("GET", path), 401, "unauthorized");
+      for (const p of ["/v1/sites/nowhere/cases", "/v1/sites/nowhere/cases/x"]) problem(await req("GET", p, { token: READ }), 404, "not-found");
+      problem(await req("PATCH", "/v1/sites/nowhere/cases/x", { token: ADMIN, body: { owner: "Bo" } }), 404, "not-found");
+      problem(await req("POST", "/v1/sites/nowhere/cases/x/notes", { token: ADMIN, body: { text: "hi" } }), 404, "not-found");
+      problem(await req("GET", path, { token: "wrong-token-0123456789" }), 403, "forbidden");
+
+      // A customer who changes their mind (2 → 9) withdraws the case; a withdrawn case is not resolved by hand.
+      const changed = answer({ score: 3, survey: "cases", user: { id: uid("u") } });
+      assert.equal((await post("/v1/responses", changed)).json.status, "accepted");
+      const cpath = `/v1/sites/demo/cases/${changed.id}`;
+      await eventually(async () => (await req("GET", cpath, { token: READ })).status === 200, { what: "the case" });
+      assert.equal((await post("/v1/responses", { ...changed, rev: 2, score: 9 })).json.status, "updated");
+      await eventually(async () => (await req("GET", cpath, { token: READ })).json.status === "withdrawn", { what: "withdrawn" });
+      problem(await req("PATCH", cpath, { token: AGENT, body: { status: "resolved" } }), 422, "invalid");
+    });
+
     it("erasure of a person: by user id or e-mail, counts, idempotent, scoped to admins", async () => {
       const who = uid("u");
       const email = `${who}@example.com`;
@@ -418,6 +494,15 @@ for (const kind of TARGETS) {
         }
         problem(await post("/v1/events", { id: uid("e"), site: "demo", survey: "s", visitor: "v", type: "dismissed" }), 503, "unavailable");
         problem(await req("DELETE", "/v1/sites/demo/people/u-1", { token: ADMIN }), 503, "unavailable");
+        await t.sql("ALTER TABLE cases RENAME TO cases_off");
+        try {
+          problem(await req("GET", "/v1/sites/demo/cases", { token: READ }), 503, "unavailable");
+          problem(await req("GET", "/v1/sites/demo/cases/x", { token: READ }), 503, "unavailable");
+          problem(await req("PATCH", "/v1/sites/demo/cases/x", { token: ADMIN, body: { owner: "Bo" } }), 503, "unavailable");
+          problem(await req("POST", "/v1/sites/demo/cases/x/notes", { token: ADMIN, body: { text: "hi" } }), 503, "unavailable");
+        } finally {
+          await t.sql("ALTER TABLE cases_off RENAME TO cases");
+        }
         if (t.kind === "native") {
           // Natively the answer and its dedup mark live in that same store: refused, not half-kept.
           const r = answer();

@@ -16,6 +16,8 @@ export const READ = "conformance-read-token-01234";
 /** A read token of site `demo` only. */
 export const READ_DEMO = "conformance-read-demo-token-0";
 export const METRICS = "conformance-metrics-token-012";
+/** An agent (read + work cases) of site `demo` only. */
+export const AGENT = "conformance-agent-demo-token-0";
 /** The identity secret of sites `signed` (identity required) and `maybe` (optional). */
 export const IDENTITY = "conformance-identity-secret-0";
 export const SECRET = "whsec_" + Buffer.from("conformance-secret-0123456789abc").toString("base64");
@@ -80,6 +82,12 @@ sites = ["demo"]
 secret = "env:NPS_READ_DEMO_TOKEN"
 
 [[tokens]]
+name = "ana"
+role = "agent"
+sites = ["demo"]
+secret = "env:NPS_AGENT_TOKEN"
+
+[[tokens]]
 name = "scrape"
 role = "metrics"
 sites = ["*"]
@@ -110,7 +118,7 @@ queue = "DELIVERIES"
 }
 
 const SECRETS = {
-  NPS_ADMIN_TOKEN: ADMIN, NPS_READ_TOKEN: READ, NPS_READ_DEMO_TOKEN: READ_DEMO, NPS_METRICS_TOKEN: METRICS,
+  NPS_ADMIN_TOKEN: ADMIN, NPS_READ_TOKEN: READ, NPS_READ_DEMO_TOKEN: READ_DEMO, NPS_METRICS_TOKEN: METRICS, NPS_AGENT_TOKEN: AGENT,
   NPS_WEBHOOK_SECRET: SECRET, NPS_IDENTITY_SECRET: IDENTITY,
 };
 

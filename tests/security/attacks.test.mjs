@@ -67,7 +67,7 @@ for (const kind of TARGETS) {
       assert.equal((await post("/v1/responses", real)).json.status, "accepted");
       const kept = await eventually(() => stored("signed", real.id).then((s) => s?.user && s), { what: "the real answer" });
       assert.deepEqual(kept.user, { id: victim }, "the signature is checked, never stored");
-      assert.deepEqual((await elig(sign(victim))).json, { show: false }, "answered: not asked again");
+      assert.deepEqual((await elig(sign(victim))).json, { show: false, reason: "answered" }, "answered: not asked again (the verified person is told why)");
     });
 
     it("identity optional: an unsigned user is dropped and the answer kept anonymous", async () => {

@@ -80,6 +80,9 @@ pub struct NewResponse {
     pub respondent_window_ms: u64,
     /// Receive time.
     pub now_ms: u64,
+    /// What this rev does to its case (`nps_edge_core::cases::action`), written with the answer
+    /// when it is stored ([`crate::store::case_write`]).
+    pub case: Option<nps_edge_core::cases::Action>,
 }
 
 /// A validated event to store once per id.
@@ -246,6 +249,14 @@ pub trait Backend: MaybeSend + MaybeSync + 'static {
         &self,
         site: &str,
     ) -> impl Future<Output = Result<Vec<Suppression>, BackendError>> + MaybeSend;
+
+    /// Runs one of the write statements of [`crate::store`] on the response store (cases, notes);
+    /// the number of rows it changed.
+    fn execute(
+        &self,
+        sql: &'static str,
+        params: Vec<SqlValue>,
+    ) -> impl Future<Output = Result<u64, BackendError>> + MaybeSend;
 
     /// Runs one of the read statements of [`crate::store`] on the response store.
     fn query(

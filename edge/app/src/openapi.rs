@@ -151,6 +151,8 @@ pub struct EventAccepted {
 #[serde(deny_unknown_fields)]
 pub struct Eligibility {
     show: bool,
+    /// Why not (`suppressed`, `open_case`, `answered`): only to a verified identity.
+    reason: Option<String>,
 }
 
 /// PUT body of a suppression.
@@ -183,6 +185,91 @@ pub struct SuppressionRecord {
 #[serde(deny_unknown_fields)]
 pub struct SuppressionList {
     items: Vec<SuppressionRecord>,
+}
+
+/// A note on a case.
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CaseNote {
+    /// 1, 2, … per case.
+    seq: u64,
+    /// RFC 3339.
+    at: String,
+    /// The name of the token that wrote it.
+    author: String,
+    /// Text (never HTML).
+    text: String,
+}
+
+/// A case: the follow-up of one answer in the site's case segments.
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CaseRecord {
+    /// Case id (the response id).
+    id: String,
+    response_id: String,
+    site: String,
+    survey: String,
+    /// open, in_progress, resolved, reopened, withdrawn.
+    status: String,
+    owner: Option<String>,
+    /// Latest score.
+    score: u8,
+    /// The score that opened it.
+    first_score: u8,
+    /// By the latest score.
+    segment: String,
+    comment: Option<String>,
+    contact_ok: Option<bool>,
+    /// The user id, else the visitor id.
+    respondent: String,
+    user_id: Option<String>,
+    account: Option<String>,
+    order: Option<String>,
+    email: Option<String>,
+    opened_at: String,
+    /// First-touch deadline (the site's `cases.sla_hours` after opening).
+    due_at: String,
+    first_touch_at: Option<String>,
+    resolved_at: Option<String>,
+    /// From when the person may be surveyed again.
+    resurvey_at: Option<String>,
+    /// The re-survey's score, when it came.
+    resurvey_score: Option<u8>,
+    /// Resolved and the re-survey left the detractor segment.
+    recovered: Option<bool>,
+    /// Past its deadline without a first touch.
+    overdue: bool,
+    updated_at: String,
+    /// Every note, in order (one case only; not in lists).
+    notes: Option<Vec<CaseNote>>,
+}
+
+/// A page of cases.
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CaseList {
+    items: Vec<CaseRecord>,
+    /// The next page's `cursor`, or null at the end.
+    next_cursor: Option<String>,
+}
+
+/// `PATCH …/cases/{id}`.
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CasePatch {
+    /// open, in_progress, resolved or reopened.
+    status: Option<String>,
+    /// Up to 120 characters; null unassigns.
+    owner: Option<String>,
+}
+
+/// `POST …/cases/{id}/notes`.
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NoteBody {
+    /// 1-4,000 characters of text.
+    text: String,
 }
 
 /// What an erasure removed (also the `data` of the `nps.person.erased` webhook message).

@@ -11,7 +11,7 @@
 use nps_edge_core::{cors, EdgeError};
 
 use crate::backend::Backend;
-use crate::handlers::{eligibility, ingest, page, people, report, suppressions, system};
+use crate::handlers::{cases, eligibility, ingest, page, people, report, suppressions, system};
 use crate::http::{decode_segment, ApiError, Method, Request, Response};
 #[cfg(feature = "openapi")]
 use crate::openapi::Info as OpenApiInfo;
@@ -84,6 +84,10 @@ routes! {
     PUT     "/v1/sites/{site}/suppressions/{subject}"    => suppressions::put_suppression,
     DELETE  "/v1/sites/{site}/suppressions/{subject}"    => suppressions::delete_suppression,
     DELETE  "/v1/sites/{site}/people/{key}"              => people::erase_person,
+    GET     "/v1/sites/{site}/cases"                     => cases::list_cases,
+    GET     "/v1/sites/{site}/cases/{id}"                => cases::get_case,
+    PATCH   "/v1/sites/{site}/cases/{id}"                => cases::patch_case,
+    POST    "/v1/sites/{site}/cases/{id}/notes"          => cases::add_note,
     GET     "/healthz"                                   => system::healthz,
     GET     "/metrics"                                   => system::metrics,
     GET     "/openapi.json"                              => system::openapi_json,

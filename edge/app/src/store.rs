@@ -87,6 +87,21 @@ pub const ERASE_OUTBOX: &str = concat!("DELETE FROM outbox WHERE ", names_person
 /// Erases the worker's dead letters of a person (D1), with [`names_person`]'s parameters.
 pub const ERASE_DEAD_LETTERS: &str = concat!("DELETE FROM dead_letters WHERE ", names_person!());
 
+/// Erases cases: site `?1`, ids `?2` (a JSON array of response ids).
+pub const ERASE_CASES: &str =
+    "DELETE FROM cases WHERE site = ?1 AND id IN (SELECT value FROM json_each(?2))";
+
+/// Erases the notes of those cases: site `?1`, ids `?2`.
+pub const ERASE_CASE_NOTES: &str =
+    "DELETE FROM case_notes WHERE site = ?1 AND case_id IN (SELECT value FROM json_each(?2))";
+
+/// Deletes cases opened before `?2` ms on site `?1`, with their notes (retention).
+pub const PURGE_CASES: &str = "DELETE FROM cases WHERE site = ?1 AND opened_ms < ?2";
+
+/// The notes of cases that no longer exist on site `?1` (after [`PURGE_CASES`]).
+pub const PURGE_CASE_NOTES: &str = "DELETE FROM case_notes WHERE site = ?1 AND NOT EXISTS \
+(SELECT 1 FROM cases c WHERE c.site = case_notes.site AND c.id = case_notes.case_id)";
+
 /// Deletes answers received before `?2` ms on site `?1` (retention).
 pub const PURGE_RESPONSES: &str = "DELETE FROM responses WHERE site = ?1 AND received_ms < ?2";
 
@@ -201,4 +216,161 @@ pub fn response_of_row(row: &[SqlValue]) -> Option<(Response, u64)> {
     let ms = row.get(1)?.as_i64()?.max(0) as u64;
     let r = nps_protocol::parse::parse_response(body.as_bytes()).ok()?;
     Some((r, ms))
+}
+
+// ---- Cases ------------------------------------------------------------------------------------
+
+/// Opens a case for an accepted rev in the case segments, or updates it (score, comment, who) when
+/// this rev is newer; a withdrawn case that comes back into the segments opens again. Parameters:
+/// [`case_params`] + `?14` the first-touch deadline.
+pub const UPSERT_CASE: &str = "INSERT INTO cases (site, id, rev, survey, respondent, user_id, \
+account, order_id, email, score, first_score, comment, contact_ok, status, opened_ms, due_ms, \
+updated_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, ?11, ?12, 'open', ?13, ?14, ?13) \
+ON CONFLICT (site, id) DO UPDATE SET rev = excluded.rev, score = excluded.score, \
+comment = excluded.comment, contact_ok = excluded.contact_ok, \
+user_id = coalesce(excluded.user_id, cases.user_id), account = coalesce(excluded.account, \
+cases.account), order_id = coalesce(excluded.order_id, cases.order_id), \
+email = coalesce(excluded.email, cases.email), updated_ms = excluded.updated_ms, \
+status = CASE WHEN cases.status = 'withdrawn' THEN 'open' ELSE cases.status END \
+WHERE excluded.rev > cases.rev";
+
+/// A newer rev left the case segments: an active case is withdrawn. Parameters:
+/// [`case_params`] (`?14` unused, bound as NULL).
+pub const WITHDRAW_CASE: &str = "UPDATE cases SET status = 'withdrawn', rev = ?3, score = ?10, \
+comment = ?11, updated_ms = ?13 WHERE site = ?1 AND id = ?2 AND rev < ?3 AND ?14 IS NULL \
+AND status IN ('open', 'in_progress', 'reopened')";
+
+/// Parameters of [`UPSERT_CASE`] / [`WITHDRAW_CASE`]: the rev, received at `now_ms`; `due_ms`
+/// for an opening (None for a withdrawal).
+pub fn case_params(r: &Response, now_ms: u64, due_ms: Option<u64>) -> Vec<SqlValue> {
+    let u = r.user.as_ref();
+    vec![
+        text(&r.site),
+        text(&r.id),
+        SqlValue::Int(r.rev.into()),
+        text(&r.survey),
+        text(r.respondent()),
+        SqlValue::opt_text(u.and_then(|u| u.id.as_deref())),
+        SqlValue::opt_text(u.and_then(|u| u.account.as_deref())),
+        SqlValue::opt_text(u.and_then(|u| u.order.as_deref())),
+        SqlValue::opt_text(u.and_then(|u| u.email.as_deref())),
+        SqlValue::Int(r.score.into()),
+        SqlValue::opt_text(r.comment.as_deref()),
+        flag(r.contact_ok),
+        SqlValue::Int(now_ms as i64),
+        SqlValue::opt_int(due_ms.map(|d| d as i64)),
+    ]
+}
+
+/// The statement and parameters of a case action, when there is one.
+pub fn case_write(
+    action: Option<nps_edge_core::cases::Action>,
+    r: &Response,
+    now_ms: u64,
+) -> Option<(&'static str, Vec<SqlValue>)> {
+    use nps_edge_core::cases::Action;
+    match action? {
+        Action::Open { due_ms } => Some((UPSERT_CASE, case_params(r, now_ms, Some(due_ms)))),
+        Action::Withdraw => Some((WITHDRAW_CASE, case_params(r, now_ms, None))),
+    }
+}
+
+/// The columns of a case, in [`case_of_row`]'s order.
+macro_rules! case_columns {
+    () => {
+        "id, survey, respondent, user_id, account, order_id, email, score, first_score, comment, \
+contact_ok, status, owner, opened_ms, due_ms, first_touch_ms, resolved_ms, resurvey_ms, \
+resurvey_score, updated_ms"
+    };
+}
+
+/// The overdue condition at `?6` ms (no first touch, still open, past due).
+macro_rules! overdue {
+    () => {
+        "(first_touch_ms IS NULL AND status IN ('open', 'reopened') AND due_ms < ?6)"
+    };
+}
+
+/// A page of a site's cases: site `?1`, status `?2`, owner `?3`, survey `?4`, overdue only `?5`
+/// (0/1) at `?6` ms, segment `?7`, limit `?8`, offset `?9` (NULL = no filter). Overdue cases
+/// first, then newest.
+pub const LIST_CASES: &str = concat!(
+    "SELECT ",
+    case_columns!(),
+    " FROM cases WHERE site = ?1 AND (?2 IS NULL OR status = ?2) AND (?3 IS NULL OR owner = ?3) \
+AND (?4 IS NULL OR survey = ?4) AND (?5 = 0 OR ",
+    overdue!(),
+    ") AND (?7 IS NULL OR (?7 = 'detractor' AND score <= 6) OR (?7 = 'passive' AND score \
+BETWEEN 7 AND 8) OR (?7 = 'promoter' AND score >= 9)) ORDER BY ",
+    overdue!(),
+    " DESC, opened_ms DESC, id DESC LIMIT ?8 OFFSET ?9"
+);
+
+/// One case: site `?1`, id `?2`.
+pub const ONE_CASE: &str = concat!(
+    "SELECT ",
+    case_columns!(),
+    " FROM cases WHERE site = ?1 AND id = ?2"
+);
+
+/// The notes of a case, in order: site `?1`, case `?2`. Columns: seq, at_ms, author, text.
+pub const CASE_NOTES: &str = "SELECT seq, at_ms, author, text FROM case_notes WHERE site = ?1 \
+AND case_id = ?2 ORDER BY seq";
+
+/// Adds a note (the next number, in the same statement: two notes at once both land) to a case
+/// that exists: site `?1`, case `?2`, at `?3`, author `?4`, text `?5`. Changes 0 rows for an
+/// unknown case.
+pub const INSERT_NOTE: &str = "INSERT INTO case_notes (site, case_id, seq, at_ms, author, text) \
+SELECT ?1, ?2, coalesce((SELECT max(seq) FROM case_notes WHERE site = ?1 AND case_id = ?2), 0) \
++ 1, ?3, ?4, ?5 WHERE EXISTS (SELECT 1 FROM cases WHERE site = ?1 AND id = ?2)";
+
+/// A note is a touch: the first one sets `first_touch_ms`. Site `?1`, case `?2`, at `?3`.
+pub const TOUCH_CASE: &str = "UPDATE cases SET first_touch_ms = coalesce(first_touch_ms, ?3), \
+updated_ms = ?3 WHERE site = ?1 AND id = ?2";
+
+/// Applies a checked change, only if the case is still in the status it was read in (`?3`): a
+/// concurrent change makes it change nothing, and the caller reads again. Site `?1`, id `?2`, new
+/// status `?4` (NULL = unchanged), owner given `?5` (0/1) and its value `?6`, now `?7`, re-survey
+/// time `?8` (used when it becomes resolved).
+pub const PATCH_CASE: &str = "UPDATE cases SET status = coalesce(?4, status), \
+owner = CASE WHEN ?5 = 1 THEN ?6 ELSE owner END, \
+first_touch_ms = CASE WHEN ?4 IS NOT NULL AND ?4 <> status THEN coalesce(first_touch_ms, ?7) \
+ELSE first_touch_ms END, \
+resolved_ms = CASE WHEN ?4 = 'resolved' AND status <> 'resolved' THEN ?7 ELSE resolved_ms END, \
+resurvey_ms = CASE WHEN ?4 = 'resolved' AND status <> 'resolved' THEN ?8 \
+WHEN ?4 = 'reopened' THEN NULL ELSE resurvey_ms END, updated_ms = ?7 \
+WHERE site = ?1 AND id = ?2 AND status = ?3";
+
+/// An active case of a person (eligibility): site `?1`, user `?2`, account `?3`. Column: id.
+pub const ACTIVE_CASE_OF: &str = "SELECT id FROM cases WHERE site = ?1 AND status IN ('open', \
+'in_progress', 'reopened') AND ((?2 IS NOT NULL AND user_id = ?2) OR (?3 IS NOT NULL AND \
+account = ?3)) LIMIT 1";
+
+/// A case from a row of [`LIST_CASES`] / [`ONE_CASE`].
+pub fn case_of_row(row: &[SqlValue]) -> Option<nps_edge_core::cases::Case> {
+    let s = |i: usize| row.get(i).and_then(SqlValue::as_str).map(str::to_string);
+    let n = |i: usize| row.get(i).and_then(SqlValue::as_i64);
+    let ms = |i: usize| n(i).map(|v| v.max(0) as u64);
+    Some(nps_edge_core::cases::Case {
+        id: s(0)?,
+        survey: s(1)?,
+        respondent: s(2)?,
+        user_id: s(3),
+        account: s(4),
+        order: s(5),
+        email: s(6),
+        score: n(7)?.clamp(0, 10) as u8,
+        first_score: n(8)?.clamp(0, 10) as u8,
+        comment: s(9),
+        contact_ok: n(10).map(|v| v != 0),
+        status: s(11)?,
+        owner: s(12),
+        opened_ms: ms(13)?,
+        due_ms: ms(14)?,
+        first_touch_ms: ms(15),
+        resolved_ms: ms(16),
+        resurvey_ms: ms(17),
+        resurvey_score: n(18).map(|v| v.clamp(0, 10) as u8),
+        updated_ms: ms(19)?,
+    })
 }

@@ -3,7 +3,8 @@
 //! ```toml
 //! [[tokens]]
 //! name = "cx-team"              # for logs and audits
-//! role = "read"                 # read: report API | admin: suppressions, erasure (and read) | metrics
+//! role = "read"                 # read: report API | agent: read + work cases
+//!                               # | admin: everything (suppressions, erasure) | metrics
 //! sites = ["shop"]              # or ["*"] for every site
 //! secret = "env:NPS_TOKEN_CX"   # tokens come from the environment / worker secrets, never the file
 //! ```
@@ -32,7 +33,9 @@ pub const MIN_TOKEN_CHARS: usize = 16;
 pub enum Role {
     /// The report API and page of its sites.
     Read,
-    /// Everything on its sites: read, suppressions, erasure; and `/metrics`.
+    /// What `read` does, and working cases: status, owner, notes.
+    Agent,
+    /// Everything on its sites: read, cases, suppressions, erasure; and `/metrics`.
     Admin,
     /// `/metrics` only (for a scraper).
     Metrics,
@@ -41,7 +44,7 @@ pub enum Role {
 impl Role {
     /// True when a token of this role may act as `needed`.
     pub fn grants(self, needed: Role) -> bool {
-        self == needed || self == Role::Admin
+        self == needed || self == Role::Admin || (self == Role::Agent && needed == Role::Read)
     }
 }
 

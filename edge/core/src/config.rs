@@ -30,7 +30,7 @@ pub struct ConfigError {
 }
 
 impl ConfigError {
-    fn new(key: impl Into<String>, reason: impl Into<String>) -> Self {
+    pub(crate) fn new(key: impl Into<String>, reason: impl Into<String>) -> Self {
         ConfigError {
             key: key.into(),
             reason: reason.into(),
@@ -249,6 +249,10 @@ pub struct Site {
     /// deleted (hourly natively, by the scheduled handler on the worker). Unset = kept.
     #[serde(default)]
     pub retention_days: Option<u32>,
+    /// Cases: which answers open one, the time to a first touch, the re-survey delay (see
+    /// [`crate::cases`]). Default: every detractor opens one, due in 48 hours.
+    #[serde(default)]
+    pub cases: crate::cases::CasesConfig,
 }
 
 fn default_id_window_hours() -> u64 {
@@ -389,6 +393,7 @@ impl Site {
                 "must be at least 1",
             ));
         }
+        self.cases.validate(&format!("{k}.cases"))?;
         if let Some(d) = self.retention_days {
             if !(1..=36_500).contains(&d) {
                 return Err(ConfigError::new(
@@ -666,6 +671,7 @@ impl Config {
                 identity: Default::default(),
                 identity_secret: None,
                 retention_days: None,
+                cases: Default::default(),
             }],
             sinks: Vec::new(),
             retry: RetryPolicy::default(),

@@ -274,7 +274,7 @@ pub const FIXED_TOKENS: [(&str, Role, &str, &str); 4] = [
     ("scrape", Role::Metrics, "*", "metrics_0123456789abcdef"),
 ];
 
-const ROLES: [Role; 3] = [Role::Read, Role::Admin, Role::Metrics];
+const ROLES: [Role; 4] = [Role::Read, Role::Agent, Role::Admin, Role::Metrics];
 
 /// What [`Tokens::check`] must answer, written from the rule rather than the code: the first
 /// configured token whose secret is byte-for-byte the bearer token, if its role and sites allow.
@@ -291,7 +291,9 @@ fn expected<'a>(
         .find(|t| t.secret.as_bytes() == given.as_bytes())
     {
         Some(t)
-            if (t.role == role || t.role == Role::Admin)
+            if (t.role == role
+                || t.role == Role::Admin
+                || (t.role == Role::Agent && role == Role::Read))
                 && site.is_none_or(|s| t.sites.iter().any(|x| x == "*" || x == s)) =>
         {
             Ok(t)

@@ -9,7 +9,8 @@ use nps_edge_app::backend::{
     VisitorQuery, VisitorRecords,
 };
 use nps_edge_app::store::{
-    ERASE_EVENTS, ERASE_OUTBOX, ERASE_RESPONSES, PERSON_RESPONSES, PURGE_EVENTS, PURGE_RESPONSES,
+    ERASE_CASES, ERASE_CASE_NOTES, ERASE_EVENTS, ERASE_OUTBOX, ERASE_RESPONSES, PERSON_RESPONSES,
+    PURGE_CASES, PURGE_CASE_NOTES, PURGE_EVENTS, PURGE_RESPONSES,
 };
 use nps_edge_core::config::Site;
 use nps_edge_core::dedup::Decision;
@@ -191,6 +192,15 @@ impl Backend for SqliteBackend {
         .await
     }
 
+    async fn execute(&self, sql: &'static str, params: Vec<SqlValue>) -> Result<u64, BackendError> {
+        self.with_conn(move |c| {
+            c.prepare_cached(sql)?
+                .execute(params_from_iter(params.into_iter().map(Sql)))
+                .map(|n| n as u64)
+        })
+        .await
+    }
+
     async fn query(&self, sql: &'static str, params: Vec<SqlValue>) -> Result<Rows, BackendError> {
         self.with_conn(move |c| {
             let mut st = c.prepare_cached(sql)?;
@@ -249,6 +259,8 @@ impl Backend for SqliteBackend {
             let mut other = c
                 .prepare_cached("DELETE FROM respondents WHERE site = ?1 AND at_ms < ?2")?
                 .execute(params![site, before])?;
+            other += c.prepare_cached(PURGE_CASES)?.execute(params![site, before])?;
+            c.prepare_cached(PURGE_CASE_NOTES)?.execute(params![site])?;
             other += c
                 .prepare_cached("DELETE FROM alerts WHERE site = ?1 AND created_ms < ?2")?
                 .execute(params![site, before])?;
@@ -306,6 +318,9 @@ fn erase(conn: &Connection, e: &Erasure) -> rusqlite::Result<Erased> {
             .execute(params![e.site, users, visitors])? as u64,
         ..Default::default()
     };
+    for sql in [ERASE_CASE_NOTES, ERASE_CASES] {
+        tx.prepare_cached(sql)?.execute(params![e.site, ids])?;
+    }
     tx.prepare_cached(
         "DELETE FROM respondents WHERE site = ?1 AND (respondent IN (SELECT value FROM json_each(?2)) OR response_id IN (SELECT value FROM json_each(?3)))",
     )?

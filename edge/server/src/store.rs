@@ -21,7 +21,9 @@ use std::thread;
 use std::time::Duration;
 
 use nps_edge_app::backend::{NewEvent, NewResponse};
-use nps_edge_app::store::{event_params, response_params, INSERT_EVENT, UPSERT_RESPONSE};
+use nps_edge_app::store::{
+    case_write, event_params, response_params, INSERT_EVENT, UPSERT_RESPONSE,
+};
 use nps_edge_core::dedup::{self, Decision, Owner, SeenId, SeenRespondent};
 use nps_edge_core::retry::Next;
 use rusqlite::{params, params_from_iter, Connection, OptionalExtension};
@@ -58,6 +60,7 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0002_events_by_time",
         include_str!("../migrations/0002_events_by_time.sql"),
     ),
+    ("0003_cases", include_str!("../migrations/0003_cases.sql")),
 ];
 
 /// Applies the migrations a database has not seen, each in its own transaction with its
@@ -435,6 +438,10 @@ fn put_response(
             .execute(params_from_iter(
                 response_params(r, &n.body, n.now_ms).into_iter().map(Sql),
             ))?;
+        if let Some((sql, params)) = case_write(n.case, r, n.now_ms) {
+            conn.prepare_cached(sql)?
+                .execute(params_from_iter(params.into_iter().map(Sql)))?;
+        }
     }
     if d.claim_respondent {
         conn.prepare_cached(

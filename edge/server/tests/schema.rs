@@ -84,7 +84,7 @@ fn native_and_d1_migrations_build_the_same_response_store() {
     for (_, sql) in d1_migrations() {
         d1.execute_batch(&sql).unwrap();
     }
-    for table in ["responses", "events"] {
+    for table in ["responses", "events", "cases", "case_notes"] {
         assert_eq!(shape(&native, table), shape(&d1, table), "table {table}");
     }
     // The statements the application shares run on both.
@@ -94,6 +94,28 @@ fn native_and_d1_migrations_build_the_same_response_store() {
         c.prepare(store::DAY_COUNTS).unwrap();
         c.prepare(store::UPSERT_RESPONSE).unwrap();
         c.prepare(store::INSERT_EVENT).unwrap();
+        for sql in [
+            store::UPSERT_CASE,
+            store::WITHDRAW_CASE,
+            store::LIST_CASES,
+            store::ONE_CASE,
+            store::CASE_NOTES,
+            store::INSERT_NOTE,
+            store::TOUCH_CASE,
+            store::PATCH_CASE,
+            store::ACTIVE_CASE_OF,
+            store::ERASE_CASES,
+            store::ERASE_CASE_NOTES,
+            store::PURGE_CASES,
+            store::PURGE_CASE_NOTES,
+            store::PERSON_RESPONSES,
+            store::ERASE_RESPONSES,
+            store::ERASE_EVENTS,
+            store::PURGE_RESPONSES,
+            store::PURGE_EVENTS,
+        ] {
+            c.prepare(sql).unwrap_or_else(|e| panic!("{e}: {sql}"));
+        }
     }
 }
 

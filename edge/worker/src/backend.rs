@@ -8,8 +8,8 @@ use nps_edge_app::backend::{
     VisitorQuery, VisitorRecords,
 };
 use nps_edge_app::store::{
-    event_params, ERASE_DEAD_LETTERS, ERASE_EVENTS, ERASE_RESPONSES, INSERT_EVENT, PURGE_EVENTS,
-    PURGE_RESPONSES, SURVEYS,
+    event_params, ERASE_CASES, ERASE_CASE_NOTES, ERASE_DEAD_LETTERS, ERASE_EVENTS, ERASE_RESPONSES,
+    INSERT_EVENT, PURGE_CASES, PURGE_CASE_NOTES, PURGE_EVENTS, PURGE_RESPONSES, SURVEYS,
 };
 use nps_edge_core::config::Site;
 use nps_edge_core::config::WorkerConfig;
@@ -91,6 +91,11 @@ impl Backend for WorkerBackend {
             body: new.body,
             sinks: new.sinks,
             payload: new.payload,
+            case: match new.case {
+                None => String::new(),
+                Some(nps_edge_core::cases::Action::Open { due_ms }) => format!("o{due_ms}"),
+                Some(nps_edge_core::cases::Action::Withdraw) => "w".into(),
+            },
             id_window_ms: new.id_window_ms,
             respondent_window_ms: new.respondent_window_ms,
             now_ms: new.now_ms,
@@ -191,6 +196,11 @@ impl Backend for WorkerBackend {
         Ok(rows.into_iter().map(suppression).collect())
     }
 
+    async fn execute(&self, sql: &'static str, params: Vec<SqlValue>) -> Result<u64, BackendError> {
+        let d1 = self.d1.as_ref().ok_or(BackendError::NoStore)?;
+        d1.execute(sql, &params).await.map_err(failed)
+    }
+
     async fn query(&self, sql: &'static str, params: Vec<SqlValue>) -> Result<Rows, BackendError> {
         let d1 = self.d1.as_ref().ok_or(BackendError::NoStore)?;
         d1.rows(sql, &params).await.map_err(failed)
@@ -241,9 +251,11 @@ impl Backend for WorkerBackend {
             let ids_json = SqlValue::Text(erasure::string_array(&ids));
             let users_json = SqlValue::Text(erasure::string_array(&users));
             let visitors = SqlValue::Text(erasure::string_array(&e.found.visitors));
-            d1.execute(ERASE_RESPONSES, &[site.clone(), ids_json.clone()])
-                .await
-                .map_err(failed)?;
+            for sql in [ERASE_RESPONSES, ERASE_CASE_NOTES, ERASE_CASES] {
+                d1.execute(sql, &[site.clone(), ids_json.clone()])
+                    .await
+                    .map_err(failed)?;
+            }
             out.events = d1
                 .execute(ERASE_EVENTS, &[site.clone(), users_json.clone(), visitors])
                 .await
@@ -308,6 +320,13 @@ impl Backend for WorkerBackend {
                     "DELETE FROM dead_letters WHERE json_extract(payload, '$.data.site') = ?1 AND failed_at < ?2",
                     &[id.clone(), SqlValue::Text(nps_edge_core::time::rfc3339_ms(before_ms))],
                 )
+                .await
+                .map_err(failed)?;
+            out.other += d1
+                .execute(PURGE_CASES, &[id.clone(), before.clone()])
+                .await
+                .map_err(failed)?;
+            d1.execute(PURGE_CASE_NOTES, std::slice::from_ref(&id))
                 .await
                 .map_err(failed)?;
             out.other += d1

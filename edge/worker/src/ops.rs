@@ -80,6 +80,9 @@ pub(crate) struct Record {
     pub(crate) sinks: Vec<String>,
     /// Their payload.
     pub(crate) payload: Option<String>,
+    /// The case action, written to D1 with the answer: `""` none, `o<due ms>` open, `w`
+    /// withdraw.
+    pub(crate) case: String,
     pub(crate) id_window_ms: u64,
     pub(crate) respondent_window_ms: u64,
     pub(crate) now_ms: u64,
@@ -102,6 +105,7 @@ impl Record {
             &self.respondent_window_ms.to_string(),
             &self.now_ms.to_string(),
             &self.sinks.join(","),
+            &self.case,
             self.payload.as_deref().unwrap_or(""),
         ] {
             s.push_str(part);
@@ -113,7 +117,7 @@ impl Record {
 
     /// The record of a line, `None` when it is not one.
     pub(crate) fn from_line(line: &str) -> Option<Record> {
-        let mut it = line.splitn(13, '\n');
+        let mut it = line.splitn(14, '\n');
         (it.next()? == "R").then_some(())?;
         let mut next = || it.next();
         Some(Record {
@@ -131,6 +135,7 @@ impl Record {
                 .filter(|s| !s.is_empty())
                 .map(str::to_string)
                 .collect(),
+            case: next()?.to_string(),
             payload: Some(next()?).filter(|p| !p.is_empty()).map(str::to_string),
             body: next()?.to_string(),
         })

@@ -21,7 +21,7 @@ use std::rc::Rc;
 
 use js_sys::Promise;
 use nps_edge_app::backend::SqlValue;
-use nps_edge_app::store::{response_params, UPSERT_RESPONSE};
+use nps_edge_app::store::{case_write, response_params, UPSERT_RESPONSE};
 use nps_edge_core::alert::{plan, AlertPlan, AlertState};
 use nps_edge_core::config::SinkConfig;
 use nps_edge_core::dedup::{decide, Owner, SeenId, SeenRespondent};
@@ -486,6 +486,10 @@ impl Inner {
         let config = l.config();
         if d.store && config.worker.d1.is_some() {
             outbox("store", "", &rec.id, body, now)?;
+            if !rec.case.is_empty() {
+                // Its own row: the D1 write is conditional on the rev, so order does not matter.
+                outbox("case", &rec.case, &rec.id, body, now)?;
+            }
         }
         if d.forward {
             let msg_id = message_id(&rec.id, rec.rev);
@@ -653,6 +657,25 @@ impl Inner {
                 .await
                 .map(|_| ())
             }
+            "case" => {
+                let d1 = l
+                    .app
+                    .backend()
+                    .d1()
+                    .ok_or_else(|| JsError("no D1 binding".into()))?;
+                let r = nps_protocol::parse::parse_response(payload.as_bytes())
+                    .map_err(|e| JsError(format!("stored answer does not parse: {e:?}")))?;
+                let action = match sink.strip_prefix('o') {
+                    Some(due) => nps_edge_core::cases::Action::Open {
+                        due_ms: due.parse().unwrap_or(created as u64),
+                    },
+                    None => nps_edge_core::cases::Action::Withdraw,
+                };
+                match case_write(Some(action), &r, created as u64) {
+                    Some((sql, params)) => d1.execute(sql, &params).await.map(|_| ()),
+                    None => Ok(()),
+                }
+            }
             "deliver" => {
                 if matches!(
                     l.config().sinks.iter().find(|s| s.name() == sink),
@@ -733,7 +756,7 @@ impl Inner {
             };
             if ids.iter().any(|x| x == id) {
                 sql.run("DELETE FROM outbox WHERE seq = ?", &[SqlValue::Int(seq)])?;
-                if kind != "store" {
+                if kind != "store" && kind != "case" {
                     out.deliveries += 1;
                 }
             }

@@ -26,6 +26,12 @@ describe("config", () => {
     assert.equal(res.json.status, "accepted");
   });
 
+  it("a JSON document is refused with a message saying the worker reads TOML", async () => {
+    const res = await firstProblem(JSON.stringify(testConfig("http://127.0.0.1:1/hook")));
+    assert.equal(res.status, 503);
+    assert.match(res.json.detail, /NPS_CONFIG: the worker reads the config document as TOML/);
+  });
+
   it("the committed example (edge/config.example.toml) runs as it is", async () => {
     const text = readFileSync(join(ROOT, "edge/config.example.toml"), "utf8");
     const secret = "whsec_" + Buffer.from("0123456789abcdef0123456789abcdef").toString("base64");

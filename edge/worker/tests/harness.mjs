@@ -100,6 +100,33 @@ export default function (env) {
   };
 }`;
 
+/** A config object as the TOML document the worker reads (tables, arrays of tables, inline values). */
+export function toToml(config) {
+  const value = (v) =>
+    Array.isArray(v) ? `[${v.map(value).join(", ")}]`
+      : v !== null && typeof v === "object" ? `{ ${Object.entries(v).map(([k, x]) => `${JSON.stringify(k)} = ${value(x)}`).join(", ")} }`
+      : JSON.stringify(v);
+  const isTable = (v) => v !== null && typeof v === "object" && !Array.isArray(v);
+  const isTables = (v) => Array.isArray(v) && v.length > 0 && v.every(isTable);
+  const lines = [];
+  const body = (obj) => {
+    for (const [k, v] of Object.entries(obj)) if (v !== undefined) lines.push(`${JSON.stringify(k)} = ${value(v)}`);
+  };
+  body(Object.fromEntries(Object.entries(config).filter(([, v]) => !isTable(v) && !isTables(v))));
+  for (const [k, v] of Object.entries(config)) {
+    if (isTable(v)) {
+      lines.push(`[${JSON.stringify(k)}]`);
+      body(v);
+    } else if (isTables(v)) {
+      for (const t of v) {
+        lines.push(`[[${JSON.stringify(k)}]]`);
+        body(t);
+      }
+    }
+  }
+  return lines.join("\n") + "\n";
+}
+
 /** Applies the committed D1 migrations in order (what `wrangler d1 migrations apply` does). */
 export const applyMigrations = (db, upTo = Infinity) =>
   applyD1Migrations(db, join(ROOT, "edge", "worker", "migrations"), upTo);
@@ -118,7 +145,7 @@ export async function startWorker({ config, maxRetries = 3, bindings = {}, fault
     modulesRules: [{ type: "CompiledWasm", include: ["**/*.wasm"] }],
     compatibilityDate: "2025-09-01",
     bindings: {
-      NPS_CONFIG: typeof config === "string" ? config : JSON.stringify(config),
+      NPS_CONFIG: typeof config === "string" ? config : toToml(config),
       WEBHOOK_SECRET: SECRET, NPS_READ_TOKEN: READ_TOKEN, NPS_ADMIN_TOKEN: ADMIN_TOKEN, ...bindings,
     },
     durableObjects: { SITE_STATE: { className: "SiteState", useSQLite: true } },

@@ -4,15 +4,17 @@ use nps_edge_core::report_api::EligibilityQuery;
 use nps_edge_core::suppression::{eligibility_json, is_suppressed, subjects};
 use nps_edge_core::{identity, EdgeError};
 
-use crate::backend::{Backend, VisitorQuery};
+use crate::backend::{Backend, BackendError, SqlValue, VisitorQuery};
 use crate::handlers::{ingest, param};
 use crate::http::{ApiError, Request, Response};
 use crate::routes::Params;
+use crate::store::ACTIVE_CASE_OF;
 use crate::{unavailable, App};
 
-/// `{"show":false}` when the user or the account has an active suppression, or when this user
-/// already answered this survey within the site's respondent window (the edge would answer a
-/// second response `duplicate` anyway); else `{"show":true}`. Public (the loader cannot hold a
+/// `{"show":false}` when the user or the account has an active suppression or an open case, or
+/// when this user already answered this survey within the site's respondent window (the edge
+/// would answer a second response `duplicate` anyway); else `{"show":true}`. To a verified
+/// identity it adds the `reason` (`suppressed`, `open_case`, `answered`). Public (the loader cannot hold a
 /// secret), so keep user and account ids opaque.
 #[cfg_attr(feature = "openapi", utoipa::path(
     get, path = "/v1/sites/{site}/eligibility", tag = "ingest",
@@ -52,8 +54,8 @@ pub(crate) async fn get_eligibility<B: Backend>(
     let now = app.backend().now_ms();
     app.rate_limit(site_cfg, req, now)?;
     (q.user, q.account) = identity::apply_query(site_cfg, q.user, q.account, q.signature.take())?;
-    let show = if q.user.is_none() && q.account.is_none() {
-        true
+    let reason = if q.user.is_none() && q.account.is_none() {
+        None
     } else {
         let window = site_cfg.respondent_window_ms();
         let respondent = match (&q.survey, &q.user) {
@@ -83,9 +85,72 @@ pub(crate) async fn get_eligibility<B: Backend>(
         let answered = v
             .answered_ms
             .is_some_and(|at| window > 0 && now.saturating_sub(at) < window);
-        !(suppressed || answered)
+        if suppressed {
+            Some(Reason::Suppressed)
+        } else if open_case(app, site, q.user.as_deref(), q.account.as_deref()).await? {
+            Some(Reason::OpenCase)
+        } else if answered {
+            Some(Reason::Answered)
+        } else {
+            None
+        }
     };
-    Ok(Response::json(200, eligibility_json(show)).set("cache-control", "private, max-age=60"))
+    // The reason is the person's business: said only to a verified identity (anyone may ask
+    // about an unverified id, and "open case" would tell them of a complaint).
+    let verified = site_cfg.identity != identity::IdentityMode::Off && q.user.is_some();
+    let body = match (reason, verified) {
+        (None, _) => eligibility_json(true).to_string(),
+        (Some(r), true) => format!("{{\"show\":false,\"reason\":\"{}\"}}", r.as_str()),
+        (Some(_), false) => eligibility_json(false).to_string(),
+    };
+    Ok(Response::json(200, body).set("cache-control", "private, max-age=60"))
+}
+
+/// Why the survey is not shown.
+#[derive(Debug, Clone, Copy)]
+enum Reason {
+    /// The user or account is on the suppression list.
+    Suppressed,
+    /// They have a case the team has not closed.
+    OpenCase,
+    /// They answered this survey within the respondent window.
+    Answered,
+}
+
+impl Reason {
+    fn as_str(self) -> &'static str {
+        match self {
+            Reason::Suppressed => "suppressed",
+            Reason::OpenCase => "open_case",
+            Reason::Answered => "answered",
+        }
+    }
+}
+
+/// Whether the user or the account has an active case (a runtime without a response store has
+/// none).
+async fn open_case<B: Backend>(
+    app: &App<B>,
+    site: &str,
+    user: Option<&str>,
+    account: Option<&str>,
+) -> Result<bool, ApiError> {
+    match app
+        .backend()
+        .query(
+            ACTIVE_CASE_OF,
+            vec![
+                SqlValue::Text(site.to_string()),
+                SqlValue::opt_text(user),
+                SqlValue::opt_text(account),
+            ],
+        )
+        .await
+    {
+        Ok(rows) => Ok(!rows.is_empty()),
+        Err(BackendError::NoStore) => Ok(false),
+        Err(e) => Err(unavailable(e).into()),
+    }
 }
 
 /// CORS preflight of the eligibility check.

@@ -48,8 +48,10 @@ pub(crate) async fn post_response<B: Backend>(
         .collect();
     let payload = (!sinks.is_empty()).then(|| payload::response_payload(&r, now));
     let (id, rev, segment) = (r.id.clone(), r.rev, r.segment());
+    let case = nps_edge_core::cases::action(&site.cases, &r, now);
     let new = NewResponse {
         body: nps_protocol::json::response_to_json(&r),
+        case,
         response: r,
         sinks,
         payload,

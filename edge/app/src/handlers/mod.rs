@@ -2,6 +2,7 @@
 //! handler takes the application, the request and its path parameters, and answers or refuses
 //! with an [`ApiError`]; it never knows which runtime runs it.
 
+pub(crate) mod cases;
 pub(crate) mod eligibility;
 pub(crate) mod ingest;
 pub(crate) mod page;

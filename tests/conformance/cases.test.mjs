@@ -1,0 +1,85 @@
+// Cases under concurrency, on both runtimes with the same assertions: agents racing on one case
+// get one outcome and lose no note; an erasure takes the person's cases and notes too.
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { eventually } from "../e2e/harness.mjs";
+import { ADMIN, AGENT, ORIGIN, READ, TARGETS, startTarget } from "./targets.mjs";
+
+let seq = 0;
+const uid = (p) => `${p}-${process.pid}-${Date.now().toString(36)}-${++seq}`;
+
+for (const kind of TARGETS) {
+  describe(`cases on the ${kind} edge`, () => {
+    let t;
+    before(async () => {
+      t = await startTarget(kind);
+    });
+    after(async () => {
+      await t?.stop();
+    });
+
+    async function req(method, path, { token, body, origin } = {}) {
+      const h = {};
+      if (token) h.authorization = `Bearer ${token}`;
+      if (origin) h.origin = origin;
+      if (body !== undefined) h["content-type"] = "application/json";
+      const res = await fetch(t.url + path, { method, headers: h, body: body === undefined ? undefined : JSON.stringify(body) });
+      const text = await res.text();
+      let json = null;
+      try {
+        json = JSON.parse(text);
+      } catch {}
+      return { status: res.status, text, json };
+    }
+    const detractor = async (user) => {
+      const r = { id: uid("r"), rev: 1, site: "demo", survey: "race", score: 1, visitor: uid("v"), user };
+      assert.equal((await req("POST", "/v1/responses", { origin: ORIGIN, body: r })).status, 202);
+      const path = `/v1/sites/demo/cases/${r.id}`;
+      await eventually(async () => (await req("GET", path, { token: READ })).status === 200, { what: "the case" });
+      return { r, path };
+    };
+
+    it("ten agents resolving and noting one case at once: one outcome, every note kept, numbered once", async () => {
+      const { path } = await detractor({ id: uid("u") });
+      const moves = Array.from({ length: 10 }, () => req("PATCH", path, { token: AGENT, body: { status: "resolved" } }));
+      const notes = Array.from({ length: 10 }, (_, i) => req("POST", `${path}/notes`, { token: AGENT, body: { text: `note ${i}` } }));
+      const results = await Promise.all([...moves, ...notes]);
+      for (const r of results.slice(0, 10)) assert.equal(r.status, 200, r.text);
+      for (const r of results.slice(10)) assert.equal(r.status, 201, r.text);
+      const c = (await req("GET", path, { token: READ })).json;
+      assert.equal(c.status, "resolved");
+      assert.equal(c.notes.length, 10, "no note lost");
+      assert.deepEqual(c.notes.map((n) => n.seq), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+      assert.deepEqual(c.notes.map((n) => n.text).sort(), Array.from({ length: 10 }, (_, i) => `note ${i}`).sort());
+      const resolvedAt = c.resolved_at;
+      assert.equal((await req("PATCH", path, { token: ADMIN, body: { status: "resolved" } })).json.resolved_at, resolvedAt, "resolving again changes nothing");
+    });
+
+    it("a new rev while agents work the case keeps both: their status and notes, the customer's new comment", async () => {
+      const who = uid("u");
+      const { r, path } = await detractor({ id: who });
+      const [moved, rev2] = await Promise.all([
+        req("PATCH", path, { token: AGENT, body: { status: "in_progress", owner: "Ana" } }),
+        req("POST", "/v1/responses", { origin: ORIGIN, body: { ...r, rev: 2, comment: "Toujours rien reçu" } }),
+      ]);
+      assert.equal(moved.status, 200, moved.text);
+      assert.equal(rev2.status, 202);
+      const c = await eventually(async () => {
+        const x = (await req("GET", path, { token: READ })).json;
+        return x.comment === "Toujours rien reçu" && x;
+      }, { what: "the new comment" });
+      assert.equal(c.status, "in_progress");
+      assert.equal(c.owner, "Ana");
+    });
+
+    it("erasing the person takes their case and its notes", async () => {
+      const who = uid("u");
+      const { path } = await detractor({ id: who });
+      assert.equal((await req("POST", `${path}/notes`, { token: AGENT, body: { text: `Called ${who}` } })).status, 201);
+      assert.equal((await req("DELETE", `/v1/sites/demo/people/${who}`, { token: ADMIN })).status, 200);
+      assert.equal((await req("GET", path, { token: READ })).status, 404);
+      const left = await t.rows("SELECT count(*) AS n FROM case_notes WHERE text LIKE ?", `%${who}%`);
+      assert.equal(left[0].n, 0);
+    });
+  });
+}
