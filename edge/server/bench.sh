@@ -4,6 +4,7 @@
 # Usage: edge/server/bench.sh [seconds=10] [connections=32] [threads=2]
 #   SYNC=normal edge/server/bench.sh   (store durability level; default full = fsync per commit)
 #   DETRACTORS=1 edge/server/bench.sh   (every answer a detractor: each opens a case)
+#   CASES=false edge/server/bench.sh    (the site opens no cases)
 #   IDENTITY=required edge/server/bench.sh   (the site verifies signed identities: every request
 #     names a distinct user with its HMAC signature, as a shop's server would sign it)
 set -euo pipefail
@@ -13,7 +14,9 @@ WRK="${WRK:-/usr/bin/wrk}"
 SYNC="${SYNC:-full}"
 IDENTITY="${IDENTITY:-off}"
 command -v "$WRK" >/dev/null || { echo "wrk not found (apt-get install wrk)" >&2; exit 1; }
-cargo build --release -p nps-edge >&2
+# NPS_EDGE_BIN=path compares another build (e.g. an earlier commit's) in the same conditions.
+BIN="${NPS_EDGE_BIN:-target/release/nps-edge}"
+[ -n "${NPS_EDGE_BIN:-}" ] || cargo build --release -p nps-edge >&2
 TMP="$(mktemp -d)"
 PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
 cat > "$TMP/bench.toml" <<TOML
@@ -24,6 +27,7 @@ origins = ["https://shop.example"]
 rate_limit = { per_minute = 100000000, burst = 1000000 }
 identity = "$IDENTITY"
 $([ "$IDENTITY" = off ] || echo 'identity_secret = "env:NPS_BENCH_IDENTITY"')
+cases = { enabled = ${CASES:-true} }
 
 # Named, scoped tokens as a real deployment has them (the ingest path never reads them).
 [[tokens]]
@@ -50,7 +54,7 @@ with open(sys.argv[1], "w") as f:
         f.write(f"{uid} {hmac.new(key, uid.encode(), hashlib.sha256).hexdigest()}\n")
 PY
 fi
-target/release/nps-edge --config "$TMP/bench.toml" --listen "127.0.0.1:$PORT" 2>"$TMP/server.log" &
+"$BIN" --config "$TMP/bench.toml" --listen "127.0.0.1:$PORT" 2>"$TMP/server.log" &
 PID=$!
 trap 'kill $PID 2>/dev/null; wait $PID 2>/dev/null; rm -rf "$TMP"' EXIT
 for _ in $(seq 100); do

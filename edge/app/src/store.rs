@@ -341,10 +341,10 @@ resurvey_ms = CASE WHEN ?4 = 'resolved' AND status <> 'resolved' THEN ?8 \
 WHEN ?4 = 'reopened' THEN NULL ELSE resurvey_ms END, updated_ms = ?7 \
 WHERE site = ?1 AND id = ?2 AND status = ?3";
 
-/// An active case of a person (eligibility): site `?1`, user `?2`, account `?3`. Column: id.
-pub const ACTIVE_CASE_OF: &str = "SELECT id FROM cases WHERE site = ?1 AND status IN ('open', \
-'in_progress', 'reopened') AND ((?2 IS NOT NULL AND user_id = ?2) OR (?3 IS NOT NULL AND \
-account = ?3)) LIMIT 1";
+/// An active case of a user (eligibility): site `?1`, user `?2`. Column: id. (The condition is
+/// the partial index's, so the lookup uses it.)
+pub const ACTIVE_CASE_OF: &str = "SELECT id FROM cases WHERE site = ?1 AND user_id = ?2 \
+AND user_id IS NOT NULL AND status IN ('open', 'in_progress', 'reopened') LIMIT 1";
 
 /// A case from a row of [`LIST_CASES`] / [`ONE_CASE`].
 pub fn case_of_row(row: &[SqlValue]) -> Option<nps_edge_core::cases::Case> {

@@ -87,7 +87,7 @@ pub(crate) async fn get_eligibility<B: Backend>(
             .is_some_and(|at| window > 0 && now.saturating_sub(at) < window);
         if suppressed {
             Some(Reason::Suppressed)
-        } else if open_case(app, site, q.user.as_deref(), q.account.as_deref()).await? {
+        } else if open_case(app, site, q.user.as_deref()).await? {
             Some(Reason::OpenCase)
         } else if answered {
             Some(Reason::Answered)
@@ -127,22 +127,21 @@ impl Reason {
     }
 }
 
-/// Whether the user or the account has an active case (a runtime without a response store has
-/// none).
+/// Whether the user has an active case (a runtime without a response store has none). The
+/// person is the user: an account's other users are not held back by one user's complaint.
 async fn open_case<B: Backend>(
     app: &App<B>,
     site: &str,
     user: Option<&str>,
-    account: Option<&str>,
 ) -> Result<bool, ApiError> {
+    let Some(user) = user else { return Ok(false) };
     match app
         .backend()
         .query(
             ACTIVE_CASE_OF,
             vec![
                 SqlValue::Text(site.to_string()),
-                SqlValue::opt_text(user),
-                SqlValue::opt_text(account),
+                SqlValue::Text(user.to_string()),
             ],
         )
         .await
