@@ -72,6 +72,41 @@ for (const kind of TARGETS) {
       assert.equal(c.owner, "Ana");
     });
 
+    it("a resolved case brings its customer back: asked again inside the window, once; the case keeps before and after", async () => {
+      const who = uid("u");
+      const elig = async () => (await req("GET", `/v1/sites/demo/eligibility?survey=race&user=${who}`, { origin: ORIGIN })).json.show;
+      const { path } = await detractor({ id: who });
+      assert.equal(await elig(), false, "an open case");
+      const again = { id: uid("r"), rev: 1, site: "demo", survey: "race", score: 9, visitor: uid("v"), user: { id: who } };
+      assert.equal((await req("POST", "/v1/responses", { origin: ORIGIN, body: again })).json.status, "duplicate", "one answer per respondent while the case is open");
+      assert.equal((await req("PATCH", path, { token: AGENT, body: { status: "resolved" } })).status, 200);
+      assert.equal(await elig(), true, "resolved: the re-survey is due (the site's delay is 0 here)");
+      const back = { ...again, id: uid("r") };
+      assert.equal((await req("POST", "/v1/responses", { origin: ORIGIN, body: back })).json.status, "accepted", "the re-survey answer is a new answer");
+      assert.equal((await req("POST", "/v1/responses", { origin: ORIGIN, body: { ...back, rev: 2, score: 10, comment: "Merci, tout est réglé" } })).json.status, "updated", "its comment follows");
+      const c = (await req("GET", path, { token: READ })).json;
+      assert.equal(c.first_score, 1);
+      assert.equal(c.resurvey_score, 10, "the re-survey's latest rev");
+      assert.equal(c.resurvey_response_id, back.id);
+      assert.equal(c.recovered, true);
+      const stored = await eventually(async () => {
+        const r = await req("GET", `/v1/sites/demo/responses/${back.id}`, { token: READ });
+        return r.status === 200 && r.json.comment && r.json;
+      }, { what: "the re-survey answer" });
+      assert.equal(stored.properties.resurvey_of, c.id, "the answer says which case it follows up");
+      assert.equal(await elig(), false, "asked once: answered again");
+      const forged = { id: uid("r"), rev: 1, site: "demo", survey: "race", score: 8, visitor: uid("v"), properties: { resurvey_of: c.id } };
+      assert.equal((await req("POST", "/v1/responses", { origin: ORIGIN, body: forged })).status, 202);
+      const kept = await eventually(async () => {
+        const r = await req("GET", `/v1/sites/demo/responses/${forged.id}`, { token: READ });
+        return r.status === 200 && r.json;
+      }, { what: "an answer claiming a case" });
+      assert.equal(kept.properties?.resurvey_of, undefined, "only the edge says which case an answer follows up");
+      assert.equal((await req("GET", path, { token: READ })).json.resurvey_score, 10);
+      const third = { ...again, id: uid("r"), score: 10 };
+      assert.equal((await req("POST", "/v1/responses", { origin: ORIGIN, body: third })).json.status, "duplicate");
+    });
+
     it("erasing the person takes their case and its notes", async () => {
       const who = uid("u");
       const { path } = await detractor({ id: who });

@@ -29,6 +29,8 @@ export function configToml({ receiver, db }) {
 id = "demo"
 origins = ["${ORIGIN}", "http://localhost:*"]
 rate_limit = { per_minute = 600000, burst = 10000 }
+# Re-survey as soon as a case is resolved (the tests cannot wait a week).
+cases = { resurvey_after_seconds = 0 }
 
 [[sites]]
 id = "other"

@@ -38,12 +38,14 @@
 
   // ---- decisions, all before any widget byte is fetched
   const recent = (k, days) => Date.now() - ((st[k] || {})[survey] || 0) < days * 864e5;
+  const answered = () => recent('a', +(A.recontactAnswered || 90));
   const due = () => {
     let h = 0;
     for (const c of st.v + survey) h = (h * 31 + c.charCodeAt(0)) | 0;
     return (
       Math.abs(h) % 100 < +(A.sample || 100) &&
-      !recent('a', +(A.recontactAnswered || 90)) &&
+      // An identified user who answered asks the edge: it asks again after a resolved case.
+      (user.id || !answered()) &&
       !recent('x', +(A.recontactDismissed || 30))
     );
   };
@@ -83,7 +85,7 @@
             (user.signature ? '&signature=' + e(user.signature) : '')
         )
           .then((r) => r.ok && r.json())
-          .then((j) => j && j.show === true)
+          .then((j) => j && j.show === true && (force || !answered() || j.reason == 'resurvey'))
       : Promise.resolve(1)
     )
       .then((ok) => ok && load().then(mount))

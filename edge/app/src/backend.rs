@@ -83,6 +83,9 @@ pub struct NewResponse {
     /// What this rev does to its case (`nps_edge_core::cases::action`), written with the answer
     /// when it is stored ([`crate::store::case_write`]).
     pub case: Option<nps_edge_core::cases::Action>,
+    /// A re-survey after a resolved case: the respondent's earlier answer does not count, and
+    /// this one claims the respondent (its later revs are updates of it).
+    pub fresh_respondent: bool,
 }
 
 /// A validated event to store once per id.

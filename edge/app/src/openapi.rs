@@ -234,8 +234,10 @@ pub struct CaseRecord {
     resolved_at: Option<String>,
     /// From when the person may be surveyed again.
     resurvey_at: Option<String>,
-    /// The re-survey's score, when it came.
+    /// The re-survey's score, when it came (its latest rev).
     resurvey_score: Option<u8>,
+    /// The answer that re-surveyed the person (its `properties.resurvey_of` is this case's id).
+    resurvey_response_id: Option<String>,
     /// Resolved and the re-survey left the detractor segment.
     recovered: Option<bool>,
     /// Past its deadline without a first touch.

@@ -280,7 +280,7 @@ macro_rules! case_columns {
     () => {
         "id, survey, respondent, user_id, account, order_id, email, score, first_score, comment, \
 contact_ok, status, owner, opened_ms, due_ms, first_touch_ms, resolved_ms, resurvey_ms, \
-resurvey_score, updated_ms"
+resurvey_score, updated_ms, resurvey_id"
     };
 }
 
@@ -346,6 +346,21 @@ WHERE site = ?1 AND id = ?2 AND status = ?3";
 pub const ACTIVE_CASE_OF: &str = "SELECT id FROM cases WHERE site = ?1 AND user_id = ?2 \
 AND user_id IS NOT NULL AND status IN ('open', 'in_progress', 'reopened') LIMIT 1";
 
+/// A resolved case of a user whose re-survey is due and not answered yet: site `?1`, user `?2`,
+/// now `?3`. Column: id. (The condition is the partial index's.)
+pub const DUE_RESURVEY_OF: &str = "SELECT id FROM cases WHERE site = ?1 AND user_id = ?2 \
+AND user_id IS NOT NULL AND status = 'resolved' AND resurvey_id IS NULL \
+AND resurvey_ms <= ?3 ORDER BY resurvey_ms LIMIT 1";
+
+/// The case a re-survey answer follows up: site `?1`, response id `?2`. Column: id.
+pub const CASE_OF_RESURVEY: &str =
+    "SELECT id FROM cases WHERE site = ?1 AND resurvey_id = ?2 AND resurvey_id IS NOT NULL";
+
+/// Records a re-survey rev on its case: the first claims the case for its answer, later revs of
+/// that answer update the score. Site `?1`, case `?2`, response id `?3`, score `?4`, now `?5`.
+pub const RECORD_RESURVEY: &str = "UPDATE cases SET resurvey_id = ?3, resurvey_score = ?4, \
+updated_ms = ?5 WHERE site = ?1 AND id = ?2 AND coalesce(resurvey_id, ?3) = ?3";
+
 /// A case from a row of [`LIST_CASES`] / [`ONE_CASE`].
 pub fn case_of_row(row: &[SqlValue]) -> Option<nps_edge_core::cases::Case> {
     let s = |i: usize| row.get(i).and_then(SqlValue::as_str).map(str::to_string);
@@ -372,5 +387,6 @@ pub fn case_of_row(row: &[SqlValue]) -> Option<nps_edge_core::cases::Case> {
         resurvey_ms: ms(17),
         resurvey_score: n(18).map(|v| v.clamp(0, 10) as u8),
         updated_ms: ms(19)?,
+        resurvey_id: s(20),
     })
 }

@@ -468,8 +468,10 @@ pub struct Case {
     pub resolved_ms: Option<u64>,
     /// From when the person may be surveyed again.
     pub resurvey_ms: Option<u64>,
-    /// The re-survey's answer, when it came.
+    /// The re-survey's score, when it came.
     pub resurvey_score: Option<u8>,
+    /// The re-survey's response id.
+    pub resurvey_id: Option<String>,
     /// Last change.
     pub updated_ms: u64,
 }
@@ -526,6 +528,7 @@ impl Case {
         if let Some(s) = self.resurvey_score {
             w.num("resurvey_score", s.into());
         }
+        w.opt_str("resurvey_response_id", self.resurvey_id.as_deref());
         w.opt_bool("recovered", self.recovered());
         w.raw(
             "overdue",

@@ -61,6 +61,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         include_str!("../migrations/0002_events_by_time.sql"),
     ),
     ("0003_cases", include_str!("../migrations/0003_cases.sql")),
+    (
+        "0004_resurvey",
+        include_str!("../migrations/0004_resurvey.sql"),
+    ),
 ];
 
 /// Applies the migrations a database has not seen, each in its own transaction with its
@@ -409,7 +413,7 @@ fn put_response(
         visitor,
         user: user.as_deref(),
     });
-    let seen_resp = if n.respondent_window_ms > 0 {
+    let seen_resp = if n.respondent_window_ms > 0 && !n.fresh_respondent {
         // The claiming id's rev comes from its stored row (kept after the id window).
         conn.prepare_cached("SELECT p.response_id, p.at_ms, coalesce((SELECT rev FROM responses WHERE site = p.site AND id = p.response_id), 0) FROM respondents p WHERE p.site = ?1 AND p.survey = ?2 AND p.respondent = ?3")?
             .query_row(params![r.site, r.survey, respondent], |row| {

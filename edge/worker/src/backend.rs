@@ -96,6 +96,7 @@ impl Backend for WorkerBackend {
                 Some(nps_edge_core::cases::Action::Open { due_ms }) => format!("o{due_ms}"),
                 Some(nps_edge_core::cases::Action::Withdraw) => "w".into(),
             },
+            fresh: new.fresh_respondent,
             id_window_ms: new.id_window_ms,
             respondent_window_ms: new.respondent_window_ms,
             now_ms: new.now_ms,

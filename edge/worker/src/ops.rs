@@ -83,6 +83,8 @@ pub(crate) struct Record {
     /// The case action, written to D1 with the answer: `""` none, `o<due ms>` open, `w`
     /// withdraw.
     pub(crate) case: String,
+    /// A re-survey: the respondent's earlier record does not count (`1`).
+    pub(crate) fresh: bool,
     pub(crate) id_window_ms: u64,
     pub(crate) respondent_window_ms: u64,
     pub(crate) now_ms: u64,
@@ -106,6 +108,7 @@ impl Record {
             &self.now_ms.to_string(),
             &self.sinks.join(","),
             &self.case,
+            if self.fresh { "1" } else { "" },
             self.payload.as_deref().unwrap_or(""),
         ] {
             s.push_str(part);
@@ -117,7 +120,7 @@ impl Record {
 
     /// The record of a line, `None` when it is not one.
     pub(crate) fn from_line(line: &str) -> Option<Record> {
-        let mut it = line.splitn(14, '\n');
+        let mut it = line.splitn(15, '\n');
         (it.next()? == "R").then_some(())?;
         let mut next = || it.next();
         Some(Record {
@@ -136,6 +139,7 @@ impl Record {
                 .map(str::to_string)
                 .collect(),
             case: next()?.to_string(),
+            fresh: next()? == "1",
             payload: Some(next()?).filter(|p| !p.is_empty()).map(str::to_string),
             body: next()?.to_string(),
         })

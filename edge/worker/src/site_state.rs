@@ -402,8 +402,11 @@ impl Inner {
             (rec.id_window_ms, rec.respondent_window_ms, rec.now_ms);
         let now = now_ms as f64;
         let resp_key = format!("{}\n{}", rec.survey, rec.respondent);
-        let (seen_id, seen_resp) =
+        let (seen_id, mut seen_resp) =
             load_seen(sql, &rec.id, &resp_key, id_window_ms, respondent_window_ms)?;
+        if rec.fresh {
+            seen_resp = None;
+        }
         // The decision reads the id, the rev and who sends it.
         let probe = nps_protocol::Response {
             id: rec.id.clone(),

@@ -31,7 +31,7 @@ export class Edge {
     this.assets = []; // asset paths served, in order
     this.status = 202; // status for the next POSTs (set 503 to simulate an outage)
     this.statusOf = null; // (body) => status for that one POST, or undefined for `status`
-    this.eligible = {}; // user or account id -> true/false/HTTP status
+    this.eligible = {}; // user or account id -> true/false/HTTP status/response body
     this.cache = false; // serve assets cacheable (the benchmark's cached runs)
     this.wasmType = null; // override the wasm's content-type (a misconfigured CDN)
   }
@@ -62,7 +62,7 @@ export class Edge {
       this.eligibilityCalls = (this.eligibilityCalls || 0) + 1;
       const v = this.eligible[url.searchParams.get('user')] ?? this.eligible[url.searchParams.get('account')] ?? true;
       res.writeHead(typeof v == 'number' ? v : 200, { ...cors, 'content-type': 'application/json' });
-      res.end(typeof v == 'number' ? '{}' : JSON.stringify({ show: v }));
+      res.end(typeof v == 'number' ? '{}' : JSON.stringify(typeof v == 'object' ? v : { show: v }));
       return;
     }
     const file = path.join(dist, path.basename(url.pathname));

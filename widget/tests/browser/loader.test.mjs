@@ -239,3 +239,25 @@ test('wasm served with a wrong content-type still loads (compiled from bytes ins
     h.edge.wasmType = null;
   }
 });
+
+test('re-survey: an identified user who answered is asked again when the edge says so (a resolved case); an anonymous one is not', async () => {
+  const answered = `localStorage.setItem('nps:demo', JSON.stringify({v:'v0123456789abcdef', a:{checkout: Date.now() - 864e5}}))`;
+  // u_plain: the edge says show (no respondent window there) but not why: the local date holds.
+  h.edge.eligible = { u_back: { show: true, reason: 'resurvey' }, u_done: false, u_plain: true };
+  for (const [id, shown] of [['u_back', true], ['u_done', false], ['u_plain', false]]) {
+    h.edge.eligibilityCalls = 0;
+    const before = `${queue}<script>nps('identify',${JSON.stringify({ id })});</script>`;
+    const page = await fresh(h.embed('/resurvey-' + id, {}, { before }), answered);
+    if (shown) await card(page).waitFor();
+    else await sleep(500);
+    assert.equal(await visible(page), shown, id);
+    assert.equal(h.edge.eligibilityCalls, 1, 'the edge decides for an identified user who answered');
+    await page.context().close();
+  }
+  h.edge.eligibilityCalls = 0;
+  const page = await fresh(h.embed('/resurvey-anon'), answered);
+  await sleep(500);
+  assert.equal(await visible(page), false, 'anonymous: the local recontact date holds');
+  assert.equal(h.edge.eligibilityCalls, 0);
+  await page.context().close();
+});

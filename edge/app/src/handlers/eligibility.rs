@@ -8,13 +8,15 @@ use crate::backend::{Backend, BackendError, SqlValue, VisitorQuery};
 use crate::handlers::{ingest, param};
 use crate::http::{ApiError, Request, Response};
 use crate::routes::Params;
-use crate::store::ACTIVE_CASE_OF;
+use crate::store::{ACTIVE_CASE_OF, DUE_RESURVEY_OF};
 use crate::{unavailable, App};
 
 /// `{"show":false}` when the user or the account has an active suppression or an open case, or
 /// when this user already answered this survey within the site's respondent window (the edge
 /// would answer a second response `duplicate` anyway); else `{"show":true}`. To a verified
-/// identity it adds the `reason` (`suppressed`, `open_case`, `answered`). Public (the loader cannot hold a
+/// identity it adds the `reason` (`suppressed`, `open_case`, `answered`). A user whose case was
+/// resolved is shown the survey again once its re-survey is due, inside the window too
+/// (`"reason":"resurvey"` to a verified identity). Public (the loader cannot hold a
 /// secret), so keep user and account ids opaque.
 #[cfg_attr(feature = "openapi", utoipa::path(
     get, path = "/v1/sites/{site}/eligibility", tag = "ingest",
@@ -54,6 +56,7 @@ pub(crate) async fn get_eligibility<B: Backend>(
     let now = app.backend().now_ms();
     app.rate_limit(site_cfg, req, now)?;
     (q.user, q.account) = identity::apply_query(site_cfg, q.user, q.account, q.signature.take())?;
+    let mut resurvey = false;
     let reason = if q.user.is_none() && q.account.is_none() {
         None
     } else {
@@ -90,7 +93,14 @@ pub(crate) async fn get_eligibility<B: Backend>(
         } else if open_case(app, site, q.user.as_deref()).await? {
             Some(Reason::OpenCase)
         } else if answered {
-            Some(Reason::Answered)
+            match q.user.as_deref() {
+                // A resolved case brings its customer back, inside the window too.
+                Some(user) if due_resurvey(app, site, user, now).await?.is_some() => {
+                    resurvey = true;
+                    None
+                }
+                _ => Some(Reason::Answered),
+            }
         } else {
             None
         }
@@ -99,6 +109,7 @@ pub(crate) async fn get_eligibility<B: Backend>(
     // about an unverified id, and "open case" would tell them of a complaint).
     let verified = site_cfg.identity != identity::IdentityMode::Off && q.user.is_some();
     let body = match (reason, verified) {
+        (None, true) if resurvey => "{\"show\":true,\"reason\":\"resurvey\"}".to_string(),
         (None, _) => eligibility_json(true).to_string(),
         (Some(r), true) => format!("{{\"show\":false,\"reason\":\"{}\"}}", r.as_str()),
         (Some(_), false) => eligibility_json(false).to_string(),
@@ -124,6 +135,35 @@ impl Reason {
             Reason::OpenCase => "open_case",
             Reason::Answered => "answered",
         }
+    }
+}
+
+/// The resolved case of `user` whose re-survey is due and not answered yet.
+pub(crate) async fn due_resurvey<B: Backend>(
+    app: &App<B>,
+    site: &str,
+    user: &str,
+    now: u64,
+) -> Result<Option<String>, ApiError> {
+    match app
+        .backend()
+        .query(
+            DUE_RESURVEY_OF,
+            vec![
+                SqlValue::Text(site.to_string()),
+                SqlValue::Text(user.to_string()),
+                SqlValue::Int(now as i64),
+            ],
+        )
+        .await
+    {
+        Ok(rows) => Ok(rows
+            .first()
+            .and_then(|r| r.first())
+            .and_then(SqlValue::as_str)
+            .map(str::to_string)),
+        Err(BackendError::NoStore) => Ok(None),
+        Err(e) => Err(unavailable(e).into()),
     }
 }
 

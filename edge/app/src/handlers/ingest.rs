@@ -3,13 +3,16 @@
 //! Order of checks (each refusal changes nothing): content type → size → parse + validate →
 //! site + origin → rate limit → (events: suppression) → the backend's atomic step.
 
+use nps_edge_core::config::Site;
+use nps_edge_core::dedup::{Decision, DuplicateKind};
 use nps_edge_core::{cors, identity, ingest, payload, routing, EdgeError};
 use nps_protocol::EventType;
 
-use crate::backend::{Backend, NewEvent, NewResponse, VisitorQuery};
-use crate::handlers::json_body;
+use crate::backend::{Backend, BackendError, NewEvent, NewResponse, SqlValue, VisitorQuery};
+use crate::handlers::{eligibility, json_body};
 use crate::http::{ApiError, Request, Response};
 use crate::routes::Params;
+use crate::store::{CASE_OF_RESURVEY, RECORD_RESURVEY};
 use crate::{unavailable, App};
 
 /// Stores one rev of an answer and forwards it to the routed sinks.
@@ -43,11 +46,98 @@ pub(crate) async fn post_response<B: Backend>(
     let now = app.backend().now_ms();
     app.rate_limit(site, req, now)?;
     r.user = identity::apply(site, r.user.take())?;
+    let (id, rev, segment, score) = (r.id.clone(), r.rev, r.segment(), r.score);
+    // Only the edge says which case an answer follows up.
+    r.properties.remove(RESURVEY_PROPERTY);
+    // Re-surveys concern identified users on a site with cases; nobody else pays a lookup.
+    let user = (site.cases.enabled)
+        .then(|| r.user.as_ref().and_then(|u| u.id.clone()))
+        .flatten();
+    let mut follows = match (&user, rev) {
+        (Some(_), 2..) => case_of_resurvey(app, &site.id, &id).await?,
+        _ => None,
+    };
+    if let Some(case_id) = &follows {
+        tag(&mut r, case_id);
+    }
+    // A first rev may be the re-survey of a resolved case: kept aside in case the respondent
+    // rule calls it a duplicate (the only time the due re-surveys are looked up).
+    let candidate = (user.is_some() && rev == 1).then(|| r.clone());
+    let mut d = record(app, site, r, now, false).await?;
+    if let (Some(mut r), Some(user), Some(DuplicateKind::Respondent)) =
+        (candidate, &user, d.duplicate)
+    {
+        if let Some(case_id) = eligibility::due_resurvey(app, &site.id, user, now).await? {
+            tag(&mut r, &case_id);
+            d = record(app, site, r, now, true).await?;
+            follows = Some(case_id);
+        }
+    }
+    if let (Some(case_id), true) = (&follows, d.store) {
+        app.backend()
+            .execute(
+                RECORD_RESURVEY,
+                vec![
+                    SqlValue::Text(site.id.clone()),
+                    SqlValue::Text(case_id.clone()),
+                    SqlValue::Text(id.clone()),
+                    SqlValue::Int(score.into()),
+                    SqlValue::Int(now as i64),
+                ],
+            )
+            .await
+            .map_err(unavailable)?;
+        tracing::info!(site = %site.id, case = %case_id, score, rev, "re-survey answer");
+    }
+    app.metrics().response(&d);
+    Ok(Response::json(
+        202,
+        ingest::accepted_json_parts(&id, rev, segment, d.status),
+    ))
+}
+
+/// Property a re-survey answer carries: the id of the case it follows up.
+pub(crate) const RESURVEY_PROPERTY: &str = "resurvey_of";
+
+/// Says which case the answer follows up, when the page left room for one more property.
+fn tag(r: &mut nps_protocol::Response, case_id: &str) {
+    if r.properties.len() < nps_protocol::limits::MAX_PROPERTIES {
+        r.properties
+            .insert(RESURVEY_PROPERTY.into(), case_id.into());
+    }
+}
+
+/// The case whose re-survey answer has this response id (a runtime without a store has none).
+async fn case_of_resurvey<B: Backend>(
+    app: &App<B>,
+    site: &str,
+    id: &str,
+) -> Result<Option<String>, ApiError> {
+    let params = vec![SqlValue::Text(site.into()), SqlValue::Text(id.into())];
+    match app.backend().query(CASE_OF_RESURVEY, params).await {
+        Ok(rows) => Ok(rows
+            .first()
+            .and_then(|r| r.first())
+            .and_then(SqlValue::as_str)
+            .map(str::to_string)),
+        Err(BackendError::NoStore) => Ok(None),
+        Err(e) => Err(unavailable(e).into()),
+    }
+}
+
+/// Routes, builds the payload and records one rev (the backend's atomic step); a conflict is a
+/// 409.
+async fn record<B: Backend>(
+    app: &App<B>,
+    site: &Site,
+    r: nps_protocol::Response,
+    now: u64,
+    fresh_respondent: bool,
+) -> Result<Decision, ApiError> {
     let sinks: Vec<String> = routing::sinks_for(app.config(), &r)
         .map(|s| s.name().to_string())
         .collect();
     let payload = (!sinks.is_empty()).then(|| payload::response_payload(&r, now));
-    let (id, rev, segment) = (r.id.clone(), r.rev, r.segment());
     let case = nps_edge_core::cases::action(&site.cases, &r, now);
     let new = NewResponse {
         body: nps_protocol::json::response_to_json(&r),
@@ -58,6 +148,7 @@ pub(crate) async fn post_response<B: Backend>(
         id_window_ms: site.id_window_ms(),
         respondent_window_ms: site.respondent_window_ms(),
         now_ms: now,
+        fresh_respondent,
     };
     let d = app
         .backend()
@@ -67,11 +158,7 @@ pub(crate) async fn post_response<B: Backend>(
     if d.conflict {
         return Err(EdgeError::Conflict.into());
     }
-    app.metrics().response(&d);
-    Ok(Response::json(
-        202,
-        ingest::accepted_json_parts(&id, rev, segment, d.status),
-    ))
+    Ok(d)
 }
 
 /// Stores a `shown` or `dismissed` event once per id.
