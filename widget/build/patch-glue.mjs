@@ -4,7 +4,9 @@
 // 2. A shorter init. The loader always calls `__npsWidget({module_or_path: fetch(…)})` once, so
 //    the generic tail (initSync, URL/path inputs, deprecated-argument warnings, a second init
 //    guard) is replaced by: stream-compile when the server sends `application/wasm`, otherwise
-//    compile from the bytes.
+//    compile from the bytes. A rejection goes through `cspCheck` (csp-check.js, next to this
+//    file): a page whose CSP forbids wasm gets one console line naming the missing source and an
+//    `nps:error` event instead of the loader's generic warning.
 // Usage: node patch-glue.mjs glue.js trap-guard.js
 import fs from 'node:fs';
 
@@ -35,9 +37,10 @@ const init = `    async function __wbg_init(input) {
         const imports = __wbg_get_imports();
         const { instance, module } = await ((res.headers.get('Content-Type') || '').startsWith('application/wasm')
             ? WebAssembly.instantiateStreaming(res, imports)
-            : res.arrayBuffer().then((b) => WebAssembly.instantiate(b, imports)));
+            : res.arrayBuffer().then((b) => WebAssembly.instantiate(b, imports))).catch(cspCheck);
         return __wbg_finalize_init(instance, module);
     }
+${fs.readFileSync(new URL('csp-check.js', import.meta.url), 'utf8')}
 
     return Object.assign(__wbg_init, exports);`;
 js = js.slice(0, js.indexOf(tailStart)) + init + js.slice(js.indexOf(tailEnd) + tailEnd.length);
