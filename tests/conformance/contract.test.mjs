@@ -323,14 +323,16 @@ for (const kind of TARGETS) {
       assert.deepEqual([s.low_sample, s.non_respondents], [true, 1], "4 answers; 5 shown − 4");
       assert.equal(s.series.at(-1).non_respondents, 1);
       assert.equal("comparison" in s, false, "no comparison unless asked");
+      const noCases = { opened: 0, open: 0, overdue: 0, resolved: 0, median_first_touch_hours: null, median_resolution_hours: null, resurveyed: 0, recovered: 0, recovery_rate: null };
+      assert.deepEqual(s.cases, { ...noCases, opened: 1, open: 1 }, "the detractor's case, untouched");
       const cmp = async (q) => (await req("GET", `/v1/sites/report/summary?${q}`, { token: READ })).json;
       const same = await cmp(`compare_from=${s.to}&compare_to=${s.to}`);
       assert.deepEqual(same.comparison, {
-        from: s.to, to: s.to, responses: 4, nps: 25, nps_ci: s.nps_ci, low_sample: true, difference: 0, significant: false,
+        from: s.to, to: s.to, responses: 4, nps: 25, nps_ci: s.nps_ci, low_sample: true, difference: 0, significant: false, cases: s.cases,
       });
       const empty = await cmp("compare_from=2020-01-01&compare_to=2020-01-31");
       assert.deepEqual(empty.comparison, {
-        from: "2020-01-01", to: "2020-01-31", responses: 0, nps: null, nps_ci: null, low_sample: true, difference: null, significant: null,
+        from: "2020-01-01", to: "2020-01-31", responses: 0, nps: null, nps_ci: null, low_sample: true, difference: null, significant: null, cases: noCases,
       });
       assert.equal(empty.nps, 25, "the period itself is unchanged");
       const alone = await req("GET", "/v1/sites/report/summary?compare_from=2020-01-01", { token: READ });

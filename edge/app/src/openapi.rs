@@ -343,6 +343,31 @@ pub struct NpsInterval {
     high: f64,
 }
 
+/// The cases opened in a period (whatever their status now), where they stand now.
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SummaryCases {
+    /// Cases opened in the period, withdrawn ones included.
+    opened: u64,
+    /// Of those, still open, in progress or reopened.
+    open: u64,
+    /// Of those, past due without a first touch (open or reopened).
+    overdue: u64,
+    /// Of those, resolved.
+    resolved: u64,
+    /// Median hours from opening to the first touch (status change or note), over the touched
+    /// cases; null when none was touched.
+    median_first_touch_hours: Option<f64>,
+    /// Median hours from opening to resolution, over the resolved cases; null when none is.
+    median_resolution_hours: Option<f64>,
+    /// Resolved cases whose person answered the re-survey.
+    resurveyed: u64,
+    /// Of those, the ones whose re-survey score is 7 or more.
+    recovered: u64,
+    /// `recovered` / `resurveyed`, 0..1; null before any re-survey answer.
+    recovery_rate: Option<f64>,
+}
+
 /// The period the summary is compared with (only when `compare_from`/`compare_to` are given).
 #[derive(ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -364,6 +389,8 @@ pub struct SummaryComparison {
     /// Whether the difference is significant at 95% (adjusted-Wald); null when either period
     /// has no answers.
     significant: Option<bool>,
+    /// The cases opened in the other period.
+    cases: SummaryCases,
 }
 
 /// `GET /v1/sites/{site}/summary`.
@@ -393,6 +420,8 @@ pub struct Summary {
     response_rate: Option<f64>,
     /// Shown minus answered, 0 at least.
     non_respondents: u64,
+    /// The cases opened in the period.
+    cases: SummaryCases,
     series: Vec<SeriesBucket>,
     /// Only when `compare_from` and `compare_to` are given.
     #[schema(nullable = false)]

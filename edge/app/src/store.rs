@@ -390,3 +390,10 @@ pub fn case_of_row(row: &[SqlValue]) -> Option<nps_edge_core::cases::Case> {
         resurvey_id: s(20),
     })
 }
+
+/// The cases opened in `[?3, ?4)` ms on site `?1`, survey `?2` (NULL = all), with what the
+/// summary's figures need (`nps_edge_core::cases::Figures`). Columns: status, opened_ms, due_ms,
+/// first_touch_ms, resolved_ms, resurvey_score.
+pub const CASES_OPENED: &str = "SELECT status, opened_ms, due_ms, first_touch_ms, resolved_ms, \
+resurvey_score FROM cases WHERE site = ?1 AND (?2 IS NULL OR survey = ?2) AND opened_ms >= ?3 \
+AND opened_ms < ?4";

@@ -575,6 +575,81 @@ pub struct Note {
     pub text: String,
 }
 
+/// One hour in ms.
+const HOUR_MS: f64 = 3_600_000.0;
+
+/// The middle of `values` (the mean of the two middle ones for an even count); `None` when empty.
+pub fn median(mut values: Vec<f64>) -> Option<f64> {
+    values.sort_by(f64::total_cmp);
+    let n = values.len();
+    match n {
+        0 => None,
+        _ if n % 2 == 1 => Some(values[n / 2]),
+        _ => Some((values[n / 2 - 1] + values[n / 2]) / 2.0),
+    }
+}
+
+/// Hours from `from_ms` to `to_ms`, 0 at least (a clock step back must not give a negative time).
+fn hours_between(from_ms: u64, to_ms: u64) -> f64 {
+    to_ms.saturating_sub(from_ms) as f64 / HOUR_MS
+}
+
+/// The cases figures of a summary: the cases OPENED in its period, where they stand now.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Figures {
+    /// Cases opened in the period, whatever became of them (withdrawn included).
+    pub opened: u64,
+    /// Of those, still open, in progress or reopened.
+    pub open: u64,
+    /// Of those, overdue now ([`Case::is_overdue`]).
+    pub overdue: u64,
+    /// Of those, resolved now.
+    pub resolved: u64,
+    /// Median time from opening to the first touch, in hours, over the touched cases.
+    pub median_first_touch_hours: Option<f64>,
+    /// Median time from opening to resolution, in hours, over the resolved cases.
+    pub median_resolution_hours: Option<f64>,
+    /// Resolved cases whose person answered the re-survey.
+    pub resurveyed: u64,
+    /// Of those, the ones whose re-survey left the detractor segment ([`Case::recovered`]).
+    pub recovered: u64,
+}
+
+impl Figures {
+    /// The figures of `cases` (those opened in the period) at `now_ms`. A status this version
+    /// does not know counts as opened only.
+    pub fn of(cases: &[Case], now_ms: u64) -> Figures {
+        let count = |f: &dyn Fn(&Case) -> bool| cases.iter().filter(|c| f(c)).count() as u64;
+        let status = |c: &Case| Status::parse(&c.status);
+        let resolved = |c: &Case| status(c) == Some(Status::Resolved);
+        let first_touch = cases
+            .iter()
+            .filter_map(|c| Some(hours_between(c.opened_ms, c.first_touch_ms?)))
+            .collect();
+        // A reopened case is not resolved: its old resolution time says nothing of the work left.
+        let resolution = cases
+            .iter()
+            .filter(|c| resolved(c))
+            .filter_map(|c| Some(hours_between(c.opened_ms, c.resolved_ms?)))
+            .collect();
+        Figures {
+            opened: cases.len() as u64,
+            open: count(&|c| status(c).is_some_and(Status::is_active)),
+            overdue: count(&|c| c.is_overdue(now_ms)),
+            resolved: count(&resolved),
+            median_first_touch_hours: median(first_touch),
+            median_resolution_hours: median(resolution),
+            resurveyed: count(&|c| c.resurvey_score.is_some()),
+            recovered: count(&|c| c.recovered() == Some(true)),
+        }
+    }
+
+    /// Recovered ÷ re-surveyed, 0…1; `None` before any re-survey answer.
+    pub fn recovery_rate(&self) -> Option<f64> {
+        (self.resurveyed > 0).then(|| self.recovered as f64 / self.resurveyed as f64)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -721,5 +796,90 @@ mod tests {
         assert_eq!(v["overdue"], true);
         assert_eq!(v["segment"], "detractor");
         assert_eq!(v["notes"], serde_json::json!([]));
+    }
+
+    #[test]
+    fn medians_by_hand() {
+        assert_eq!(median(vec![]), None);
+        assert_eq!(median(vec![5.0]), Some(5.0));
+        assert_eq!(
+            median(vec![3.0, 1.0, 2.0]),
+            Some(2.0),
+            "odd: the middle one"
+        );
+        assert_eq!(
+            median(vec![4.0, 1.0, 3.0, 2.0]),
+            Some(2.5),
+            "even: the mean of the two middle ones"
+        );
+        assert_eq!(median(vec![10.0, 0.5]), Some(5.25));
+    }
+
+    #[test]
+    fn figures_of_a_period() {
+        let h = 3_600_000;
+        let case = |status: &str, opened: u64, touch: Option<u64>, resolved: Option<u64>| Case {
+            status: status.into(),
+            opened_ms: opened * h,
+            due_ms: opened * h + 48 * h,
+            first_touch_ms: touch.map(|t| t * h),
+            resolved_ms: resolved.map(|t| t * h),
+            score: 2,
+            ..Default::default()
+        };
+        let resurveyed = |c: Case, score: u8| Case {
+            resurvey_score: Some(score),
+            ..c
+        };
+        let cases = [
+            case("open", 0, None, None), // untouched past due: overdue at 50 h
+            case("in_progress", 1, Some(3), None),
+            resurveyed(case("resolved", 0, Some(1), Some(5)), 9),
+            resurveyed(case("resolved", 2, Some(6), Some(12)), 4),
+            Case {
+                first_touch_ms: Some(h / 2),
+                ..case("resolved", 0, None, Some(3))
+            },
+            case("resolved", 10, Some(10), Some(10)),
+            case("withdrawn", 0, None, None), // opened, never open now, never overdue
+            case("reopened", 0, Some(2), Some(3)), // open again: not in the resolution median
+        ];
+        let f = Figures::of(&cases, 50 * h);
+        assert_eq!((f.opened, f.open, f.overdue, f.resolved), (8, 3, 1, 4));
+        // First touches 2, 1, 4, 0.5, 0, 2 h → 0 0.5 1 | 2 2 4 → (1 + 2) / 2.
+        assert_eq!(f.median_first_touch_hours, Some(1.5));
+        // Resolutions 5, 10, 3, 0 h → 0 3 | 5 10 → (3 + 5) / 2.
+        assert_eq!(f.median_resolution_hours, Some(4.0));
+        assert_eq!((f.resurveyed, f.recovered), (2, 1));
+        assert_eq!(f.recovery_rate(), Some(0.5));
+        // Odd counts: without the last resolved case, resolutions 5, 10, 3 h → 5.
+        let f = Figures::of(&[&cases[..5], &cases[6..]].concat(), 50 * h);
+        assert_eq!(f.median_resolution_hours, Some(5.0));
+        assert_eq!(f.median_first_touch_hours, Some(2.0), "0.5 1 2 2 4");
+    }
+
+    #[test]
+    fn figures_without_cases_or_with_a_clock_step_back() {
+        let f = Figures::of(&[], 0);
+        assert_eq!(f, Figures::default());
+        assert_eq!(
+            (
+                f.median_first_touch_hours,
+                f.median_resolution_hours,
+                f.recovery_rate()
+            ),
+            (None, None, None)
+        );
+        let early = Case {
+            status: "resolved".into(),
+            opened_ms: 10_000,
+            first_touch_ms: Some(9_000),
+            resolved_ms: Some(9_500),
+            ..Default::default()
+        };
+        let f = Figures::of(&[early], 20_000);
+        assert_eq!(f.median_first_touch_hours, Some(0.0));
+        assert_eq!(f.median_resolution_hours, Some(0.0));
+        assert_eq!(f.recovery_rate(), None, "resolved but not re-surveyed");
     }
 }

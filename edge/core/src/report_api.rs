@@ -12,6 +12,7 @@ use nps_protocol::json::{write_response_fields, ObjectWriter};
 use nps_protocol::limits::is_valid_id;
 use nps_protocol::{Problem, ProblemCode, Response, Segment};
 
+use crate::cases::Figures;
 use crate::error::EdgeError;
 use crate::report::{
     compare, date_of_day, day_of_date, Counts, Interval, NpsInterval, Summary, MAX_BUCKETS,
@@ -519,6 +520,29 @@ fn bool_or_null(v: Option<bool>) -> &'static str {
     }
 }
 
+/// The cases figures of a period; medians and the rate null when there is nothing to measure.
+fn cases_json(f: &Figures) -> String {
+    let mut s = String::with_capacity(256);
+    ObjectWriter::new(&mut s)
+        .num("opened", f.opened)
+        .num("open", f.open)
+        .num("overdue", f.overdue)
+        .num("resolved", f.resolved)
+        .raw(
+            "median_first_touch_hours",
+            &num_or_null(f.median_first_touch_hours),
+        )
+        .raw(
+            "median_resolution_hours",
+            &num_or_null(f.median_resolution_hours),
+        )
+        .num("resurveyed", f.resurveyed)
+        .num("recovered", f.recovered)
+        .raw("recovery_rate", &num_or_null(f.recovery_rate()))
+        .end();
+    s
+}
+
 /// The summary answer:
 ///
 /// ```json
@@ -527,20 +551,32 @@ fn bool_or_null(v: Option<bool>) -> &'static str {
 ///  "low_sample":true,"by_segment":{"detractor":3,"passive":3,"promoter":4},
 ///  "by_score":[1,0,0,1,0,0,1,1,2,2,2],"shown":20,"dismissed":4,"response_rate":0.5,
 ///  "non_respondents":10,
+///  "cases":{"opened":3,"open":1,"overdue":0,"resolved":2,"median_first_touch_hours":1.5,
+///           "median_resolution_hours":20,"resurveyed":2,"recovered":1,"recovery_rate":0.5},
 ///  "series":[{"start":"2026-11-01","responses":0,"nps":null,"by_segment":{…},"shown":0,
 ///             "dismissed":0,"response_rate":null,"non_respondents":0}, …],
 ///  "comparison":{"from":"2026-10-01","to":"2026-10-31","responses":12,"nps":0,
-///                "nps_ci":{…},"low_sample":true,"difference":10,"significant":false}}
+///                "nps_ci":{…},"low_sample":true,"difference":10,"significant":false,
+///                "cases":{…}}}
 /// ```
 ///
 /// `nps` is −100…100 (null without responses), `nps_ci` its adjusted-Wald 95% interval (null
 /// without responses), `low_sample` true under [`crate::report::LOW_SAMPLE_THRESHOLD`]
 /// responses, `response_rate` 0…1 (null when nothing was shown), `non_respondents` = shown −
 /// responses (0 at least); every figure is the exact `f64` (clients round for display).
+/// `cases` are the [`Figures`] of the cases opened in the period (medians null without a touched
+/// or resolved case, `recovery_rate` null without a re-survey answer).
 /// `comparison` is there only when the query asked for one (`q.compare`): pass the other
-/// period's counts as `other`. Its `difference` is `nps` − its `nps` and `significant` the 95%
-/// test of [`crate::report::compare`], both null when either period has no responses.
-pub fn summary_json(site: &str, q: &SummaryQuery, s: &Summary, other: Option<&Counts>) -> String {
+/// period's counts and cases figures as `other`. Its `difference` is `nps` − its `nps` and
+/// `significant` the 95% test of [`crate::report::compare`], both null when either period has no
+/// responses.
+pub fn summary_json(
+    site: &str,
+    q: &SummaryQuery,
+    s: &Summary,
+    cases: &Figures,
+    other: Option<(&Counts, &Figures)>,
+) -> String {
     let mut out = String::with_capacity(640 + s.series.len() * 180);
     let mut w = ObjectWriter::new(&mut out);
     w.str("site", site);
@@ -567,7 +603,8 @@ pub fn summary_json(site: &str, q: &SummaryQuery, s: &Summary, other: Option<&Co
         .num("shown", s.shown)
         .num("dismissed", s.dismissed)
         .raw("response_rate", &num_or_null(s.response_rate()))
-        .num("non_respondents", s.non_respondents());
+        .num("non_respondents", s.non_respondents())
+        .raw("cases", &cases_json(cases));
     let mut series = String::from("[");
     for (i, b) in s.series.iter().enumerate() {
         if i > 0 {
@@ -587,7 +624,7 @@ pub fn summary_json(site: &str, q: &SummaryQuery, s: &Summary, other: Option<&Co
     }
     series.push(']');
     w.raw("series", &series);
-    if let (Some(period), Some(other)) = (q.compare, other) {
+    if let (Some(period), Some((other, other_cases))) = (q.compare, other) {
         let change = compare(&s.counts, other);
         let mut c = String::with_capacity(256);
         ObjectWriter::new(&mut c)
@@ -599,6 +636,7 @@ pub fn summary_json(site: &str, q: &SummaryQuery, s: &Summary, other: Option<&Co
             .raw("low_sample", bool_or_null(Some(other.low_sample())))
             .raw("difference", &num_or_null(change.map(|c| c.difference)))
             .raw("significant", bool_or_null(change.map(|c| c.significant)))
+            .raw("cases", &cases_json(other_cases))
             .end();
         w.raw("comparison", &c);
     }
@@ -788,10 +826,13 @@ mod tests {
             }),
         };
         let s = summarize(now, q.from, q.to, q.interval).unwrap();
+        let none = Figures::default();
         let other = summarize(before, d - 7, d - 1, Interval::Week)
             .unwrap()
             .counts;
-        let v: Value = serde_json::from_str(&summary_json("demo", &q, &s, Some(&other))).unwrap();
+        let v: Value =
+            serde_json::from_str(&summary_json("demo", &q, &s, &none, Some((&other, &none))))
+                .unwrap();
         let c = &v["comparison"];
         assert_eq!(
             (c["from"].as_str(), c["to"].as_str()),
@@ -811,9 +852,12 @@ mod tests {
             c["significant"], false,
             "30 points on 10 answers each is noise"
         );
+        assert_eq!(c["cases"]["opened"], 0, "the other period's cases");
         // The other period without answers: its figures and the change are null.
         let empty = Counts::default();
-        let v: Value = serde_json::from_str(&summary_json("demo", &q, &s, Some(&empty))).unwrap();
+        let v: Value =
+            serde_json::from_str(&summary_json("demo", &q, &s, &none, Some((&empty, &none))))
+                .unwrap();
         let c = &v["comparison"];
         assert_eq!(c["responses"], 0);
         for k in ["nps", "nps_ci", "difference", "significant"] {
@@ -822,8 +866,14 @@ mod tests {
         assert_eq!(c["low_sample"], true);
         // No comparison asked: no object, even with counts.
         let plain = SummaryQuery { compare: None, ..q };
-        let v: Value =
-            serde_json::from_str(&summary_json("demo", &plain, &s, Some(&other))).unwrap();
+        let v: Value = serde_json::from_str(&summary_json(
+            "demo",
+            &plain,
+            &s,
+            &none,
+            Some((&other, &none)),
+        ))
+        .unwrap();
         assert!(v.get("comparison").is_none());
     }
 
@@ -902,7 +952,8 @@ mod tests {
             compare: None,
         };
         let s = summarize(rows, q.from, q.to, q.interval).unwrap();
-        let v: Value = serde_json::from_str(&summary_json("demo", &q, &s, None)).unwrap();
+        let v: Value =
+            serde_json::from_str(&summary_json("demo", &q, &s, &Figures::default(), None)).unwrap();
         assert_eq!(v["responses"], 11);
         assert_eq!(v["nps"].as_f64().unwrap(), 100.0 * (4.0 - 4.0) / 11.0);
         assert_eq!(v["by_segment"]["detractor"], 4);
@@ -933,6 +984,59 @@ mod tests {
         c.add(7);
         c.add(7);
         assert_eq!(num_or_null(c.nps()).parse::<f64>().unwrap(), 100.0 / 3.0);
+    }
+
+    /// The cases object carries the figures as they are: counts, exact medians, null when there
+    /// is nothing to measure.
+    #[test]
+    fn summary_cases_rendering() {
+        let d = day_of_date("2026-11-23").unwrap();
+        let q = SummaryQuery {
+            survey: None,
+            from: d,
+            to: d,
+            interval: Interval::Day,
+            compare: None,
+        };
+        let s = summarize(Vec::<Row>::new(), q.from, q.to, q.interval).unwrap();
+        let f = Figures {
+            opened: 5,
+            open: 2,
+            overdue: 1,
+            resolved: 2,
+            median_first_touch_hours: Some(1.5),
+            median_resolution_hours: None,
+            resurveyed: 3,
+            recovered: 1,
+        };
+        let v: Value = serde_json::from_str(&summary_json("demo", &q, &s, &f, None)).unwrap();
+        let c = &v["cases"];
+        assert_eq!(
+            (
+                c["opened"].as_u64(),
+                c["open"].as_u64(),
+                c["overdue"].as_u64(),
+                c["resolved"].as_u64()
+            ),
+            (Some(5), Some(2), Some(1), Some(2))
+        );
+        assert_eq!(c["median_first_touch_hours"].as_f64(), Some(1.5));
+        assert_eq!(c["median_resolution_hours"], Value::Null);
+        assert_eq!(
+            (c["resurveyed"].as_u64(), c["recovered"].as_u64()),
+            (Some(3), Some(1))
+        );
+        assert_eq!(c["recovery_rate"].as_f64().unwrap(), 1.0 / 3.0);
+        let v: Value =
+            serde_json::from_str(&summary_json("demo", &q, &s, &Figures::default(), None)).unwrap();
+        for k in [
+            "median_first_touch_hours",
+            "median_resolution_hours",
+            "recovery_rate",
+        ] {
+            assert_eq!(v["cases"][k], Value::Null, "{k}");
+        }
+        assert_eq!(v["cases"]["opened"], 0);
     }
 
     #[test]
@@ -986,7 +1090,7 @@ mod tests {
             let interval = if week { Interval::Week } else { Interval::Day };
             let q = SummaryQuery { survey: None, from: base, to: base + 39, interval, compare: None };
             let s = summarize(rows, q.from, q.to, q.interval).unwrap();
-            let v: Value = serde_json::from_str(&summary_json("demo", &q, &s, None)).unwrap();
+            let v: Value = serde_json::from_str(&summary_json("demo", &q, &s, &Figures::default(), None)).unwrap();
             proptest::prop_assert_eq!(v["responses"].as_u64(), Some(answers.len() as u64));
             // The text is Rust's shortest round-trip form, so it parses back to the same f64
             // (serde_json's default parser may be 1 ulp off, hence `close` on parsed values).

@@ -2,12 +2,13 @@
 //! rev), counted on the UTC day its first rev arrived. The statements are `crate::store`'s, the
 //! arithmetic and the JSON the core's: the figures cannot differ between runtimes.
 
+use nps_edge_core::cases::{Case, Figures};
 use nps_edge_core::report::{self, Row};
 use nps_edge_core::report_api::{self, Format, ResponsesQuery, SummaryQuery, DAY_MS};
 use nps_edge_core::{csv, EdgeError};
 use nps_protocol::{Problem, ProblemCode};
 
-use crate::backend::{Backend, SqlValue};
+use crate::backend::{Backend, BackendError, SqlValue};
 use crate::handlers::{known_site, param, scope};
 use crate::http::{ApiError, Request, Response};
 use crate::routes::Params;
@@ -65,8 +66,8 @@ pub(crate) async fn list_sites<B: Backend>(
     Ok(Response::json(200, body))
 }
 
-/// NPS with its 95% confidence interval, segments, scores, response rate, non-respondents and the
-/// series of a period, optionally compared with another period.
+/// NPS with its 95% confidence interval, segments, scores, response rate, non-respondents, the
+/// cases opened and the series of a period, optionally compared with another period.
 #[cfg_attr(feature = "openapi", utoipa::path(
     get, path = "/v1/sites/{site}/summary", tag = "report",
     params(
@@ -80,7 +81,7 @@ pub(crate) async fn list_sites<B: Backend>(
     ),
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "The figures (`nps` -100..100 with its 95% interval `nps_ci`, null without answers; `comparison` only when asked).", body = crate::openapi::Summary),
+        (status = 200, description = "The figures (`nps` -100..100 with its 95% interval `nps_ci`, null without answers; `cases` of the cases opened in the period; `comparison` only when asked).", body = crate::openapi::Summary),
         (status = 401, description = "No bearer token.", body = crate::openapi::Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not the read scope.", body = crate::openapi::Problem, content_type = "application/problem+json"),
         (status = 404, description = "Unknown site.", body = crate::openapi::Problem, content_type = "application/problem+json"),
@@ -98,19 +99,24 @@ pub(crate) async fn summary<B: Backend>(
     known_site(app, site)?;
     let today = (app.backend().now_ms() / DAY_MS) as i64;
     let q = SummaryQuery::parse(&req.query, today)?;
-    let input = day_counts(app, site, q.survey.as_deref(), q.range_ms()).await?;
+    let survey = q.survey.as_deref();
+    let input = day_counts(app, site, survey, q.range_ms()).await?;
+    let cases = case_figures(app, site, survey, q.range_ms()).await?;
     let other = match q.compare {
         Some(c) => {
-            let rows = day_counts(app, site, q.survey.as_deref(), c.range_ms()).await?;
+            let rows = day_counts(app, site, survey, c.range_ms()).await?;
             // Only the totals of the other period are used: weekly buckets keep the work small.
-            report::summarize(rows, c.from, c.to, report::Interval::Week).map(|s| s.counts)
+            let counts = report::summarize(rows, c.from, c.to, report::Interval::Week);
+            let cases = case_figures(app, site, survey, c.range_ms()).await?;
+            counts.map(|s| (s.counts, cases))
         }
         None => None,
     };
+    let other = other.as_ref().map(|(counts, cases)| (counts, cases));
     match report::summarize(input, q.from, q.to, q.interval) {
         Some(s) => Ok(Response::json(
             200,
-            report_api::summary_json(site, &q, &s, other.as_ref()),
+            report_api::summary_json(site, &q, &s, &cases, other),
         )),
         None => Err(EdgeError::Invalid(vec![Problem::new(
             "from",
@@ -167,6 +173,44 @@ async fn day_counts<B: Backend>(
         input.extend(std::iter::repeat_n(row, n.max(0) as usize));
     }
     Ok(input)
+}
+
+/// The figures of the cases opened in `[start, end)` ms, as they stand now; a runtime without a
+/// response store has no cases.
+async fn case_figures<B: Backend>(
+    app: &App<B>,
+    site: &str,
+    survey: Option<&str>,
+    (start, end): (u64, u64),
+) -> Result<Figures, ApiError> {
+    let params = vec![
+        SqlValue::Text(site.to_string()),
+        SqlValue::opt_text(survey),
+        SqlValue::Int(start as i64),
+        SqlValue::Int(end.min(i64::MAX as u64) as i64),
+    ];
+    let rows = match app.backend().query(store::CASES_OPENED, params).await {
+        Ok(rows) => rows,
+        Err(BackendError::NoStore) => Vec::new(),
+        Err(e) => return Err(unavailable(e).into()),
+    };
+    let cases: Vec<Case> = rows.iter().filter_map(|r| opened_case(r)).collect();
+    Ok(Figures::of(&cases, app.backend().now_ms()))
+}
+
+/// A case from a row of [`store::CASES_OPENED`], with only the fields the figures read.
+fn opened_case(row: &[SqlValue]) -> Option<Case> {
+    let n = |i: usize| row.get(i).and_then(SqlValue::as_i64);
+    let ms = |i: usize| n(i).map(|v| v.max(0) as u64);
+    Some(Case {
+        status: row.first()?.as_str()?.to_string(),
+        opened_ms: ms(1)?,
+        due_ms: ms(2)?,
+        first_touch_ms: ms(3),
+        resolved_ms: ms(4),
+        resurvey_score: n(5).map(|v| v.clamp(0, 10) as u8),
+        ..Case::default()
+    })
 }
 
 /// Answers, newest first: JSON pages by keyset cursor, or every matching answer as CSV.
