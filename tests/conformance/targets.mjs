@@ -110,8 +110,20 @@ secret = "env:NPS_WEBHOOK_SECRET"
 segments = ["detractor"]
 sites = ["demo"]
 
+# Overdue cases of survey "late" are told to this chat (unsigned, as chat webhooks are).
+[[sinks]]
+type = "alert"
+name = "chat"
+url = "${receiver}/chat"
+format = "json"
+sites = ["demo"]
+surveys = ["late"]
+report_url = "https://nps.example/report"
+
 [native]
 db = "${db}"
+# Overdue cases are looked for every second (the worker's cron is triggered by the tests).
+sweep_seconds = 1
 
 [worker]
 d1 = "DB"
@@ -132,6 +144,11 @@ export async function startReceiver() {
     let body = "";
     req.on("data", (c) => (body += c));
     req.on("end", () => {
+      if (req.url === "/chat") {
+        state.received.push({ sink: "chat", id: null, body: JSON.parse(body) });
+        res.writeHead(200).end();
+        return;
+      }
       const id = req.headers["webhook-id"];
       const want = "v1," + createHmac("sha256", key).update(`${id}.${req.headers["webhook-timestamp"]}.${body}`).digest("base64");
       if (req.headers["webhook-signature"] !== want) {
@@ -151,8 +168,8 @@ export async function startReceiver() {
 
 /**
  * Starts the edge of `kind` ("native" or "worker"). Returns { kind, url, receiver, sql(stmt),
- * rows(stmt, ...params), stop() }: `sql` runs a statement on the response store from outside (to
- * fail it on purpose), `rows` reads it.
+ * rows(stmt, ...params), sweep(), stop() }: `sql` runs a statement on the response store from
+ * outside (to fail it on purpose), `rows` reads it, `sweep` lets the periodic sweeps run once.
  */
 export async function startTarget(kind) {
   const receiver = await startReceiver();
@@ -168,10 +185,14 @@ export async function startTarget(kind) {
     const url = `http://127.0.0.1:${port}`;
     await waitForHttp(`${url}/healthz`, { proc });
     const store = new DatabaseSync(db);
+    // The server writes too: wait for its lock rather than fail.
+    store.exec("PRAGMA busy_timeout = 5000");
     return {
       kind, url, receiver,
       sql: async (stmt) => store.exec(stmt),
       rows: async (stmt, ...params) => store.prepare(stmt).all(...params),
+      // The server sweeps every second (sweep_seconds above).
+      sweep: () => new Promise((r) => setTimeout(r, 1500)),
       stop: async () => {
         store.close();
         await proc.stop();
@@ -185,6 +206,10 @@ export async function startTarget(kind) {
       kind, url: w.url, receiver,
       sql: async (stmt) => w.db.prepare(stmt).run(),
       rows: async (stmt, ...params) => (await w.db.prepare(stmt).bind(...params).all()).results,
+      sweep: async () => {
+        const outcome = (await (await w.mf.getWorker()).scheduled({ cron: "*/5 * * * *" })).outcome;
+        if (outcome !== "ok") throw new Error(`scheduled: ${outcome}`);
+      },
       stop: async () => {
         await w.close();
         await receiver.close();

@@ -268,6 +268,16 @@ pub trait Backend: MaybeSend + MaybeSync + 'static {
         params: Vec<SqlValue>,
     ) -> impl Future<Output = Result<Rows, BackendError>> + MaybeSend;
 
+    /// Hands one message to delivery sinks durably (outbox rows or queue records), delivered
+    /// and retried like an answer's: `msg_id` is its `webhook-id`, `payload` its exact bytes.
+    fn notify(
+        &self,
+        site: &str,
+        sinks: Vec<String>,
+        msg_id: String,
+        payload: String,
+    ) -> impl Future<Output = Result<(), BackendError>> + MaybeSend;
+
     /// Outbox gauges per delivery sink; empty where the runtime cannot see them (a Queue's
     /// depth is not observable from inside a worker).
     fn sink_gauges(

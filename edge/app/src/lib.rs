@@ -13,6 +13,7 @@
 //! between them.
 
 pub mod backend;
+mod followup;
 mod handlers;
 pub mod http;
 pub mod metrics;

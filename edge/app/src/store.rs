@@ -81,8 +81,13 @@ macro_rules! names_person {
 }
 
 /// Erases the native store's deliveries of a person (pending and dead), with [`names_person`]'s
-/// parameters.
-pub const ERASE_OUTBOX: &str = concat!("DELETE FROM outbox WHERE ", names_person!());
+/// parameters: their answers, the webhooks about their cases (whose `data.id` is the answer's),
+/// and the overdue alerts of their cases (chat messages, known by their id).
+pub const ERASE_OUTBOX: &str = concat!(
+    "DELETE FROM outbox WHERE (",
+    names_person!(),
+    ") OR msg_id IN (SELECT 'case-overdue.' || ?1 || '.' || value FROM json_each(?2))"
+);
 
 /// Erases the worker's dead letters of a person (D1), with [`names_person`]'s parameters.
 pub const ERASE_DEAD_LETTERS: &str = concat!("DELETE FROM dead_letters WHERE ", names_person!());
@@ -360,6 +365,19 @@ pub const CASE_OF_RESURVEY: &str =
 /// that answer update the score. Site `?1`, case `?2`, response id `?3`, score `?4`, now `?5`.
 pub const RECORD_RESURVEY: &str = "UPDATE cases SET resurvey_id = ?3, resurvey_score = ?4, \
 updated_ms = ?5 WHERE site = ?1 AND id = ?2 AND coalesce(resurvey_id, ?3) = ?3";
+
+/// Overdue cases the chat has not heard about: site `?1`, now `?2`, at most `?3`, oldest due
+/// first. Columns as [`ONE_CASE`].
+pub const OVERDUE_UNALERTED: &str = concat!(
+    "SELECT ",
+    case_columns!(),
+    " FROM cases WHERE site = ?1 AND overdue_alerted_ms IS NULL AND first_touch_ms IS NULL \
+AND status IN ('open', 'reopened') AND due_ms < ?2 ORDER BY due_ms LIMIT ?3"
+);
+
+/// The chat heard that the case is overdue: site `?1`, case `?2`, at `?3`.
+pub const MARK_OVERDUE_ALERTED: &str = "UPDATE cases SET overdue_alerted_ms = ?3 \
+WHERE site = ?1 AND id = ?2 AND overdue_alerted_ms IS NULL";
 
 /// A case from a row of [`LIST_CASES`] / [`ONE_CASE`].
 pub fn case_of_row(row: &[SqlValue]) -> Option<nps_edge_core::cases::Case> {

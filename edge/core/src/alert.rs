@@ -501,6 +501,121 @@ fn capitalise(s: &str) -> String {
     }
 }
 
+/// Link to a case on the report page: `{report_url}#site=…&case=…`.
+pub fn case_link(report_url: &str, site: &str, case_id: &str) -> String {
+    format!(
+        "{}#site={site}&case={case_id}",
+        report_url.trim_end_matches('#')
+    )
+}
+
+/// The overdue alert of a case, in the sink's format: who owns it (or that nobody does), since
+/// when it waits, the customer's words and who they are, and a link to the case. The e-mail
+/// only with `include_email`, as for answers.
+pub fn overdue_message(
+    cfg: &AlertSinkConfig,
+    site: &str,
+    case: &crate::cases::Case,
+    now_ms: u64,
+) -> String {
+    let owner = case.owner.as_deref().unwrap_or("nobody");
+    let email = case.email.as_deref().filter(|_| cfg.include_email);
+    let link = cfg
+        .report_url
+        .as_deref()
+        .map(|base| case_link(base, site, &case.id));
+    let late_h = now_ms.saturating_sub(case.due_ms) / 3_600_000;
+    let mut out = String::with_capacity(1024);
+    let mut w = ObjectWriter::new(&mut out);
+    match cfg.format {
+        AlertFormat::Json => {
+            w.str("type", "nps.case.overdue")
+                .str("site", site)
+                .str("survey", &case.survey)
+                .str("case", &case.id)
+                .num("score", case.score.into())
+                .str("segment", case.segment().as_str())
+                .opt_str("comment", case.comment.as_deref())
+                .opt_str("owner", case.owner.as_deref())
+                .str("opened_at", &rfc3339_ms(case.opened_ms))
+                .str("due_at", &rfc3339_ms(case.due_ms))
+                .opt_str("user_id", case.user_id.as_deref())
+                .opt_str("account", case.account.as_deref())
+                .opt_str("order", case.order.as_deref())
+                .opt_str("email", email)
+                .opt_str("case_link", link.as_deref());
+        }
+        AlertFormat::Slack => {
+            let fallback = format!(
+                "Overdue NPS case: {}/10 on {} ({site}), owner {owner}, due {}",
+                case.score,
+                case.survey,
+                rfc3339_ms(case.due_ms)
+            );
+            let header = truncate(
+                &format!(
+                    ":alarm_clock: Overdue case · {}/10 · {} · owner {}",
+                    case.score,
+                    case.survey,
+                    truncate(owner, 40)
+                ),
+                150,
+            );
+            let mut blocks = vec![format!(
+                r#"{{"type":"header","text":{{"type":"plain_text","text":{},"emoji":true}}}}"#,
+                json_str(&header)
+            )];
+            let words = match &case.comment {
+                Some(c) => truncate(
+                    &truncate(c, 1400)
+                        .lines()
+                        .map(|l| format!(">{}", escape_mrkdwn(l)))
+                        .collect::<Vec<_>>()
+                        .join("\n"),
+                    3000,
+                ),
+                None => "_No comment_".into(),
+            };
+            blocks.push(section_text(&words));
+            let field = |label: &str, value: &str| {
+                format!(
+                    r#"{{"type":"mrkdwn","text":{}}}"#,
+                    json_str(&format!(
+                        "*{label}*\n{}",
+                        truncate(&escape_mrkdwn(value), 300)
+                    ))
+                )
+            };
+            let fields = [
+                field("Owner", owner),
+                field(
+                    "Late by",
+                    &format!("{late_h} h (due {})", rfc3339_ms(case.due_ms)),
+                ),
+                field("Opened", &rfc3339_ms(case.opened_ms)),
+                field("User", case.user_id.as_deref().unwrap_or("—")),
+                field("Account", case.account.as_deref().unwrap_or("—")),
+                field("Order", case.order.as_deref().unwrap_or("—")),
+                field("E-mail", email.unwrap_or("—")),
+            ];
+            blocks.push(format!(
+                r#"{{"type":"section","fields":[{}]}}"#,
+                fields.join(",")
+            ));
+            if let Some(url) = &link {
+                blocks.push(format!(
+                    r#"{{"type":"actions","elements":[{{"type":"button","text":{{"type":"plain_text","text":"Open case"}},"url":{},"action_id":"nps_open_case"}}]}}"#,
+                    json_str(url)
+                ));
+            }
+            w.str("text", &escape_mrkdwn(&fallback))
+                .raw("blocks", &format!("[{}]", blocks.join(",")));
+        }
+    }
+    w.end();
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -808,5 +923,44 @@ checkout = ["detractor", "passive"]
         assert_eq!(plan(Some(AlertState::Done), true, true, 9000, 20_000), Keep);
         // Comment on the first rev: due now.
         assert_eq!(plan(None, true, true, 5, 20_000), Due(5));
+    }
+
+    #[test]
+    fn overdue_message_names_the_owner_and_links_the_case() {
+        let mut cfg = AlertSinkConfig::new("https://chat.example/hook");
+        cfg.report_url = Some("https://nps.example/report".into());
+        let case = crate::cases::Case {
+            id: "r9".into(),
+            survey: "checkout".into(),
+            score: 3,
+            comment: Some("<!channel> late & broken".into()),
+            email: Some("ana@example.com".into()),
+            owner: Some("Ana".into()),
+            opened_ms: 0,
+            due_ms: 3_600_000,
+            ..Default::default()
+        };
+        let v: serde_json::Value =
+            serde_json::from_str(&overdue_message(&cfg, "shop", &case, 4 * 3_600_000)).unwrap();
+        let all = v.to_string();
+        assert!(v["text"].as_str().unwrap().contains("owner Ana"));
+        assert!(all.contains("https://nps.example/report#site=shop&case=r9"));
+        assert!(all.contains("3 h (due"));
+        assert!(all.contains("&lt;!channel&gt; late &amp; broken"), "{all}");
+        assert!(
+            !all.contains("ana@example.com"),
+            "no e-mail without include_email"
+        );
+        cfg.format = AlertFormat::Json;
+        cfg.include_email = true;
+        let v: serde_json::Value =
+            serde_json::from_str(&overdue_message(&cfg, "shop", &case, 4 * 3_600_000)).unwrap();
+        assert_eq!(v["type"], "nps.case.overdue");
+        assert_eq!(v["owner"], "Ana");
+        assert_eq!(v["email"], "ana@example.com");
+        assert_eq!(
+            v["case_link"],
+            "https://nps.example/report#site=shop&case=r9"
+        );
     }
 }

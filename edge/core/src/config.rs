@@ -84,6 +84,13 @@ pub struct NativeConfig {
     /// the process (the WAL is in the OS), may lose the last commits on power loss.
     #[serde(default)]
     pub synchronous: Synchronous,
+    /// How often overdue cases are looked for, in seconds (1–3600). Default 60.
+    #[serde(default = "default_sweep_seconds")]
+    pub sweep_seconds: u64,
+}
+
+fn default_sweep_seconds() -> u64 {
+    60
 }
 
 impl Default for NativeConfig {
@@ -91,6 +98,7 @@ impl Default for NativeConfig {
         NativeConfig {
             db: default_db_path(),
             synchronous: Synchronous::Full,
+            sweep_seconds: default_sweep_seconds(),
         }
     }
 }
@@ -758,6 +766,12 @@ impl Config {
         }
         if self.native.db.trim().is_empty() {
             return Err(ConfigError::new("native.db", "must not be empty"));
+        }
+        if !(1..=3600).contains(&self.native.sweep_seconds) {
+            return Err(ConfigError::new(
+                "native.sweep_seconds",
+                "must be between 1 and 3600",
+            ));
         }
         self.worker.validate()?;
         for (i, c) in self.trusted_proxies.iter().enumerate() {

@@ -42,6 +42,7 @@
 
 pub mod alert;
 pub mod auth;
+pub mod case_notice;
 pub mod cases;
 pub mod client;
 pub mod config;

@@ -246,6 +246,30 @@ impl Backend for SqliteBackend {
         .await
     }
 
+    async fn notify(
+        &self,
+        _site: &str,
+        sinks: Vec<String>,
+        msg_id: String,
+        payload: String,
+    ) -> Result<(), BackendError> {
+        // The deliverers poll the outbox every second.
+        self.with_conn(move |c| {
+            let tx = rusqlite::Transaction::new_unchecked(c, rusqlite::TransactionBehavior::Immediate)?;
+            {
+                let mut ins = tx.prepare_cached(
+                    "INSERT INTO outbox (sink, msg_id, payload, next_ms, created_ms) VALUES (?1, ?2, ?3, ?4, ?4)",
+                )?;
+                let now = crate::now_ms() as i64;
+                for s in &sinks {
+                    ins.execute(params![s, msg_id, payload, now])?;
+                }
+            }
+            tx.commit()
+        })
+        .await
+    }
+
     async fn erase_person(&self, e: Erasure) -> Result<Erased, BackendError> {
         self.with_conn(move |c| erase(c, &e)).await
     }

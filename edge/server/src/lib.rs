@@ -21,7 +21,7 @@ use std::thread::JoinHandle;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use nps_edge_app::App;
-use nps_edge_core::config::ConfigError;
+use nps_edge_core::config::{ConfigError, SinkConfig};
 use nps_edge_core::Config;
 
 pub use backend::SqliteBackend;
@@ -135,13 +135,12 @@ impl Edge {
                     .map_err(|e| StartError::System(e.to_string()))?,
             );
         }
-        if app
-            .config()
-            .sites
-            .iter()
-            .any(|s| s.retention_days.is_some())
-        {
-            threads.push(spawn_retention(app.clone(), stop.clone()).map_err(StartError::System)?);
+        let c = app.config();
+        let retention = c.sites.iter().any(|s| s.retention_days.is_some());
+        let overdue = c.sites.iter().any(|s| s.cases.enabled)
+            && c.sinks.iter().any(|s| matches!(s, SinkConfig::Alert(_)));
+        if retention || overdue {
+            threads.push(spawn_sweeps(app.clone(), stop.clone()).map_err(StartError::System)?);
         }
         Ok(Edge {
             state: AppState {
@@ -165,22 +164,30 @@ impl Edge {
 
 /// How often the retention sweep runs (and once at start).
 const RETENTION_EVERY: std::time::Duration = std::time::Duration::from_secs(3600);
-
-/// The retention sweep's thread: [`App::sweep_retention`] at start, then hourly.
-fn spawn_retention(app: Arc<EdgeApp>, stop: Arc<AtomicBool>) -> Result<JoinHandle<()>, String> {
+/// The sweeps' thread: [`App::sweep_retention`] at start, then hourly; [`App::sweep_overdue`]
+/// every `native.sweep_seconds`.
+fn spawn_sweeps(app: Arc<EdgeApp>, stop: Arc<AtomicBool>) -> Result<JoinHandle<()>, String> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| e.to_string())?;
     std::thread::Builder::new()
-        .name("nps-retention".into())
+        .name("nps-sweeps".into())
         .spawn(move || {
             use std::sync::atomic::Ordering;
+            let mut retention_due = std::time::Instant::now();
             while !stop.load(Ordering::Relaxed) {
-                if let Err(e) = rt.block_on(app.sweep_retention()) {
-                    tracing::error!(error = %e, "retention sweep failed; retried in an hour");
+                if std::time::Instant::now() >= retention_due {
+                    if let Err(e) = rt.block_on(app.sweep_retention()) {
+                        tracing::error!(error = %e, "retention sweep failed; retried in an hour");
+                    }
+                    retention_due = std::time::Instant::now() + RETENTION_EVERY;
                 }
-                let next = std::time::Instant::now() + RETENTION_EVERY;
+                if let Err(e) = rt.block_on(app.sweep_overdue()) {
+                    tracing::error!(error = %e, "overdue sweep failed; retried in a minute");
+                }
+                let next = std::time::Instant::now()
+                    + std::time::Duration::from_secs(app.config().native.sweep_seconds);
                 while !stop.load(Ordering::Relaxed) && std::time::Instant::now() < next {
                     std::thread::sleep(std::time::Duration::from_millis(250));
                 }

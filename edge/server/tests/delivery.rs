@@ -46,6 +46,27 @@ fn signed_webhook_with_routing() {
     let ids: Vec<&str> = r.messages.keys().map(String::as_str).collect();
     assert_eq!(ids, ["rt-0.1", "rt-0.2", "rt-1.1", "rt-2.1"]);
     assert_eq!(r.bad_signatures, 0);
+    // Each routed detractor opened a case, announced to the same sink; its rev 2 updated it.
+    let mut cases: Vec<(&str, &str)> = r
+        .case_messages
+        .values()
+        .map(|p| {
+            (
+                p["data"]["id"].as_str().unwrap(),
+                p["type"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    cases.sort();
+    assert_eq!(
+        cases,
+        [
+            ("rt-0", "nps.case.opened"),
+            ("rt-0", "nps.case.updated"),
+            ("rt-1", "nps.case.opened"),
+            ("rt-2", "nps.case.opened"),
+        ]
+    );
     let p = &r.messages["rt-0.2"];
     assert_eq!(p["type"], "nps.response");
     assert_eq!(p["data"]["segment"], "detractor");
@@ -57,7 +78,7 @@ fn signed_webhook_with_routing() {
     drop(r);
     assert_eq!(
         s.metric("nps_sink_deliveries_total{sink=\"detractors\"}"),
-        4.0
+        8.0
     );
     assert_eq!(s.metric("nps_queue_depth{sink=\"detractors\"}"), 0.0);
 }
@@ -147,12 +168,13 @@ fn gone_disables_and_dead_letters_are_kept() {
         == 1.0));
     assert!(wait_for(Duration::from_secs(10), || s
         .metric("nps_dead_letters{sink=\"nowhere\"}")
-        == 3.0));
+        == 6.0));
     // Disabled: its messages are kept pending (not lost), no more requests are made.
     let before = received.lock().unwrap().requests;
     std::thread::sleep(Duration::from_millis(300));
     assert_eq!(received.lock().unwrap().requests, before);
-    assert_eq!(s.metric("nps_queue_depth{sink=\"gone\"}"), 3.0);
+    // Three answers and the three cases they opened.
+    assert_eq!(s.metric("nps_queue_depth{sink=\"gone\"}"), 6.0);
     let db = rusqlite::Connection::open(&s.db).unwrap();
     let dead: i64 = db
         .query_row(
@@ -161,7 +183,7 @@ fn gone_disables_and_dead_letters_are_kept() {
             |r| r.get(0),
         )
         .unwrap();
-    assert_eq!(dead, 3);
+    assert_eq!(dead, 6);
 }
 
 struct Proc(Child);

@@ -54,11 +54,24 @@ fn erasure_cancels_deliveries_waiting_for_a_receiver_that_is_down() {
         "the receiver refused both"
     );
     let db = Connection::open(&s.db).unwrap();
-    assert_eq!(count(&db, "SELECT count(*) FROM outbox"), 2, "both waiting");
+    assert_eq!(
+        count(&db, "SELECT count(*) FROM outbox"),
+        3,
+        "both answers and the case of the detractor waiting"
+    );
+    // An overdue alert of their case waiting too (a chat message: no `data` to find it by).
+    db.execute(
+        "INSERT INTO outbox (sink, msg_id, payload, next_ms, created_ms) VALUES ('crm', 'case-overdue.demo.er-1', '{\"text\":\"u-gone\"}', 9e15, 0)",
+        [],
+    )
+    .unwrap();
 
     let out = erase(&s, "gone%40example.com");
     assert_eq!(out["responses"], 1);
-    assert_eq!(out["deliveries"], 1, "its waiting delivery was cancelled");
+    assert_eq!(
+        out["deliveries"], 3,
+        "its waiting delivery, its case's webhook and overdue alert were cancelled"
+    );
     assert_eq!(
         count(
             &db,
@@ -84,6 +97,7 @@ fn erasure_cancels_deliveries_waiting_for_a_receiver_that_is_down() {
         == 2));
     std::thread::sleep(Duration::from_millis(500));
     let r = received.lock().unwrap();
+    assert!(r.case_messages.is_empty(), "nothing about the erased case");
     let kinds: Vec<(&str, &str)> = r
         .messages
         .values()

@@ -212,6 +212,22 @@ impl Backend for WorkerBackend {
         Ok(None)
     }
 
+    async fn notify(
+        &self,
+        site: &str,
+        sinks: Vec<String>,
+        msg_id: String,
+        payload: String,
+    ) -> Result<(), BackendError> {
+        // The site's state object keeps it in its outbox until the Queue has it.
+        let op = Op::Notify {
+            sinks,
+            msg_id,
+            payload,
+        };
+        self.call(site, &op).await.map(|_| ())
+    }
+
     async fn erase_person(&self, e: Erasure) -> Result<Erased, BackendError> {
         let email = match &e.person {
             Person::Email(m) => Some(m.clone()),

@@ -12,6 +12,7 @@ use std::sync::atomic::Ordering;
 use nps_edge_app::backend::SqlValue;
 use nps_edge_app::store::{response_of_row, ONE_RESPONSE};
 use nps_edge_core::alert::ALERT_RETRY;
+use nps_edge_core::case_notice::OVERDUE_PREFIX;
 use nps_edge_core::config::SinkConfig;
 use nps_edge_core::retry::{self, Attempt, Next};
 use nps_edge_core::time::rfc3339_ms;
@@ -186,22 +187,27 @@ async fn handle_delivery(l: &Loaded, m: &QueueMessage, body: &JsValue, is_dlq: b
         }
         return;
     }
+    // Webhooks are signed; a chat sink takes the messages the application wrote for it (an
+    // overdue case) as they are.
     let target = l.config().sinks.iter().find_map(|s| match s {
         SinkConfig::Webhook {
             name,
             url,
             timeout_ms,
             ..
-        } if *name == sink => Some((url.as_str(), *timeout_ms)),
+        } if *name == sink => Some((url.as_str(), *timeout_ms, l.webhook_key(&sink).map(Some))),
+        SinkConfig::Alert(a) if a.name == sink && id.starts_with(OVERDUE_PREFIX) => {
+            Some((a.url.as_str(), a.timeout_ms, Some(None)))
+        }
         _ => None,
     });
-    let (Some((url, timeout_ms)), Some(key)) = (target, l.webhook_key(&sink)) else {
+    let Some((url, timeout_ms, Some(key))) = target else {
         tracing::error!(sink, "queue message for an unknown sink kept for later");
         m.retry(&retry_opts(600));
         return;
     };
     let counters = l.app.metrics().sink(&sink);
-    let outcome = attempt(url, Some((key, &id)), &payload, timeout_ms).await;
+    let outcome = attempt(url, key.map(|k| (k, id.as_str())), &payload, timeout_ms).await;
     match retry::next(&l.config().retry, outcome, attempts, js_sys::Math::random()) {
         Next::Done => {
             counters.delivered.fetch_add(1, Ordering::Relaxed);

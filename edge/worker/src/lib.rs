@@ -7,7 +7,7 @@
 //!   the durable record of each answer until D1 and the Queue have it, suppressions, alert
 //!   states), D1 (the response store) and the delivery Queue.
 //! - `queue` ([`delivery`]): the Queue consumer (signed webhooks, alert jobs, dead letters).
-//! - `scheduled`: the cron trigger; applies each site's `retention_days`.
+//! - `scheduled`: the cron trigger; overdue case alerts and each site's `retention_days`.
 //! - [`loaded`]: the config document (`NPS_CONFIG`, the same one `nps-edge --config` reads),
 //!   loaded once per isolate.
 //!
@@ -53,14 +53,19 @@ pub async fn queue(
     Ok(JsValue::UNDEFINED)
 }
 
-/// Scheduled entry point (the cron trigger in wrangler.toml): each site's retention.
+/// Scheduled entry point (the cron trigger in wrangler.toml): overdue cases, then each site's
+/// retention (both find nothing to do when nothing is due, so every trigger runs both).
 #[wasm_bindgen]
 pub async fn scheduled(env: Env) -> std::result::Result<JsValue, JsValue> {
     let l = loaded::get(&env).map_err(|e| JsValue::from_str(e.as_ref()))?;
-    match l.app.sweep_retention().await {
-        Ok(_) => Ok(JsValue::UNDEFINED),
-        Err(e) => {
-            tracing::error!(error = %e, "retention sweep failed; retried at the next trigger");
+    let overdue = l.app.sweep_overdue().await;
+    if let Err(e) = &overdue {
+        tracing::error!(error = %e, "overdue sweep failed; retried at the next trigger");
+    }
+    match (l.app.sweep_retention().await, overdue) {
+        (Ok(_), Ok(_)) => Ok(JsValue::UNDEFINED),
+        (Err(e), _) | (_, Err(e)) => {
+            tracing::error!(error = %e, "a sweep failed; retried at the next trigger");
             Err(JsValue::from_str(&e.to_string()))
         }
     }

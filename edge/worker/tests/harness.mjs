@@ -36,7 +36,8 @@ export function response(over = {}) {
 /** Webhook receiver on 127.0.0.1 that verifies every signature; `up` toggles 503s. */
 export async function startReceiver() {
   const key = Buffer.from(SECRET.slice("whsec_".length), "base64");
-  const state = { up: true, status: 204, received: [], bad: 0, attempts: 0 };
+  // `received`: answers and other messages; `cases`: the `nps.case.*` messages detractors' cases send.
+  const state = { up: true, status: 204, received: [], cases: [], bad: 0, attempts: 0 };
   const server = http.createServer((req, res) => {
     let body = "";
     req.on("data", (c) => (body += c));
@@ -56,7 +57,7 @@ export async function startReceiver() {
         res.writeHead(503).end();
         return;
       }
-      state.received.push({ id, body: JSON.parse(body) });
+      (String(id).startsWith("case.") ? state.cases : state.received).push({ id, body: JSON.parse(body) });
       res.writeHead(state.status).end();
     });
   });

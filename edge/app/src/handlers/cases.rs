@@ -7,6 +7,7 @@ use nps_edge_core::cases::{self, Case, ListQuery, Note, Status};
 use nps_edge_core::EdgeError;
 
 use crate::backend::{Backend, SqlValue};
+use crate::followup;
 use crate::handlers::{any_body, known_site, param, scope};
 use crate::http::{ApiError, Request, Response};
 use crate::routes::Params;
@@ -14,6 +15,7 @@ use crate::store::{
     case_of_row, CASE_NOTES, INSERT_NOTE, LIST_CASES, ONE_CASE, PATCH_CASE, TOUCH_CASE,
 };
 use crate::{unavailable, App};
+use nps_edge_core::case_notice::CaseEvent;
 
 /// How often a status change is re-read and retried when another change won the race.
 const PATCH_ATTEMPTS: usize = 5;
@@ -183,6 +185,21 @@ pub(crate) async fn patch_case<B: Backend>(
     scope(app, req, Role::Agent, Some(site))?;
     let site_cfg = known_site(app, site)?;
     let patch = cases::parse_patch(any_body(req)?)?;
+    let case = change(app, site_cfg, id, &patch).await?;
+    let notes = notes(app, site, id).await?;
+    let now = app.backend().now_ms();
+    Ok(Response::json(200, case.to_json(site, now, Some(&notes))))
+}
+
+/// Applies a checked change to a case (re-read and retried when another change wins the race),
+/// and tells the case's webhook receivers when something changed. The case as it is now.
+pub(crate) async fn change<B: Backend>(
+    app: &App<B>,
+    site_cfg: &nps_edge_core::config::Site,
+    id: &str,
+    patch: &cases::Patch,
+) -> Result<Case, ApiError> {
+    let site = site_cfg.id.as_str();
     for _ in 0..PATCH_ATTEMPTS {
         let case = load(app, site, id).await?;
         let from = Status::parse(&case.status).unwrap_or(Status::Open);
@@ -213,9 +230,20 @@ pub(crate) async fn patch_case<B: Backend>(
             .map_err(unavailable)?;
         if changed == 1 {
             tracing::info!(site, case = id, status = ?patch.status, "case updated");
-            let case = load(app, site, id).await?;
-            let notes = notes(app, site, id).await?;
-            return Ok(Response::json(200, case.to_json(site, now, Some(&notes))));
+            let after = load(app, site, id).await?;
+            if (&after.status, &after.owner) != (&case.status, &case.owner) {
+                let resolved = Status::Resolved.as_str();
+                let event = if after.status == resolved && case.status != resolved {
+                    CaseEvent::Resolved
+                } else {
+                    CaseEvent::Updated
+                };
+                // The change is made: a failure to hand on its webhook is logged, not answered.
+                if let Err(e) = followup::announce(app, site, event, &after).await {
+                    tracing::error!(site, case = id, error = %e, "case webhook not handed to the sinks");
+                }
+            }
+            return Ok(after);
         }
         // Another change came first: read the case again and decide on what it is now.
     }

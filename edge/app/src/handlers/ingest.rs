@@ -3,12 +3,14 @@
 //! Order of checks (each refusal changes nothing): content type → size → parse + validate →
 //! site + origin → rate limit → (events: suppression) → the backend's atomic step.
 
+use nps_edge_core::case_notice::CaseEvent;
 use nps_edge_core::config::Site;
 use nps_edge_core::dedup::{Decision, DuplicateKind};
 use nps_edge_core::{cors, identity, ingest, payload, routing, EdgeError};
 use nps_protocol::EventType;
 
 use crate::backend::{Backend, BackendError, NewEvent, NewResponse, SqlValue, VisitorQuery};
+use crate::followup;
 use crate::handlers::{eligibility, json_body};
 use crate::http::{ApiError, Request, Response};
 use crate::routes::Params;
@@ -63,13 +65,13 @@ pub(crate) async fn post_response<B: Backend>(
     // A first rev may be the re-survey of a resolved case: kept aside in case the respondent
     // rule calls it a duplicate (the only time the due re-surveys are looked up).
     let candidate = (user.is_some() && rev == 1).then(|| r.clone());
-    let mut d = record(app, site, r, now, false).await?;
+    let (mut d, mut case_changed) = record(app, site, r, now, false).await?;
     if let (Some(mut r), Some(user), Some(DuplicateKind::Respondent)) =
         (candidate, &user, d.duplicate)
     {
         if let Some(case_id) = eligibility::due_resurvey(app, &site.id, user, now).await? {
             tag(&mut r, &case_id);
-            d = record(app, site, r, now, true).await?;
+            (d, case_changed) = record(app, site, r, now, true).await?;
             follows = Some(case_id);
         }
     }
@@ -88,6 +90,9 @@ pub(crate) async fn post_response<B: Backend>(
             .await
             .map_err(unavailable)?;
         tracing::info!(site = %site.id, case = %case_id, score, rev, "re-survey answer");
+    }
+    if case_changed && d.store {
+        announce_case(app, &site.id, &id, now).await;
     }
     app.metrics().response(&d);
     Ok(Response::json(
@@ -125,20 +130,44 @@ async fn case_of_resurvey<B: Backend>(
     }
 }
 
+/// Tells the case's listeners that this answer opened or changed it. The answer is stored
+/// whatever happens here: a failure is logged, not answered (a retry would be a duplicate).
+async fn announce_case<B: Backend>(app: &App<B>, site: &str, id: &str, now: u64) {
+    if !followup::anyone_listens(app, site) {
+        return;
+    }
+    let outcome = match followup::read_case(app, site, id).await {
+        Ok(Some(case)) => {
+            let event = if case.opened_ms == now {
+                CaseEvent::Opened
+            } else {
+                CaseEvent::Updated
+            };
+            followup::announce(app, site, event, &case).await
+        }
+        Ok(None) => Ok(()),
+        Err(e) => Err(e),
+    };
+    if let Err(e) = outcome {
+        tracing::error!(site, case = id, error = %e, "case webhook not handed to the sinks");
+    }
+}
+
 /// Routes, builds the payload and records one rev (the backend's atomic step); a conflict is a
-/// 409.
+/// 409. Also says whether the rev opens or changes a case.
 async fn record<B: Backend>(
     app: &App<B>,
     site: &Site,
     r: nps_protocol::Response,
     now: u64,
     fresh_respondent: bool,
-) -> Result<Decision, ApiError> {
+) -> Result<(Decision, bool), ApiError> {
     let sinks: Vec<String> = routing::sinks_for(app.config(), &r)
         .map(|s| s.name().to_string())
         .collect();
     let payload = (!sinks.is_empty()).then(|| payload::response_payload(&r, now));
     let case = nps_edge_core::cases::action(&site.cases, &r, now);
+    let has_case = case.is_some();
     let new = NewResponse {
         body: nps_protocol::json::response_to_json(&r),
         case,
@@ -158,7 +187,7 @@ async fn record<B: Backend>(
     if d.conflict {
         return Err(EdgeError::Conflict.into());
     }
-    Ok(d)
+    Ok((d, has_case))
 }
 
 /// Stores a `shown` or `dismissed` event once per id.

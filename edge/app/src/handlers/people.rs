@@ -1,7 +1,6 @@
 //! Erasure of a person (admin token): the right to be forgotten, for a site's customers.
 
 use nps_edge_core::auth::Role;
-use nps_edge_core::config::SinkConfig;
 use nps_edge_core::erasure::{self, Person};
 
 use crate::backend::{Backend, BackendError, Erasure};
@@ -41,17 +40,7 @@ pub(crate) async fn erase_person<B: Backend>(
     let found = find(app.backend(), site, &person)
         .await
         .map_err(unavailable)?;
-    let notice_sinks = app
-        .config()
-        .sinks
-        .iter()
-        .filter(|s| matches!(s, SinkConfig::Webhook { .. } | SinkConfig::Stdout { .. }))
-        .filter(|s| {
-            let r = s.route();
-            r.sites.is_empty() || r.sites.iter().any(|x| x == site)
-        })
-        .map(|s| s.name().to_string())
-        .collect();
+    let notice_sinks = nps_edge_core::case_notice::notice_sinks(app.config(), site, None, None);
     let now_ms = app.backend().now_ms();
     let erased = app
         .backend()

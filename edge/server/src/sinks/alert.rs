@@ -23,6 +23,7 @@ use std::time::Duration;
 
 use nps_edge_app::metrics::SinkCounters;
 use nps_edge_core::alert::{self, AlertPlan, AlertSinkConfig, AlertState, ALERT_RETRY};
+use nps_edge_core::case_notice::OVERDUE_PREFIX;
 use nps_edge_core::retry::{self, Attempt, Next};
 use nps_protocol::Response;
 use rusqlite::{params, Connection, OptionalExtension};
@@ -43,6 +44,8 @@ pub struct AlertSink {
     db_path: String,
     conn: Option<Connection>,
     wake: SyncSender<()>,
+    /// Posts the messages written for this sink as they are (overdue cases).
+    agent: ureq::Agent,
 }
 
 impl AlertSink {
@@ -66,6 +69,7 @@ impl AlertSink {
             db_path: db_path.to_string(),
             conn: None,
             wake,
+            agent: http_agent(cfg.timeout_ms, "nps-edge-alert"),
         })
     }
 
@@ -120,6 +124,10 @@ impl Sink for AlertSink {
         payload: &str,
         _now_secs: u64,
     ) -> (Attempt, Option<String>) {
+        if msg_id.starts_with(OVERDUE_PREFIX) {
+            // An overdue case: the message is ready, the outbox retries it.
+            return post_json(&self.agent, &self.cfg.url, &[], payload);
+        }
         let v: serde_json::Value = match serde_json::from_str(payload) {
             Ok(v) => v,
             Err(e) => {

@@ -272,8 +272,10 @@ secret = "env:TEST_METRICS_TOKEN"
 /// What the receiver saw.
 #[derive(Default)]
 pub struct Received {
-    /// webhook-id → payload (verified signatures only).
+    /// webhook-id → payload of answers (verified signatures only).
     pub messages: BTreeMap<String, serde_json::Value>,
+    /// webhook-id → payload of `nps.case.*` messages (the cases that detractors open).
+    pub case_messages: BTreeMap<String, serde_json::Value>,
     /// Deliveries of an already-seen webhook-id.
     pub redeliveries: usize,
     /// Requests with a bad or missing signature.
@@ -395,7 +397,12 @@ async fn hook(State(st): State<RecvState>, headers: HeaderMap, body: Bytes) -> i
         Mode::Ok => {}
     }
     let v: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
-    if r.messages.insert(id, v).is_some() {
+    let into = if id.starts_with("case.") {
+        &mut r.case_messages
+    } else {
+        &mut r.messages
+    };
+    if into.insert(id, v).is_some() {
         r.redeliveries += 1;
     }
     StatusCode::NO_CONTENT
