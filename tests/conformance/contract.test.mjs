@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import Ajv2020 from "ajv/dist/2020.js";
 import { ROOT, eventually } from "../e2e/harness.mjs";
-import { ADMIN, AGENT, FOREIGN, METRICS, ORIGIN, READ, TARGETS, startTarget } from "./targets.mjs";
+import { ADMIN, AGENT, FOREIGN, HELPDESK, METRICS, ORIGIN, READ, TARGETS, signed, startTarget } from "./targets.mjs";
 
 const DOC = JSON.parse(readFileSync(join(ROOT, "edge/app/openapi.json"), "utf8"));
 const BASE = "https://nps.dev/openapi.json";
@@ -447,6 +447,58 @@ for (const kind of TARGETS) {
       problem(await req("PATCH", cpath, { token: AGENT, body: { status: "resolved" } }), 422, "invalid");
     });
 
+    it("a helpdesk resolves and reopens cases with signed events, by case id or by its linked ticket; every refusal changes nothing", async () => {
+      const hook = (event, { secret = HELPDESK, site = "demo", headers } = {}) => {
+        const body = typeof event === "string" ? event : JSON.stringify(event);
+        return req("POST", `/v1/sites/${site}/helpdesk`, { body, headers: headers ?? signed(secret, body) });
+      };
+      const open = async () => {
+        const r = answer({ score: 1, survey: "helpdesk", user: { id: uid("u") } });
+        assert.equal((await post("/v1/responses", r)).json.status, "accepted");
+        const path = `/v1/sites/demo/cases/${r.id}`;
+        await eventually(async () => (await req("GET", path, { token: READ })).status === 200, { what: "the case" });
+        return { id: r.id, path, status: async () => (await req("GET", path, { token: READ })).json };
+      };
+      const a = await open();
+      // By case id, linking the ticket at the same time, with the agent and a note.
+      const solved = await hook({ type: "ticket.solved", case: a.id, external_ref: "ZD-1001", owner: "Ana (Zendesk)", note: "Refunded, called back" });
+      assert.equal(solved.status, 200, solved.text);
+      assert.equal(solved.json.cases.length, 1);
+      const c = solved.json.cases[0];
+      assert.deepEqual([c.status, c.owner, c.external_ref], ["resolved", "Ana (Zendesk)", "ZD-1001"]);
+      assert.ok(c.resolved_at && c.first_touch_at && c.resurvey_at);
+      assert.deepEqual(c.notes.map((n) => [n.author, n.text]), [["helpdesk", "Refunded, called back"]]);
+      // A repeat changes nothing; the ticket reopened reopens it, by its ticket.
+      assert.equal((await hook({ type: "ticket.solved", case: a.id })).json.cases[0].status, "resolved");
+      const reopened = await hook({ type: "ticket.reopened", external_ref: "ZD-1001" });
+      assert.equal(reopened.status, 200, reopened.text);
+      assert.equal((await a.status()).status, "reopened");
+      // A ticket linked by PATCH, following two cases: one event resolves both.
+      const b = await open();
+      assert.equal((await req("PATCH", b.path, { token: AGENT, body: { external_ref: "ZD-2002" } })).json.external_ref, "ZD-2002");
+      assert.equal((await req("PATCH", a.path, { token: AGENT, body: { external_ref: "ZD-2002" } })).status, 200);
+      const both = await hook({ type: "ticket.solved", external_ref: "ZD-2002" });
+      assert.deepEqual(both.json.cases.map((x) => [x.id, x.status]).sort(), [[a.id, "resolved"], [b.id, "resolved"]].sort());
+      // Refusals: nothing moves.
+      const d = await open();
+      const body = JSON.stringify({ type: "ticket.solved", case: d.id });
+      problem(await hook(body, { secret: "whsec_" + Buffer.from("someone-else-0123456789").toString("base64") }), 401, "unauthorized");
+      problem(await hook(body, { headers: signed(HELPDESK, body + " ") }), 401, "unauthorized");
+      problem(await hook(body, { headers: signed(HELPDESK, body, { ts: Math.floor(Date.now() / 1000) - 3600 }) }), 401, "unauthorized");
+      problem(await hook(body, { headers: {} }), 401, "unauthorized");
+      assert.equal((await d.status()).status, "open", "an unsigned or stale event moved nothing");
+      problem(await hook("{not json"), 400, "bad-json");
+      problem(await hook({ type: "ticket.closed", case: d.id, colour: "red" }), 422, "invalid");
+      problem(await hook({ type: "ticket.solved" }), 422, "invalid");
+      problem(await hook({ type: "ticket.solved", case: "no-such-case" }), 404, "not-found");
+      problem(await hook({ type: "ticket.solved", external_ref: "ZD-none" }), 404, "not-found");
+      problem(await hook({ type: "ticket.solved", case: d.id }, { site: "other" }), 404, "not-found");
+      problem(await hook({ type: "ticket.solved", case: d.id }, { site: "nowhere" }), 404, "not-found");
+      problem(await hook("x".repeat(17 * 1024)), 413, "too-large");
+      problem(await req("PATCH", d.path, { token: AGENT, body: { external_ref: 7 } }), 422, "invalid");
+      assert.equal((await d.status()).status, "open");
+    });
+
     it("erasure of a person: by user id or e-mail, counts, idempotent, scoped to admins", async () => {
       const who = uid("u");
       const email = `${who}@example.com`;
@@ -502,6 +554,8 @@ for (const kind of TARGETS) {
           problem(await req("GET", "/v1/sites/demo/cases/x", { token: READ }), 503, "unavailable");
           problem(await req("PATCH", "/v1/sites/demo/cases/x", { token: ADMIN, body: { owner: "Bo" } }), 503, "unavailable");
           problem(await req("POST", "/v1/sites/demo/cases/x/notes", { token: ADMIN, body: { text: "hi" } }), 503, "unavailable");
+          const event = JSON.stringify({ type: "ticket.solved", external_ref: "ZD-1" });
+          problem(await req("POST", "/v1/sites/demo/helpdesk", { body: event, headers: signed(HELPDESK, event) }), 503, "unavailable");
         } finally {
           await t.sql("ALTER TABLE cases_off RENAME TO cases");
         }

@@ -21,6 +21,15 @@ export const AGENT = "conformance-agent-demo-token-0";
 /** The identity secret of sites `signed` (identity required) and `maybe` (optional). */
 export const IDENTITY = "conformance-identity-secret-0";
 export const SECRET = "whsec_" + Buffer.from("conformance-secret-0123456789abc").toString("base64");
+/** The secret site `demo`'s helpdesk signs its events with. */
+export const HELPDESK = "whsec_" + Buffer.from("conformance-helpdesk-0123456789").toString("base64");
+
+/** Standard Webhooks headers for `body` signed with `secret` at `ts` (Unix seconds). */
+export function signed(secret, body, { id = `msg_${Math.random().toString(36).slice(2)}`, ts = Math.floor(Date.now() / 1000) } = {}) {
+  const key = Buffer.from(secret.slice("whsec_".length), "base64");
+  const sig = "v1," + createHmac("sha256", key).update(`${id}.${ts}.${body}`).digest("base64");
+  return { "webhook-id": id, "webhook-timestamp": String(ts), "webhook-signature": sig };
+}
 
 /** The one config document both runtimes run. */
 export function configToml({ receiver, db }) {
@@ -29,8 +38,8 @@ export function configToml({ receiver, db }) {
 id = "demo"
 origins = ["${ORIGIN}", "http://localhost:*"]
 rate_limit = { per_minute = 600000, burst = 10000 }
-# Re-survey as soon as a case is resolved (the tests cannot wait a week).
-cases = { resurvey_after_seconds = 0 }
+# Re-survey as soon as a case is resolved (the tests cannot wait a week); a helpdesk may resolve.
+cases = { resurvey_after_seconds = 0, helpdesk_secret = "env:NPS_HELPDESK_SECRET" }
 
 [[sites]]
 id = "other"
@@ -133,7 +142,7 @@ queue = "DELIVERIES"
 
 const SECRETS = {
   NPS_ADMIN_TOKEN: ADMIN, NPS_READ_TOKEN: READ, NPS_READ_DEMO_TOKEN: READ_DEMO, NPS_METRICS_TOKEN: METRICS, NPS_AGENT_TOKEN: AGENT,
-  NPS_WEBHOOK_SECRET: SECRET, NPS_IDENTITY_SECRET: IDENTITY,
+  NPS_WEBHOOK_SECRET: SECRET, NPS_IDENTITY_SECRET: IDENTITY, NPS_HELPDESK_SECRET: HELPDESK,
 };
 
 /** A webhook receiver that verifies signatures and records `{sink, id, body}`. */

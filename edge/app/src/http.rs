@@ -106,13 +106,17 @@ pub struct Request {
 }
 
 /// The request headers the application reads: a runtime may copy only these.
-pub const READ_HEADERS: [&str; 6] = [
+pub const READ_HEADERS: [&str; 9] = [
     "origin",
     "content-type",
     "content-length",
     "authorization",
     "accept",
     "x-forwarded-for",
+    // A helpdesk's signed events (Standard Webhooks).
+    "webhook-id",
+    "webhook-timestamp",
+    "webhook-signature",
 ];
 
 impl Request {

@@ -236,6 +236,8 @@ pub struct CaseRecord {
     resurvey_at: Option<String>,
     /// The re-survey's score, when it came (its latest rev).
     resurvey_score: Option<u8>,
+    /// The helpdesk ticket that follows the case.
+    external_ref: Option<String>,
     /// The answer that re-surveyed the person (its `properties.resurvey_of` is this case's id).
     resurvey_response_id: Option<String>,
     /// Resolved and the re-survey left the detractor segment.
@@ -264,6 +266,33 @@ pub struct CasePatch {
     status: Option<String>,
     /// Up to 120 characters; null unassigns.
     owner: Option<String>,
+    /// The helpdesk ticket that follows the case (up to 200 characters; null unlinks), so that
+    /// the helpdesk's events can name the case by it.
+    external_ref: Option<String>,
+}
+
+/// `POST /v1/sites/{site}/helpdesk`: a helpdesk's event, signed with Standard Webhooks.
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HelpdeskEvent {
+    /// `ticket.solved` resolves the case (open, in progress or reopened), `ticket.reopened`
+    /// reopens a resolved one, `ticket.updated` changes only the owner or adds the note.
+    r#type: String,
+    /// The case id; with `external_ref` too, links that ticket to it.
+    case: Option<String>,
+    /// The ticket: every case linked to it.
+    external_ref: Option<String>,
+    /// The agent working the ticket; null unassigns.
+    owner: Option<String>,
+    /// A note for the case (1-4,000 characters, text), signed `helpdesk`.
+    note: Option<String>,
+}
+
+/// The cases a helpdesk event reached, as they are now.
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HelpdeskResult {
+    cases: Vec<CaseRecord>,
 }
 
 /// `POST …/cases/{id}/notes`.

@@ -11,7 +11,9 @@
 use nps_edge_core::{cors, EdgeError};
 
 use crate::backend::Backend;
-use crate::handlers::{cases, eligibility, ingest, page, people, report, suppressions, system};
+use crate::handlers::{
+    cases, eligibility, helpdesk, ingest, page, people, report, suppressions, system,
+};
 use crate::http::{decode_segment, ApiError, Method, Request, Response};
 #[cfg(feature = "openapi")]
 use crate::openapi::Info as OpenApiInfo;
@@ -88,6 +90,7 @@ routes! {
     GET     "/v1/sites/{site}/cases/{id}"                => cases::get_case,
     PATCH   "/v1/sites/{site}/cases/{id}"                => cases::patch_case,
     POST    "/v1/sites/{site}/cases/{id}/notes"          => cases::add_note,
+    POST    "/v1/sites/{site}/helpdesk"                  => helpdesk::post_event,
     GET     "/healthz"                                   => system::healthz,
     GET     "/metrics"                                   => system::metrics,
     GET     "/openapi.json"                              => system::openapi_json,

@@ -285,7 +285,7 @@ macro_rules! case_columns {
     () => {
         "id, survey, respondent, user_id, account, order_id, email, score, first_score, comment, \
 contact_ok, status, owner, opened_ms, due_ms, first_touch_ms, resolved_ms, resurvey_ms, \
-resurvey_score, updated_ms, resurvey_id"
+resurvey_score, updated_ms, resurvey_id, external_ref"
     };
 }
 
@@ -336,15 +336,20 @@ updated_ms = ?3 WHERE site = ?1 AND id = ?2";
 /// Applies a checked change, only if the case is still in the status it was read in (`?3`): a
 /// concurrent change makes it change nothing, and the caller reads again. Site `?1`, id `?2`, new
 /// status `?4` (NULL = unchanged), owner given `?5` (0/1) and its value `?6`, now `?7`, re-survey
-/// time `?8` (used when it becomes resolved).
+/// time `?8` (used when it becomes resolved), external ref given `?9` (0/1) and its value `?10`.
 pub const PATCH_CASE: &str = "UPDATE cases SET status = coalesce(?4, status), \
 owner = CASE WHEN ?5 = 1 THEN ?6 ELSE owner END, \
+external_ref = CASE WHEN ?9 = 1 THEN ?10 ELSE external_ref END, \
 first_touch_ms = CASE WHEN ?4 IS NOT NULL AND ?4 <> status THEN coalesce(first_touch_ms, ?7) \
 ELSE first_touch_ms END, \
 resolved_ms = CASE WHEN ?4 = 'resolved' AND status <> 'resolved' THEN ?7 ELSE resolved_ms END, \
 resurvey_ms = CASE WHEN ?4 = 'resolved' AND status <> 'resolved' THEN ?8 \
 WHEN ?4 = 'reopened' THEN NULL ELSE resurvey_ms END, updated_ms = ?7 \
 WHERE site = ?1 AND id = ?2 AND status = ?3";
+
+/// The cases a helpdesk ticket follows: site `?1`, ticket `?2`. Column: id. At most 100.
+pub const CASES_OF_TICKET: &str = "SELECT id FROM cases WHERE site = ?1 AND external_ref = ?2 \
+AND external_ref IS NOT NULL ORDER BY opened_ms LIMIT 100";
 
 /// An active case of a user (eligibility): site `?1`, user `?2`. Column: id. (The condition is
 /// the partial index's, so the lookup uses it.)
@@ -406,6 +411,7 @@ pub fn case_of_row(row: &[SqlValue]) -> Option<nps_edge_core::cases::Case> {
         resurvey_score: n(18).map(|v| v.clamp(0, 10) as u8),
         updated_ms: ms(19)?,
         resurvey_id: s(20),
+        external_ref: s(21),
     })
 }
 

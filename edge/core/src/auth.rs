@@ -191,13 +191,17 @@ pub enum AuthError {
     /// A token, but not the right one (or none configured for this scope). 403.
     #[error("this token does not grant access")]
     Forbidden,
+    /// A signed event (Standard Webhooks) whose `webhook-signature` does not verify, or whose
+    /// `webhook-timestamp` is more than 5 minutes away. 401.
+    #[error("webhook-signature does not verify with this site's secret (or webhook-timestamp is more than 5 minutes away)")]
+    BadSignature,
 }
 
 impl AuthError {
     /// 401 or 403.
     pub fn status(&self) -> u16 {
         match self {
-            AuthError::Missing | AuthError::Malformed => 401,
+            AuthError::Missing | AuthError::Malformed | AuthError::BadSignature => 401,
             AuthError::Forbidden => 403,
         }
     }
@@ -205,7 +209,7 @@ impl AuthError {
     /// Metrics label / problem `type` slug.
     pub fn reason(&self) -> &'static str {
         match self {
-            AuthError::Missing | AuthError::Malformed => "unauthorized",
+            AuthError::Missing | AuthError::Malformed | AuthError::BadSignature => "unauthorized",
             AuthError::Forbidden => "forbidden",
         }
     }
@@ -218,23 +222,24 @@ impl AuthError {
             AuthError::Malformed => {
                 h.push(("www-authenticate", "Bearer error=\"invalid_request\""))
             }
-            AuthError::Forbidden => {}
+            AuthError::Forbidden | AuthError::BadSignature => {}
         }
         h
     }
 
     /// RFC 9457 body, same shape as [`crate::EdgeError::to_problem_json`].
     pub fn to_problem_json(&self) -> String {
-        let title = match self {
-            AuthError::Missing | AuthError::Malformed => "Unauthorized",
-            AuthError::Forbidden => "Forbidden",
+        let (title, field) = match self {
+            AuthError::Missing | AuthError::Malformed => ("Unauthorized", "authorization"),
+            AuthError::BadSignature => ("Unauthorized", "webhook-signature"),
+            AuthError::Forbidden => ("Forbidden", "authorization"),
         };
         problem_json(
             self.reason(),
             title,
             self.status(),
             &self.to_string(),
-            &[("authorization", &self.to_string())],
+            &[(field, &self.to_string())],
         )
     }
 }

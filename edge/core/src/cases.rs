@@ -118,6 +118,10 @@ pub struct CasesConfig {
     /// Delay after resolution before the person is surveyed again, in seconds. Default 7 days.
     #[serde(default = "default_resurvey_after_seconds")]
     pub resurvey_after_seconds: u64,
+    /// The Standard Webhooks secret (`whsec_…`) a helpdesk signs its events with
+    /// (`POST /v1/sites/{site}/helpdesk`), `env:NAME` in the file. Unset = no helpdesk.
+    #[serde(default)]
+    pub helpdesk_secret: Option<String>,
 }
 
 fn yes() -> bool {
@@ -141,6 +145,7 @@ impl Default for CasesConfig {
             survey_segments: BTreeMap::new(),
             sla_hours: default_sla_hours(),
             resurvey_after_seconds: default_resurvey_after_seconds(),
+            helpdesk_secret: None,
         }
     }
 }
@@ -234,7 +239,12 @@ pub struct Patch {
     pub status: Option<Status>,
     /// New owner: `Some(None)` unassigns.
     pub owner: Option<Option<String>>,
+    /// The helpdesk ticket that follows the case: `Some(None)` unlinks.
+    pub external_ref: Option<Option<String>>,
 }
+
+/// Longest `external_ref` (a helpdesk ticket id or URL).
+pub const MAX_EXTERNAL_REF_CHARS: usize = 200;
 
 fn invalid(field: &str, code: ProblemCode, reason: impl Into<String>) -> EdgeError {
     EdgeError::Invalid(vec![Problem::new(field, code, reason)])
@@ -270,7 +280,8 @@ fn check_text(field: &str, s: &str, max: usize) -> Result<(), EdgeError> {
     Ok(())
 }
 
-/// Parses a PATCH body: `{"status"?, "owner"?}` (owner `null` unassigns); anything else is a 422.
+/// Parses a PATCH body: `{"status"?, "owner"?, "external_ref"?}` (`null` unassigns / unlinks);
+/// anything else is a 422.
 pub fn parse_patch(body: &[u8]) -> Result<Patch, EdgeError> {
     let m = object(body)?;
     let mut problems = Vec::new();
@@ -293,7 +304,15 @@ pub fn parse_patch(body: &[u8]) -> Result<Patch, EdgeError> {
                     Err(e) => return Err(e),
                 }
             }
-            ("status" | "owner", _) => problems.push(Problem::new(
+            ("external_ref", serde_json::Value::Null) => patch.external_ref = Some(None),
+            ("external_ref", serde_json::Value::String(s)) => {
+                match check_text("external_ref", s, MAX_EXTERNAL_REF_CHARS) {
+                    Ok(()) => patch.external_ref = Some(Some(s.trim().to_string())),
+                    Err(EdgeError::Invalid(p)) => problems.extend(p),
+                    Err(e) => return Err(e),
+                }
+            }
+            ("status" | "owner" | "external_ref", _) => problems.push(Problem::new(
                 k.clone(),
                 ProblemCode::Type,
                 "must be a string",
@@ -316,7 +335,7 @@ pub fn parse_patch(body: &[u8]) -> Result<Patch, EdgeError> {
         problems.push(Problem::new(
             "",
             ProblemCode::Missing,
-            "give status and/or owner",
+            "give status, owner and/or external_ref",
         ));
     }
     if problems.is_empty() {
@@ -472,6 +491,8 @@ pub struct Case {
     pub resurvey_score: Option<u8>,
     /// The re-survey's response id.
     pub resurvey_id: Option<String>,
+    /// The helpdesk ticket that follows the case.
+    pub external_ref: Option<String>,
     /// Last change.
     pub updated_ms: u64,
 }
@@ -529,6 +550,7 @@ impl Case {
             w.num("resurvey_score", s.into());
         }
         w.opt_str("resurvey_response_id", self.resurvey_id.as_deref());
+        w.opt_str("external_ref", self.external_ref.as_deref());
         w.opt_bool("recovered", self.recovered());
         w.raw(
             "overdue",
@@ -720,14 +742,22 @@ mod tests {
             parse_patch(br#"{"status":"in_progress","owner":"Ana"}"#).unwrap(),
             Patch {
                 status: Some(Status::InProgress),
-                owner: Some(Some("Ana".into()))
+                owner: Some(Some("Ana".into())),
+                external_ref: None,
             }
         );
         assert_eq!(parse_patch(br#"{"owner":null}"#).unwrap().owner, Some(None));
+        assert_eq!(
+            parse_patch(br#"{"external_ref":" ZD-77 "}"#)
+                .unwrap()
+                .external_ref,
+            Some(Some("ZD-77".into()))
+        );
         for (body, field) in [
             (r#"{"status":"done"}"#.to_string(), "status"),
             (r#"{"status":"withdrawn"}"#.to_string(), "status"),
             (format!(r#"{{"owner":"{}"}}"#, "x".repeat(121)), "owner"),
+            (r#"{"external_ref":7}"#.to_string(), "external_ref"),
             (r#"{"owner":"  "}"#.to_string(), "owner"),
             (r#"{"colour":"red"}"#.to_string(), "colour"),
             ("{}".to_string(), ""),

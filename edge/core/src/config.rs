@@ -402,6 +402,14 @@ impl Site {
             ));
         }
         self.cases.validate(&format!("{k}.cases"))?;
+        if let Some(s) = &self.cases.helpdesk_secret {
+            if !resolved && (!s.starts_with("env:") || s.len() <= 4) {
+                return Err(ConfigError::new(
+                    format!("{k}.cases.helpdesk_secret"),
+                    "must be env:NAME: a secret never belongs in the file",
+                ));
+            }
+        }
         if let Some(d) = self.retention_days {
             if !(1..=36_500).contains(&d) {
                 return Err(ConfigError::new(
@@ -825,6 +833,27 @@ impl Config {
                 ));
             }
             site.identity_secret = Some(value);
+        }
+        for (i, site) in self.sites.iter_mut().enumerate() {
+            let Some(var) = site
+                .cases
+                .helpdesk_secret
+                .as_deref()
+                .and_then(|s| s.strip_prefix("env:"))
+                .map(str::to_string)
+            else {
+                continue;
+            };
+            let key = format!("sites[{i}].cases.helpdesk_secret");
+            let value = lookup(&var).ok_or_else(|| {
+                ConfigError::new(
+                    key.clone(),
+                    format!("{var} is not set (an environment variable natively, a secret on the worker)"),
+                )
+            })?;
+            WebhookSecret::parse(&value)
+                .map_err(|r| ConfigError::new(key, format!("{var}: {r}")))?;
+            site.cases.helpdesk_secret = Some(value);
         }
         for (i, sink) in self.sinks.iter_mut().enumerate() {
             if let SinkConfig::Alert(a) = sink {

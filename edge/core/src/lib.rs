@@ -53,6 +53,7 @@ pub mod erasure;
 pub mod error;
 #[doc(hidden)]
 pub mod fuzzing;
+pub mod helpdesk;
 pub mod identity;
 pub mod ingest;
 pub mod iphash;

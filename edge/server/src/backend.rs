@@ -253,7 +253,7 @@ impl Backend for SqliteBackend {
         msg_id: String,
         payload: String,
     ) -> Result<(), BackendError> {
-        // The deliverers poll the outbox every second.
+        let wake = sinks.clone();
         self.with_conn(move |c| {
             let tx = rusqlite::Transaction::new_unchecked(c, rusqlite::TransactionBehavior::Immediate)?;
             {
@@ -267,7 +267,9 @@ impl Backend for SqliteBackend {
             }
             tx.commit()
         })
-        .await
+        .await?;
+        self.store.poke(&wake);
+        Ok(())
     }
 
     async fn erase_person(&self, e: Erasure) -> Result<Erased, BackendError> {

@@ -65,6 +65,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0004_resurvey",
         include_str!("../migrations/0004_resurvey.sql"),
     ),
+    (
+        "0005_helpdesk",
+        include_str!("../migrations/0005_helpdesk.sql"),
+    ),
 ];
 
 /// Applies the migrations a database has not seen, each in its own transaction with its
@@ -123,6 +127,8 @@ enum Cmd {
 pub struct Store {
     tx: SyncSender<Cmd>,
     path: String,
+    /// The deliverers' wake-ups, for rows added outside the writer (case notices).
+    pokes: Arc<Vec<(String, SyncSender<()>)>>,
 }
 
 /// Why the store could not take a request.
@@ -163,6 +169,7 @@ impl Store {
         let alive = Arc::new(AtomicBool::new(true));
         let (tx, rx) = mpsc::sync_channel(QUEUE_CAPACITY);
         let writer_alive = alive.clone();
+        let shared_pokes = Arc::new(pokes.clone());
         thread::Builder::new()
             .name("nps-store-writer".into())
             .spawn(move || {
@@ -185,7 +192,17 @@ impl Store {
         Ok(Store {
             tx,
             path: path.to_string(),
+            pokes: shared_pokes,
         })
+    }
+
+    /// Wakes the deliverers of these sinks (rows were added to their outbox).
+    pub fn poke(&self, sinks: &[String]) {
+        for (name, tx) in self.pokes.iter() {
+            if sinks.contains(name) {
+                let _ = tx.try_send(());
+            }
+        }
     }
 
     /// Database path.

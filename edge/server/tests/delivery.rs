@@ -41,6 +41,12 @@ fn signed_webhook_with_routing() {
         .messages
         .len()
         >= 4));
+    assert!(wait_for(Duration::from_secs(10), || received
+        .lock()
+        .unwrap()
+        .case_messages
+        .len()
+        >= 4));
     std::thread::sleep(Duration::from_millis(300));
     let r = received.lock().unwrap();
     let ids: Vec<&str> = r.messages.keys().map(String::as_str).collect();

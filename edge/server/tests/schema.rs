@@ -279,7 +279,7 @@ max_ms = 200
             .lock()
             .unwrap()
             .requests
-            >= 4),
+            >= 5),
         "pending deliveries: {}",
         received.lock().unwrap().requests
     );
@@ -287,7 +287,14 @@ max_ms = 200
     let r = received.lock().unwrap();
     let ids: Vec<&str> = r.messages.keys().map(String::as_str).collect();
     assert_eq!(ids, ["old-1.1", "old-1.3", "old-2.1", "old-3.1"]);
-    assert_eq!((r.requests, r.bad_signatures), (4, 0));
+    // Its rev 3 made old-1 a detractor's answer: a case opened (the old release had none).
+    let cases: Vec<&str> = r
+        .case_messages
+        .values()
+        .map(|m| m["type"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(cases, ["nps.case.opened"]);
+    assert_eq!((r.requests, r.bad_signatures), (5, 0));
     let waiting: Vec<(String, i64)> = c
         .prepare("SELECT msg_id, attempts FROM outbox WHERE state = 0 ORDER BY seq")
         .unwrap()

@@ -24,7 +24,7 @@ fn text(s: &str) -> SqlValue {
     SqlValue::Text(s.to_string())
 }
 
-async fn load<B: Backend>(app: &App<B>, site: &str, id: &str) -> Result<Case, ApiError> {
+pub(crate) async fn load<B: Backend>(app: &App<B>, site: &str, id: &str) -> Result<Case, ApiError> {
     let rows = app
         .backend()
         .query(ONE_CASE, vec![text(site), text(id)])
@@ -35,7 +35,11 @@ async fn load<B: Backend>(app: &App<B>, site: &str, id: &str) -> Result<Case, Ap
         .ok_or_else(|| EdgeError::NotFound.into())
 }
 
-async fn notes<B: Backend>(app: &App<B>, site: &str, id: &str) -> Result<Vec<Note>, ApiError> {
+pub(crate) async fn notes<B: Backend>(
+    app: &App<B>,
+    site: &str,
+    id: &str,
+) -> Result<Vec<Note>, ApiError> {
     let rows = app
         .backend()
         .query(CASE_NOTES, vec![text(site), text(id)])
@@ -158,7 +162,7 @@ pub(crate) async fn get_case<B: Backend>(
 /// Moves a case (`status`) and/or assigns it (`owner`).
 #[cfg_attr(feature = "openapi", utoipa::path(
     patch, path = "/v1/sites/{site}/cases/{id}", tag = "cases",
-    description = "`{\"status\"?, \"owner\"?}` (owner `null` unassigns). Statuses move open → in_progress → resolved, resolved → reopened → in_progress/resolved; `withdrawn` is set only by the customer's answer. The same status again changes nothing (two agents resolving one case get one outcome). The first status change is the case's first touch; resolving schedules the person's re-survey after the site's delay.",
+    description = "`{\"status\"?, \"owner\"?, \"external_ref\"?}` (`null` unassigns / unlinks; `external_ref` is the helpdesk ticket that follows the case, see `POST …/helpdesk`). Statuses move open → in_progress → resolved, resolved → reopened → in_progress/resolved; `withdrawn` is set only by the customer's answer. The same status again changes nothing (two agents resolving one case get one outcome). The first status change is the case's first touch; resolving schedules the person's re-survey after the site's delay.",
     request_body(content = crate::openapi::CasePatch, content_type = "application/json"),
     params(
         ("site" = String, Path, description = "Site id."),
@@ -207,10 +211,12 @@ pub(crate) async fn change<B: Backend>(
             cases::check_transition(from, to)?;
         }
         let now = app.backend().now_ms();
-        let (owner_given, owner) = match &patch.owner {
+        let given = |v: &Option<Option<String>>| match v {
             Some(o) => (1, SqlValue::opt_text(o.as_deref())),
             None => (0, SqlValue::Null),
         };
+        let ((owner_given, owner), (ref_given, external_ref)) =
+            (given(&patch.owner), given(&patch.external_ref));
         let changed = app
             .backend()
             .execute(
@@ -224,6 +230,8 @@ pub(crate) async fn change<B: Backend>(
                     owner,
                     SqlValue::Int(now as i64),
                     SqlValue::Int(site_cfg.cases.resurvey_ms(now) as i64),
+                    SqlValue::Int(ref_given),
+                    external_ref,
                 ],
             )
             .await
@@ -231,7 +239,9 @@ pub(crate) async fn change<B: Backend>(
         if changed == 1 {
             tracing::info!(site, case = id, status = ?patch.status, "case updated");
             let after = load(app, site, id).await?;
-            if (&after.status, &after.owner) != (&case.status, &case.owner) {
+            if (&after.status, &after.owner, &after.external_ref)
+                != (&case.status, &case.owner, &case.external_ref)
+            {
                 let resolved = Status::Resolved.as_str();
                 let event = if after.status == resolved && case.status != resolved {
                     CaseEvent::Resolved
@@ -248,6 +258,42 @@ pub(crate) async fn change<B: Backend>(
         // Another change came first: read the case again and decide on what it is now.
     }
     Err(EdgeError::Unavailable("the case keeps changing; try again".into()).into())
+}
+
+/// Adds a note to a case that exists (404 otherwise); a note is a touch.
+pub(crate) async fn add_note_by<B: Backend>(
+    app: &App<B>,
+    site: &str,
+    id: &str,
+    author: &str,
+    note: &str,
+    now: u64,
+) -> Result<(), ApiError> {
+    let added = app
+        .backend()
+        .execute(
+            INSERT_NOTE,
+            vec![
+                text(site),
+                text(id),
+                SqlValue::Int(now as i64),
+                text(author),
+                text(note),
+            ],
+        )
+        .await
+        .map_err(unavailable)?;
+    if added == 0 {
+        return Err(EdgeError::NotFound.into());
+    }
+    app.backend()
+        .execute(
+            TOUCH_CASE,
+            vec![text(site), text(id), SqlValue::Int(now as i64)],
+        )
+        .await
+        .map_err(unavailable)?;
+    Ok(())
 }
 
 /// Adds a note (text, never HTML) signed with the token's name.
@@ -280,30 +326,7 @@ pub(crate) async fn add_note<B: Backend>(
     known_site(app, site)?;
     let note = cases::parse_note(any_body(req)?)?;
     let now = app.backend().now_ms();
-    let added = app
-        .backend()
-        .execute(
-            INSERT_NOTE,
-            vec![
-                text(site),
-                text(id),
-                SqlValue::Int(now as i64),
-                text(&token.name),
-                text(&note),
-            ],
-        )
-        .await
-        .map_err(unavailable)?;
-    if added == 0 {
-        return Err(EdgeError::NotFound.into());
-    }
-    app.backend()
-        .execute(
-            TOUCH_CASE,
-            vec![text(site), text(id), SqlValue::Int(now as i64)],
-        )
-        .await
-        .map_err(unavailable)?;
+    add_note_by(app, site, id, &token.name, &note, now).await?;
     let case = load(app, site, id).await?;
     let notes = notes(app, site, id).await?;
     Ok(Response::json(201, case.to_json(site, now, Some(&notes))))

@@ -4,6 +4,7 @@
 
 pub(crate) mod cases;
 pub(crate) mod eligibility;
+pub(crate) mod helpdesk;
 pub(crate) mod ingest;
 pub(crate) mod page;
 pub(crate) mod people;
