@@ -30,6 +30,13 @@ cp "$ROOT/edge/worker/js/shim.mjs" "$OUT/shim.mjs"
   --external:./index_bg.wasm --external:cloudflare:* --outfile="$OUT/index.js" --log-level=warning
 rm -rf "$OUT/glue" "$OUT/shim.mjs"
 
+# The static files (report page, OpenAPI document) for the assets binding, named as
+# nps_edge_app::statics::FILES names them (the worker tests check every one is served).
+mkdir -p "$OUT/assets/report"
+cp "$ROOT/edge/app/src/report_page/index.html" "$ROOT/edge/app/src/report_page/report.js" \
+  "$ROOT/edge/app/src/report_page/report.css" "$OUT/assets/report/"
+cp "$ROOT/edge/app/openapi.json" "$OUT/assets/openapi.json"
+
 # The JS baseline (benchmark comparison), bundled the same way.
 mkdir -p "$ROOT/dist/worker-js"
 "$ESBUILD" "$ROOT/edge/worker/baseline-js/index.js" --bundle --format=esm --platform=neutral --target=es2022 \

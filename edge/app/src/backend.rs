@@ -278,6 +278,13 @@ pub trait Backend: MaybeSend + MaybeSync + 'static {
         payload: String,
     ) -> impl Future<Output = Result<(), BackendError>> + MaybeSend;
 
+    /// A static file of [`crate::statics::FILES`] by name; `Ok(None)` when the runtime has none
+    /// of that name.
+    fn static_text(
+        &self,
+        name: &'static str,
+    ) -> impl Future<Output = Result<Option<std::borrow::Cow<'static, str>>, BackendError>> + MaybeSend;
+
     /// Outbox gauges per delivery sink; empty where the runtime cannot see them (a Queue's
     /// depth is not observable from inside a worker).
     fn sink_gauges(

@@ -20,6 +20,7 @@ pub mod metrics;
 #[cfg(feature = "openapi")]
 pub mod openapi;
 pub mod routes;
+pub mod statics;
 pub mod store;
 
 use std::collections::HashMap;

@@ -507,7 +507,7 @@ mod tests {
             std::fs::write(path, &generated).unwrap();
         }
         assert!(
-            crate::handlers::system::OPENAPI_JSON == generated,
+            std::fs::read_to_string(path).unwrap() == generated,
             "edge/app/openapi.json is stale: NPS_WRITE_OPENAPI=1 cargo test -p nps-edge-app openapi"
         );
     }

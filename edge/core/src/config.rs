@@ -133,6 +133,14 @@ pub struct WorkerConfig {
     /// everyone.
     #[serde(default = "default_client_address_header")]
     pub client_address_header: String,
+    /// Static-assets binding that holds the report page and the OpenAPI document (kept out of
+    /// the wasm: its size is the cold start). Default `ASSETS`.
+    #[serde(default = "default_assets_binding")]
+    pub assets: String,
+}
+
+fn default_assets_binding() -> String {
+    "ASSETS".into()
 }
 
 impl Default for WorkerConfig {
@@ -144,6 +152,7 @@ impl Default for WorkerConfig {
             queue: default_queue_binding(),
             dead_letter_queue: default_dead_letter_queue(),
             client_address_header: default_client_address_header(),
+            assets: default_assets_binding(),
         }
     }
 }
@@ -189,6 +198,7 @@ impl WorkerConfig {
             ("worker.state", Some(&self.state)),
             ("worker.d1", self.d1.as_ref()),
             ("worker.queue", Some(&self.queue)),
+            ("worker.assets", Some(&self.assets)),
         ];
         for (key, v) in names {
             if let Some(v) = v {

@@ -272,6 +272,13 @@ impl Backend for SqliteBackend {
         Ok(())
     }
 
+    async fn static_text(
+        &self,
+        name: &'static str,
+    ) -> Result<Option<std::borrow::Cow<'static, str>>, BackendError> {
+        Ok(nps_edge_app::statics::embedded(name).map(std::borrow::Cow::Borrowed))
+    }
+
     async fn erase_person(&self, e: Erasure) -> Result<Erased, BackendError> {
         self.with_conn(move |c| erase(c, &e)).await
     }

@@ -17,7 +17,7 @@ use nps_edge_core::dedup::{Decision, DuplicateKind, Status};
 use nps_edge_core::erasure::{self, Erased, Person};
 use nps_edge_core::suppression::Suppression;
 
-use crate::js::{JsError, ObjectNamespace, D1};
+use crate::js::{Assets, JsError, ObjectNamespace, D1};
 use crate::ops::{Erased as ErasedHere, Op, Record, Recorded, SuppressionRow, VisitorAnswer};
 
 /// The worker backend (one per isolate).
@@ -25,6 +25,7 @@ pub(crate) struct WorkerBackend {
     cfg: WorkerConfig,
     state: ObjectNamespace,
     d1: Option<D1>,
+    assets: Option<Assets>,
 }
 
 fn failed(e: JsError) -> BackendError {
@@ -36,8 +37,18 @@ fn decode<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, BackendError>
 }
 
 impl WorkerBackend {
-    pub(crate) fn new(cfg: WorkerConfig, state: ObjectNamespace, d1: Option<D1>) -> WorkerBackend {
-        WorkerBackend { cfg, state, d1 }
+    pub(crate) fn new(
+        cfg: WorkerConfig,
+        state: ObjectNamespace,
+        d1: Option<D1>,
+        assets: Option<Assets>,
+    ) -> WorkerBackend {
+        WorkerBackend {
+            cfg,
+            state,
+            d1,
+            assets,
+        }
     }
 
     /// The state object's name for a site's dedup records (site or site + survey).
@@ -226,6 +237,20 @@ impl Backend for WorkerBackend {
             payload,
         };
         self.call(site, &op).await.map(|_| ())
+    }
+
+    async fn static_text(
+        &self,
+        name: &'static str,
+    ) -> Result<Option<std::borrow::Cow<'static, str>>, BackendError> {
+        let Some(assets) = &self.assets else {
+            return Ok(None);
+        };
+        Ok(assets
+            .text_file(name)
+            .await
+            .map_err(failed)?
+            .map(std::borrow::Cow::Owned))
     }
 
     async fn erase_person(&self, e: Erasure) -> Result<Erased, BackendError> {

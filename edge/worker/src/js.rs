@@ -61,6 +61,17 @@ extern "C" {
     fn sql(this: &Storage) -> Sql;
     #[wasm_bindgen(method, js_name = setAlarm)]
     fn set_alarm(this: &Storage, at: f64) -> Promise;
+    /// A static-assets binding (Workers Static Assets, or a workerd disk service).
+    pub type Assets;
+    #[wasm_bindgen(method, catch, js_name = fetch)]
+    fn fetch_url(this: &Assets, url: &str) -> Result<Promise, JsValue>;
+    /// A fetch `Response`.
+    pub type FetchResponse;
+    #[wasm_bindgen(method, getter)]
+    fn status(this: &FetchResponse) -> u16;
+    #[wasm_bindgen(method, catch)]
+    fn text(this: &FetchResponse) -> Result<Promise, JsValue>;
+
     /// A Durable Object's `ctx`.
     pub type ObjectContext;
     #[wasm_bindgen(method, getter)]
@@ -139,6 +150,24 @@ fn rows_of(array: &Array) -> Vec<Vec<SqlValue>> {
                 .unwrap_or_default()
         })
         .collect()
+}
+
+impl Assets {
+    /// A text file by its path under the assets directory; `None` when there is none.
+    pub async fn text_file(&self, name: &str) -> Result<Option<String>, JsError> {
+        let res: FetchResponse =
+            JsFuture::from(self.fetch_url(&format!("https://assets.invalid/{name}"))?)
+                .await?
+                .unchecked_into();
+        if res.status() == 404 {
+            return Ok(None);
+        }
+        if !(200..300).contains(&res.status()) {
+            return Err(JsError(format!("assets: {name}: HTTP {}", res.status())));
+        }
+        let text = JsFuture::from(res.text()?).await?;
+        Ok(text.as_string())
+    }
 }
 
 impl D1 {

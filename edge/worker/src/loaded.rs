@@ -14,7 +14,7 @@ use wasm_bindgen::JsValue;
 use worker::Env;
 
 use crate::backend::WorkerBackend;
-use crate::js::{binding, env_string, ObjectNamespace, QueueProducer, D1};
+use crate::js::{binding, env_string, Assets, ObjectNamespace, QueueProducer, D1};
 
 /// Name of the var holding the config (TOML or JSON text, or an object var in wrangler.toml).
 pub(crate) const CONFIG_VAR: &str = "NPS_CONFIG";
@@ -132,7 +132,9 @@ fn load(env: &Env) -> Result<Loaded, ConfigError> {
         key: String::new(),
         reason: format!("no random source: {e}"),
     })?;
-    let backend = WorkerBackend::new(config.worker.clone(), state, d1);
+    // Optional: without it the report page and /openapi.json answer 503 (and say why in the log).
+    let assets = binding::<Assets>(env, &w.assets);
+    let backend = WorkerBackend::new(config.worker.clone(), state, d1, assets);
     Ok(Loaded {
         app: App::new(config, backend, ip_key),
         webhook_keys,

@@ -150,6 +150,8 @@ export async function startWorker({ config, maxRetries = 3, bindings = {}, fault
       WEBHOOK_SECRET: SECRET, NPS_READ_TOKEN: READ_TOKEN, NPS_ADMIN_TOKEN: ADMIN_TOKEN, ...bindings,
     },
     durableObjects: { SITE_STATE: { className: "SiteState", useSQLite: true } },
+    // The report page and the OpenAPI document, fetched by the worker (it runs first).
+    assets: { directory: join(DIST, "assets"), binding: "ASSETS", routerConfig: { has_user_worker: true, invoke_user_worker_ahead_of_assets: true } },
     d1Databases: ["DB"],
     queueConsumers: {
       "nps-deliveries": { maxBatchSize: 10, maxBatchTimeout: 1, maxRetries, deadLetterQueue: "nps-deliveries-dlq" },

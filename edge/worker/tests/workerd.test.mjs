@@ -7,7 +7,7 @@ import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
-import { ROOT, until, uid } from "./harness.mjs";
+import { DIST, ROOT, until, uid } from "./harness.mjs";
 
 const dir = mkdtempSync(join(tmpdir(), "nps-workerd-"));
 let proc = null;
@@ -27,7 +27,8 @@ async function freePort() {
 async function start(port) {
   proc = spawn(join(ROOT, "node_modules", ".bin", "workerd"), [
     "serve", join(ROOT, "edge", "worker", "workerd", "nps.capnp"),
-    "--directory-path", `dedup-disk=${dir}`, "--socket-addr", `http=127.0.0.1:${port}`,
+    "--directory-path", `dedup-disk=${dir}`, "--directory-path", `assets-disk=${join(DIST, "assets")}`,
+    "--socket-addr", `http=127.0.0.1:${port}`,
   ], { stdio: ["ignore", "inherit", "inherit"] });
   const ok = await until(async () => (await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => null))?.ok, 10000, 20);
   assert.ok(ok, "workerd answers /healthz");
@@ -57,6 +58,13 @@ describe("workerd self-host config", () => {
     await start(port);
     assert.equal((await post(port, r)).json.status, "duplicate");
     assert.equal((await post(port, { ...r, rev: 2 })).json.status, "updated");
+    // The static files come from the assets directory, with the application's headers.
+    const page = await fetch(`http://127.0.0.1:${port}/report`);
+    assert.equal(page.status, 200);
+    assert.match(page.headers.get("content-security-policy"), /default-src 'none'/);
+    assert.match(await page.text(), /report\.js/);
+    const doc = await fetch(`http://127.0.0.1:${port}/openapi.json`);
+    assert.equal((await doc.json()).info.title, "NPS edge API");
     await stop();
   });
 });

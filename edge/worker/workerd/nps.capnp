@@ -17,6 +17,9 @@ const config :Workerd.Config = (
     (name = "nps", worker = .npsWorker),
     # Durable Object files; override the path with --directory-path dedup-disk=DIR.
     (name = "dedup-disk", disk = (path = "/var/lib/nps-worker", writable = true)),
+    # The report page and the OpenAPI document (scripts/build-worker.sh writes them); override
+    # the path with --directory-path assets-disk=DIR.
+    (name = "assets-disk", disk = (path = "/srv/nps-worker/assets")),
   ],
   sockets = [
     # Override with --socket-addr http=HOST:PORT.
@@ -34,6 +37,7 @@ const npsWorker :Workerd.Worker = (
     # The config document (config.toml; the same keys as nps-edge --config and wrangler.toml).
     (name = "NPS_CONFIG", text = embed "config.toml"),
     (name = "SITE_STATE", durableObjectNamespace = "SiteState"),
+    (name = "ASSETS", service = "assets-disk"),
   ],
   durableObjectNamespaces = [
     # The unique key is the first release's, so its dedup records stay where they are.

@@ -1,21 +1,44 @@
 //! The report page: static HTML, JS and CSS, served with a strict Content-Security-Policy (no
 //! inline script or style; the data comes from the report API with the read token).
 
+use std::borrow::Cow;
+
+use nps_edge_core::EdgeError;
+
 use crate::backend::Backend;
 use crate::http::{ApiError, Request, Response};
 use crate::routes::Params;
-use crate::App;
-
-const PAGE_HTML: &str = include_str!("../report_page/index.html");
-const PAGE_JS: &str = include_str!("../report_page/report.js");
-const PAGE_CSS: &str = include_str!("../report_page/report.css");
+use crate::{unavailable, App};
 
 /// Content-Security-Policy of the report page.
 pub(crate) const REPORT_CSP: &str =
     "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; \
 img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
-fn asset(content_type: &str, body: &'static str) -> Result<Response, ApiError> {
+/// A static file from the runtime (compiled in natively, the assets binding on the worker).
+pub(crate) async fn static_file<B: Backend>(
+    app: &App<B>,
+    name: &'static str,
+) -> Result<Cow<'static, str>, ApiError> {
+    match app.backend().static_text(name).await {
+        Ok(Some(text)) => Ok(text),
+        Ok(None) => {
+            tracing::error!(
+                name,
+                "static file missing: check the worker's assets binding"
+            );
+            Err(EdgeError::Unavailable(format!("{name} is not deployed with this edge")).into())
+        }
+        Err(e) => Err(unavailable(e).into()),
+    }
+}
+
+async fn asset<B: Backend>(
+    app: &App<B>,
+    content_type: &str,
+    name: &'static str,
+) -> Result<Response, ApiError> {
+    let body = static_file(app, name).await?;
     Ok(Response::new(200, content_type, body)
         .set("cache-control", "no-cache")
         .set("content-security-policy", REPORT_CSP)
@@ -30,11 +53,11 @@ fn asset(content_type: &str, body: &'static str) -> Result<Response, ApiError> {
     responses((status = 200, description = "The report page.", body = String, content_type = "text/html; charset=utf-8"))
 ))]
 pub(crate) async fn report_html<B: Backend>(
-    _: &App<B>,
+    app: &App<B>,
     _: &Request,
     _: &Params,
 ) -> Result<Response, ApiError> {
-    asset("text/html; charset=utf-8", PAGE_HTML)
+    asset(app, "text/html; charset=utf-8", "report/index.html").await
 }
 
 /// The page, with a trailing slash.
@@ -56,11 +79,11 @@ pub(crate) async fn report_html_slash<B: Backend>(
     responses((status = 200, description = "The page's script.", body = String, content_type = "text/javascript; charset=utf-8"))
 ))]
 pub(crate) async fn report_js<B: Backend>(
-    _: &App<B>,
+    app: &App<B>,
     _: &Request,
     _: &Params,
 ) -> Result<Response, ApiError> {
-    asset("text/javascript; charset=utf-8", PAGE_JS)
+    asset(app, "text/javascript; charset=utf-8", "report/report.js").await
 }
 
 /// The page's style sheet.
@@ -69,9 +92,9 @@ pub(crate) async fn report_js<B: Backend>(
     responses((status = 200, description = "The page's style sheet.", body = String, content_type = "text/css; charset=utf-8"))
 ))]
 pub(crate) async fn report_css<B: Backend>(
-    _: &App<B>,
+    app: &App<B>,
     _: &Request,
     _: &Params,
 ) -> Result<Response, ApiError> {
-    asset("text/css; charset=utf-8", PAGE_CSS)
+    asset(app, "text/css; charset=utf-8", "report/report.css").await
 }

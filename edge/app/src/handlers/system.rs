@@ -5,11 +5,6 @@ use crate::http::{ApiError, Request, Response};
 use crate::routes::Params;
 use crate::App;
 
-/// The OpenAPI 3.1 document of API v1, generated from the route table by `crate::openapi` and
-/// committed (a test keeps the file equal to what the code generates), so no runtime carries the
-/// generator.
-pub(crate) const OPENAPI_JSON: &str = include_str!("../../openapi.json");
-
 /// Liveness.
 #[cfg_attr(feature = "openapi", utoipa::path(
     get, path = "/healthz", tag = "operations",
@@ -60,11 +55,14 @@ pub(crate) async fn metrics<B: Backend>(
     responses((status = 200, description = "The OpenAPI 3.1 document of API v1.", body = Object))
 ))]
 pub(crate) async fn openapi_json<B: Backend>(
-    _: &App<B>,
+    app: &App<B>,
     _: &Request,
     _: &Params,
 ) -> Result<Response, ApiError> {
-    Ok(Response::json(200, OPENAPI_JSON)
+    // Generated from the route table by `crate::openapi` and committed (a test keeps the file
+    // equal to what the code generates), so no runtime carries the generator.
+    let doc = crate::handlers::page::static_file(app, "openapi.json").await?;
+    Ok(Response::json(200, doc)
         .set("cache-control", "no-cache")
         .set("access-control-allow-origin", "*"))
 }

@@ -1,0 +1,42 @@
+//! The static files the edge serves: the report page and the OpenAPI document. Natively they are
+//! compiled into the binary (feature `embedded-static`); the worker fetches them from its
+//! static-assets binding instead (`scripts/build-worker.sh` copies [`FILES`] there), so that they
+//! do not weigh on its wasm, whose size is its cold start.
+
+/// Every static file: its name (the path under the assets directory) and where it comes from,
+/// relative to `edge/app`.
+pub const FILES: [(&str, &str); 4] = [
+    ("report/index.html", "src/report_page/index.html"),
+    ("report/report.js", "src/report_page/report.js"),
+    ("report/report.css", "src/report_page/report.css"),
+    ("openapi.json", "openapi.json"),
+];
+
+/// A compiled-in file by name.
+#[cfg(feature = "embedded-static")]
+pub fn embedded(name: &str) -> Option<&'static str> {
+    Some(match name {
+        "report/index.html" => include_str!("report_page/index.html"),
+        "report/report.js" => include_str!("report_page/report.js"),
+        "report/report.css" => include_str!("report_page/report.css"),
+        "openapi.json" => include_str!("../openapi.json"),
+        _ => return None,
+    })
+}
+
+#[cfg(all(test, feature = "embedded-static"))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_file_is_compiled_in_from_its_source() {
+        for (name, source) in FILES {
+            let on_disk = std::fs::read_to_string(
+                std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(source),
+            )
+            .unwrap();
+            assert_eq!(embedded(name), Some(on_disk.as_str()), "{name}");
+        }
+        assert_eq!(embedded("nope"), None);
+    }
+}
