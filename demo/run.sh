@@ -91,6 +91,12 @@ cat <<MSG
     NPS report:                           $edge/report#token=$NPS_READ_TOKEN
     Edge metrics (admin token):           curl -H "Authorization: Bearer \$(cat $data/admin-token)" $edge/metrics
 
+  The follow-up loop: answer 0-6 on the order page, then
+    the case:     curl -H "Authorization: Bearer \$(cat $data/admin-token)" "$edge/v1/sites/demo/cases?status=open"
+    resolve it:   curl -X PATCH -H "Authorization: Bearer \$(cat $data/admin-token)" -H 'content-type: application/json' \\
+                    -d '{"status":"resolved","owner":"Ana"}' $edge/v1/sites/demo/cases/<id>
+    a minute later the order page asks the same customer again; answer 9 and the case shows "recovered".
+
   Logs: $data/*.log   Stop: Ctrl-C
 
 MSG

@@ -29,7 +29,7 @@ for (const kind of TARGETS) {
       try {
         json = JSON.parse(text);
       } catch {}
-      return { status: res.status, text, json };
+      return { status: res.status, headers: res.headers, text, json };
     }
     const detractor = async (user) => {
       const r = { id: uid("r"), rev: 1, site: "demo", survey: "race", score: 1, visitor: uid("v"), user };
@@ -81,6 +81,8 @@ for (const kind of TARGETS) {
       assert.equal((await req("POST", "/v1/responses", { origin: ORIGIN, body: again })).json.status, "duplicate", "one answer per respondent while the case is open");
       assert.equal((await req("PATCH", path, { token: AGENT, body: { status: "resolved" } })).status, 200);
       assert.equal(await elig(), true, "resolved: the re-survey is due (the site's delay is 0 here)");
+      const due = await req("GET", `/v1/sites/demo/eligibility?survey=race&user=${who}`, { origin: ORIGIN });
+      assert.equal(due.headers.get("cache-control"), "no-store", "asked once: a browser must not reuse this yes");
       const back = { ...again, id: uid("r") };
       assert.equal((await req("POST", "/v1/responses", { origin: ORIGIN, body: back })).json.status, "accepted", "the re-survey answer is a new answer");
       assert.equal((await req("POST", "/v1/responses", { origin: ORIGIN, body: { ...back, rev: 2, score: 10, comment: "Merci, tout est réglé" } })).json.status, "updated", "its comment follows");

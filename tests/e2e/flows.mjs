@@ -198,6 +198,65 @@ export function e2e(kind) {
     }
   });
 
+  test(`${kind}: the follow-up loop: a detractor's case holds the survey back, the team resolves it, the customer is asked again and comes back`, async () => {
+    const api = async (method, path, body) => {
+      const r = await fetch(edge.url + path, {
+        method,
+        headers: { authorization: `Bearer ${adminToken}`, ...(body ? { "content-type": "application/json" } : {}) },
+        body: body ? JSON.stringify(body) : undefined,
+      });
+      return { status: r.status, json: await r.json().catch(() => null) };
+    };
+    const { context, page } = await visitor();
+    await shownSurvey(page);
+    const customer = await page.evaluate(() => document.querySelector('meta[name="nps-customer"]').content);
+    await answer(page, 3, "Bougie arrivée cassée", { contact: true });
+    await page.screenshot({ path: join(ARTIFACTS, `${kind}-loop-1-detractor.png`) });
+    const first = await eventually(async () => (await stored()).find((r) => r.user?.id === customer && r.rev === 2), { what: "the detractor's answer" });
+    // The case is open, with the customer's context; the chat heard about the answer.
+    const casePath = `/v1/sites/demo/cases/${first.id}`;
+    const opened = await eventually(async () => {
+      const c = await api("GET", casePath);
+      return c.status === 200 && c.json.comment && c.json;
+    }, { what: "the case" });
+    assert.equal(opened.status, "open");
+    assert.equal(opened.user_id, customer);
+    assert.equal(opened.order, first.user.order);
+    assert.equal(opened.contact_ok, true);
+    await eventually(async () => (await (await fetch(`${shop.url}/api/alerts`)).json()).some((a) => JSON.stringify(a.message).includes("Bougie arrivée cassée")), { what: "the chat alert" });
+    // While the case is open, the customer is not asked again.
+    await page.reload();
+    await sleep(1500);
+    assert.equal(await survey(page).locator(".s").count(), 0, "an open case holds the survey back");
+    // The team calls back and resolves it.
+    assert.equal((await api("POST", `${casePath}/notes`, { text: "Rappelée, bougie renvoyée" })).status, 201);
+    const resolved = await api("PATCH", casePath, { status: "resolved", owner: "Ana" });
+    assert.equal(resolved.json.status, "resolved");
+    // After the demo's re-survey delay (seconds; days in production), the same customer is asked
+    // again on their next visit, although they answered minutes ago.
+    const due = Date.parse(resolved.json.resurvey_at);
+    await sleep(Math.max(0, due - Date.now()) + 500);
+    // Days later in production: the browser's copy of the edge's last "no" (cached 60 s) is gone.
+    await (await context.newCDPSession(page)).send("Network.clearBrowserCache");
+    await shownSurvey(page);
+    await page.screenshot({ path: join(ARTIFACTS, `${kind}-loop-2-resurvey.png`) });
+    await answer(page, 9, "Merci pour le renvoi, parfait");
+    const back = await eventually(async () => (await stored()).find((r) => r.user?.id === customer && r.id !== first.id && r.rev === 2), { what: "the re-survey answer" });
+    assert.equal(back.score, 9);
+    const after = await eventually(async () => {
+      const c = await api("GET", casePath);
+      return c.json.resurvey_score === 9 && c.json;
+    }, { what: "the case's after-score" });
+    assert.deepEqual([after.first_score, after.resurvey_score, after.recovered, after.resurvey_response_id], [3, 9, true, back.id]);
+    assert.deepEqual(after.notes.map((n) => n.text), ["Rappelée, bougie renvoyée"]);
+    // Asked once: the next visit does not ask again.
+    await page.reload();
+    await sleep(1500);
+    assert.equal(await survey(page).locator(".s").count(), 0, "re-surveyed once");
+    assert.deepEqual(page.problems, [], "no console errors or CSP violations");
+    await context.close();
+  });
+
   test(`${kind}: demo pages load without console errors`, async () => {
     const { context, page } = await visitor();
     for (const path of ["/", "/checkout/thanks", "/responses"]) {

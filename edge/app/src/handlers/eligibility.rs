@@ -114,7 +114,14 @@ pub(crate) async fn get_eligibility<B: Backend>(
         (Some(r), true) => format!("{{\"show\":false,\"reason\":\"{}\"}}", r.as_str()),
         (Some(_), false) => eligibility_json(false).to_string(),
     };
-    Ok(Response::json(200, body).set("cache-control", "private, max-age=60"))
+    // A re-survey is asked once: a cached "yes" would show it again on the next page view,
+    // after the answer. Other answers may be reused for a minute.
+    let cache = if resurvey {
+        "no-store"
+    } else {
+        "private, max-age=60"
+    };
+    Ok(Response::json(200, body).set("cache-control", cache))
 }
 
 /// Why the survey is not shown.
