@@ -54,9 +54,11 @@ if [[ $runtime == native ]]; then
   step "building the edge (release)"
   cargo build --release --locked -p nps-edge 2>&1 | grep -E '^(error|warning: unused)' || true
   [[ -x target/release/nps-edge ]] || { echo "edge build failed" >&2; exit 1; }
+  step "building the console"
+  bash scripts/build-console.sh >"$data/build-console.log" 2>&1 || { cat "$data/build-console.log"; exit 1; }
   sed -e "s|@SHOP@|$shop|g" -e "s|@EDGE@|$edge|g" -e "s|@DATA@|$PWD/$data|g" demo/edge.toml >"$data/edge.toml"
   step "starting the edge on $edge (SQLite at $data/nps.sqlite)"
-  setsid target/release/nps-edge --config "$data/edge.toml" --listen "127.0.0.1:$edge_port" --assets dist/widget \
+  setsid target/release/nps-edge --config "$data/edge.toml" --listen "127.0.0.1:$edge_port" --assets dist/widget --console dist/console \
     >"$data/edge.log" 2>&1 &
   pids+=($!)
 else
@@ -89,6 +91,7 @@ cat <<MSG
     Product page (survey floats in):     $shop/
     Responses + signed webhooks:          $shop/responses
     NPS report:                           $edge/report#token=$NPS_READ_TOKEN
+    Cases console (team's daily view):    $edge/console#token=$NPS_ADMIN_TOKEN
     Edge metrics (admin token):           curl -H "Authorization: Bearer \$(cat $data/admin-token)" $edge/metrics
 
   The follow-up loop: answer 0-6 on the order page, then

@@ -36,6 +36,9 @@ mkdir -p "$OUT/assets/report"
 cp "$ROOT/edge/app/src/report_page/index.html" "$ROOT/edge/app/src/report_page/report.js" \
   "$ROOT/edge/app/src/report_page/report.css" "$OUT/assets/report/"
 cp "$ROOT/edge/app/openapi.json" "$OUT/assets/openapi.json"
+# The team's console (its own build), served at /console.
+bash "$ROOT/scripts/build-console.sh"
+cp -r "$ROOT/dist/console" "$OUT/assets/console"
 
 # The JS baseline (benchmark comparison), bundled the same way.
 mkdir -p "$ROOT/dist/worker-js"

@@ -447,6 +447,23 @@ for (const kind of TARGETS) {
       problem(await req("PATCH", cpath, { token: AGENT, body: { status: "resolved" } }), 422, "invalid");
     });
 
+    it("the console: its page and files with the application's headers, from either runtime; an unknown file is 404", async () => {
+      const page = await req("GET", "/console");
+      assert.equal(page.status, 200);
+      assert.match(page.headers.get("content-type"), /^text\/html/);
+      assert.match(page.headers.get("content-security-policy"), /script-src 'self' 'wasm-unsafe-eval'/);
+      assert.equal(page.headers.get("x-nps-static"), null, "the runtime's own header stays inside");
+      assert.match(page.text, /boot\.js/);
+      const wasm = await fetch(t.url + "/console/nps_console_bg.wasm");
+      assert.equal(wasm.status, 200);
+      assert.equal(wasm.headers.get("content-type"), "application/wasm");
+      assert.ok(WebAssembly.validate(new Uint8Array(await wasm.arrayBuffer())), "the console's wasm, byte for byte");
+      seen.add("GET /console/{file} 200");
+      assert.match((await req("GET", "/console/boot.js")).headers.get("content-type"), /javascript/);
+      problem(await req("GET", "/console/secrets.txt"), 404, "not-found");
+      problem(await req("GET", "/console/..%2Fedge.toml"), 404, "not-found");
+    });
+
     it("a helpdesk resolves and reopens cases with signed events, by case id or by its linked ticket; every refusal changes nothing", async () => {
       const hook = (event, { secret = HELPDESK, site = "demo", headers } = {}) => {
         const body = typeof event === "string" ? event : JSON.stringify(event);

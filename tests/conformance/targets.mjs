@@ -190,7 +190,7 @@ export async function startTarget(kind) {
     if (!existsSync(bin)) throw new Error(`${bin} missing: scripts/test-conformance.sh builds it`);
     const config = writeFile(join(dir, "edge.toml"), toml);
     const port = await freePort();
-    const proc = startProcess("native edge", bin, ["--config", config, "--listen", `127.0.0.1:${port}`], { env: SECRETS });
+    const proc = startProcess("native edge", bin, ["--config", config, "--listen", `127.0.0.1:${port}`, "--console", join(ROOT, "dist/console")], { env: SECRETS });
     const url = `http://127.0.0.1:${port}`;
     await waitForHttp(`${url}/healthz`, { proc });
     const store = new DatabaseSync(db);

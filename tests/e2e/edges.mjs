@@ -25,7 +25,7 @@ export async function startEdge(kind, { shop, env }) {
     if (!existsSync(bin)) throw new Error(`${bin} missing: scripts/test-e2e.sh builds it`);
     const config = writeFile(join(dataDir, "edge.toml"), demoConfig(shop, url, dataDir));
     const start = () =>
-      startProcess("native edge", bin, ["--config", config, "--listen", `127.0.0.1:${port}`, "--assets", join(ROOT, "dist/widget")], { env });
+      startProcess("native edge", bin, ["--config", config, "--listen", `127.0.0.1:${port}`, "--assets", join(ROOT, "dist/widget"), "--console", join(ROOT, "dist/console")], { env });
     proc = start();
     await waitForHttp(`${url}/healthz`, { proc });
     return {

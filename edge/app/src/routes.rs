@@ -98,6 +98,8 @@ routes! {
     GET     "/report/"                                   => page::report_html_slash,
     GET     "/report/report.js"                          => page::report_js,
     GET     "/report/report.css"                         => page::report_css,
+    GET     "/console"                                   => page::console_html,
+    GET     "/console/{file}"                            => page::console_file,
 }
 
 /// Matches `path` against a template; the captured segments, decoded.

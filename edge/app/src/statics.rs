@@ -3,6 +3,12 @@
 //! static-assets binding instead (`scripts/build-worker.sh` copies [`FILES`] there), so that they
 //! do not weigh on its wasm, whose size is its cold start.
 
+/// The header that asks the runtime for a built file (`console/…`, from `dist/console`): the
+/// application sets the status and headers, the runtime adds the bytes — natively from
+/// `nps-edge --console DIR`, on the worker from its assets binding — since they are binary and
+/// built separately (`scripts/build-console.sh`). A runtime removes the header.
+pub const STATIC_FILE_HEADER: &str = "x-nps-static";
+
 /// Every static file: its name (the path under the assets directory) and where it comes from,
 /// relative to `edge/app`.
 pub const FILES: [(&str, &str); 4] = [

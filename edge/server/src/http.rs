@@ -12,6 +12,7 @@ use axum::response::{IntoResponse, Response as AxumResponse};
 use axum::Router;
 use nps_edge_app::http::{Body, Method, Request, Response, MAX_REQUEST_BYTES, READ_HEADERS};
 use nps_edge_app::routes::is_api_path;
+use nps_edge_app::statics::STATIC_FILE_HEADER;
 
 use crate::AppState;
 
@@ -68,7 +69,41 @@ async fn handle(State(st): State<AppState>, req: AxumRequest) -> AxumResponse {
             .get::<ConnectInfo<SocketAddr>>()
             .map(|c| c.0.ip().to_string()),
     };
-    to_axum(st.app.handle(req).await)
+    let resp = st.app.handle(req).await;
+    match resp.header(STATIC_FILE_HEADER).map(str::to_string) {
+        Some(name) => built_file(st.console.as_deref(), &name, resp).await,
+        None => to_axum(resp),
+    }
+}
+
+/// A built file the application asked for (`console/…`), from `--console DIR`; a 503 problem
+/// naming the flag when the server was started without it or the file is missing.
+async fn built_file(console: Option<&Path>, name: &str, mut resp: Response) -> AxumResponse {
+    resp.headers.retain(|(k, _)| *k != STATIC_FILE_HEADER);
+    let file = name
+        .strip_prefix("console/")
+        .zip(console)
+        .and_then(|(rel, root)| crate::assets::resolve(root, rel));
+    let bytes = match file {
+        Some(path) => tokio::fs::read(&path).await.ok(),
+        None => None,
+    };
+    let Some(bytes) = bytes else {
+        tracing::error!(name, "console file missing: start nps-edge with --console dist/console (scripts/build-console.sh)");
+        let e = nps_edge_core::EdgeError::Unavailable(
+            "the console is not deployed with this server (nps-edge --console DIR)".into(),
+        );
+        return to_axum(nps_edge_app::ApiError::from(e).to_response());
+    };
+    let mut out = AxumResponse::new(AxumBody::from(bytes));
+    *out.status_mut() = StatusCode::from_u16(resp.status).unwrap_or(StatusCode::OK);
+    let h = out.headers_mut();
+    for (k, v) in resp.headers {
+        if let Ok(v) = HeaderValue::from_str(&v) {
+            h.insert(HeaderName::from_static(k), v);
+        }
+    }
+    out
 }
 
 fn to_axum(r: Response) -> AxumResponse {

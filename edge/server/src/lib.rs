@@ -38,6 +38,8 @@ pub struct AppState {
     app: Arc<EdgeApp>,
     /// Serve static files from here at `/` (paths that are not API routes).
     assets: Option<PathBuf>,
+    /// The console's build (`dist/console`), served at `/console/`.
+    console: Option<PathBuf>,
 }
 
 impl AppState {
@@ -92,6 +94,8 @@ pub struct Edge {
 pub struct Options {
     /// Serve static files from this directory at `/`.
     pub assets: Option<PathBuf>,
+    /// The console's build directory (`dist/console`).
+    pub console: Option<PathBuf>,
     /// Override the store path (else `[native] db`).
     pub db_path: Option<String>,
 }
@@ -146,6 +150,7 @@ impl Edge {
             state: AppState {
                 app,
                 assets: opts.assets,
+                console: opts.console,
             },
             stop,
             threads,

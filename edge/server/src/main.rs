@@ -1,4 +1,4 @@
-//! `nps-edge --config FILE --listen ADDR [--assets DIR] [--db FILE]`
+//! `nps-edge --config FILE --listen ADDR [--assets DIR] [--console DIR] [--db FILE]`
 //!
 //! Without `--config`, runs the built-in demo config (site `demo`, origins
 //! `http://127.0.0.1:*` and `http://localhost:*`, store `nps-edge.sqlite`).
@@ -11,12 +11,14 @@ use nps_edge::serve::Limits;
 use nps_edge::{app, Edge, Options};
 use nps_edge_core::Config;
 
-const USAGE: &str = "usage: nps-edge [--config FILE] [--listen ADDR] [--assets DIR] [--db FILE]
+const USAGE: &str =
+    "usage: nps-edge [--config FILE] [--listen ADDR] [--assets DIR] [--console DIR] [--db FILE]
   --config FILE   config document, TOML or JSON (the worker's NPS_CONFIG takes the same;
                   default: built-in demo config, site `demo`, origins http://127.0.0.1:* and
                   http://localhost:*)
   --listen ADDR   address to bind (default 127.0.0.1:8787)
   --assets DIR    serve static files from DIR at / (e.g. dist/widget)
+  --console DIR   the team's console build (dist/console, scripts/build-console.sh) at /console
   --db FILE       SQLite store path (overrides [native] db)
   --max-connections N  connections open at once (default 10000); more are refused
   --header-timeout-ms N  time to receive a request's head, and the longest idle keep-alive
@@ -27,6 +29,7 @@ struct Args {
     config: Option<PathBuf>,
     listen: String,
     assets: Option<PathBuf>,
+    console: Option<PathBuf>,
     db: Option<String>,
     check: bool,
     max_connections: usize,
@@ -38,6 +41,7 @@ fn parse_args() -> Result<Args, String> {
         config: None,
         listen: "127.0.0.1:8787".into(),
         assets: None,
+        console: None,
         db: None,
         check: false,
         max_connections: Limits::default().max_connections,
@@ -50,6 +54,7 @@ fn parse_args() -> Result<Args, String> {
             "--config" => a.config = Some(val("--config")?.into()),
             "--listen" => a.listen = val("--listen")?,
             "--assets" => a.assets = Some(val("--assets")?.into()),
+            "--console" => a.console = Some(val("--console")?.into()),
             "--db" => a.db = Some(val("--db")?),
             "--check" => a.check = true,
             "--max-connections" => {
@@ -136,6 +141,7 @@ fn main() -> ExitCode {
         config,
         Options {
             assets: args.assets,
+            console: args.console,
             db_path: args.db,
         },
     ) {

@@ -507,3 +507,52 @@ fn corpus_replays_through_the_fuzz_invariant() {
         nps_edge_core::fuzzing::check_body(valid.as_bytes());
     }
 }
+
+#[test]
+fn the_console_comes_from_its_build_directory_or_says_how_to_deploy_it() {
+    let dir = scratch("console");
+    let build = dir.join("console-build");
+    std::fs::create_dir_all(&build).unwrap();
+    std::fs::write(
+        build.join("index.html"),
+        "<!doctype html><title>console</title>",
+    )
+    .unwrap();
+    std::fs::write(build.join("boot.js"), "import './nps_console.js';").unwrap();
+    let s = Server::start_with_console(
+        config(""),
+        dir.join("edge.sqlite"),
+        None,
+        Some(build.clone()),
+    );
+    let page = request(s.addr, "GET", "/console", &[], b"");
+    assert_eq!(page.status, 200);
+    assert_eq!(page.body, "<!doctype html><title>console</title>");
+    assert!(page
+        .header("content-security-policy")
+        .unwrap()
+        .contains("'wasm-unsafe-eval'"));
+    assert_eq!(page.header("x-nps-static"), None);
+    let js = request(s.addr, "GET", "/console/boot.js", &[], b"");
+    assert_eq!(
+        (js.status, js.header("content-type")),
+        (200, Some("text/javascript; charset=utf-8"))
+    );
+    // Listed but not built: the operator is told what to do.
+    let wasm = request(s.addr, "GET", "/console/nps_console_bg.wasm", &[], b"");
+    assert_eq!(wasm.status, 503);
+    assert!(wasm.body.contains("--console"), "{}", wasm.body);
+    assert_eq!(
+        request(s.addr, "GET", "/console/edge.sqlite", &[], b"").status,
+        404
+    );
+    drop(s);
+    let bare = Server::start(config(""), dir.join("edge2.sqlite"), None);
+    let none = request(bare.addr, "GET", "/console", &[], b"");
+    assert_eq!(none.status, 503);
+    assert!(
+        none.body.contains("nps-edge --console DIR"),
+        "{}",
+        none.body
+    );
+}

@@ -63,6 +63,19 @@ async function readBody(request) {
   return out;
 }
 
+/** A built file (the console's) from the assets binding, with the application's headers. */
+async function builtFile(env, spec, status, headers) {
+  headers.delete("x-nps-static");
+  const [binding, name] = spec.split(" ");
+  const file = await env[binding]?.fetch(new Request(`https://assets.invalid/${name}`)).catch(() => null);
+  if (!file?.ok) {
+    const detail = `${name} is not deployed with this worker (its ${binding} assets binding)`;
+    return Response.json({ type: "https://nps.dev/problems/unavailable", title: "Service unavailable", status: 503, detail, errors: [] },
+      { status: 503, headers: { "content-type": "application/problem+json" } });
+  }
+  return new Response(file.body, { status, headers });
+}
+
 export default {
   async fetch(request, env) {
     const h = request.headers;
@@ -81,6 +94,8 @@ export default {
     for (let i = 1; i + 1 < lines.length; i += 2) headers.set(lines[i], lines[i + 1]);
     const status = Number(lines[0]);
     const text = out.slice(cut + 2);
+    const built = headers.get("x-nps-static");
+    if (built !== null) return builtFile(env, built, status, headers);
     return new Response(text === "" || status === 204 || status === 304 ? null : text, { status, headers });
   },
   queue(batch, env, ctx) {

@@ -4,6 +4,7 @@
 //! the runtime's objects would take dozens (see edge/README.md, "One application").
 
 use nps_edge_app::http::{Body, Method, Request, Response, MAX_REQUEST_BYTES, READ_HEADERS};
+use nps_edge_app::statics::STATIC_FILE_HEADER;
 use nps_edge_app::ApiError;
 use nps_edge_core::EdgeError;
 use wasm_bindgen::prelude::*;
@@ -68,7 +69,15 @@ pub(crate) async fn handle(
         body: body.map_or(Body::TooLarge, Body::Bytes),
         peer,
     };
-    encode(loaded.app.handle(request).await)
+    let mut resp = loaded.app.handle(request).await;
+    // A built file: the shell fetches it from the assets binding named here (bytes never cross
+    // into wasm).
+    for (k, v) in resp.headers.iter_mut() {
+        if *k == STATIC_FILE_HEADER {
+            *v = format!("{} {v}", loaded.config().worker.assets);
+        }
+    }
+    encode(resp)
 }
 
 /// `status`, then a `name` and a `value` line per header, an empty line, then the body.

@@ -98,3 +98,70 @@ pub(crate) async fn report_css<B: Backend>(
 ) -> Result<Response, ApiError> {
     asset(app, "text/css; charset=utf-8", "report/report.css").await
 }
+
+/// Content-Security-Policy of the console: its own scripts and wasm, its own API, nothing else.
+pub(crate) const CONSOLE_CSP: &str =
+    "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; \
+connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'self'; \
+frame-ancestors 'none'";
+
+/// The console's files, with their content types.
+const CONSOLE_FILES: [(&str, &str); 4] = [
+    ("console.css", "text/css; charset=utf-8"),
+    ("boot.js", "text/javascript; charset=utf-8"),
+    ("nps_console.js", "text/javascript; charset=utf-8"),
+    ("nps_console_bg.wasm", "application/wasm"),
+];
+
+fn console_asset(name: &str, content_type: &str, cache: &str) -> Response {
+    Response::new(200, content_type, "")
+        .set(
+            crate::statics::STATIC_FILE_HEADER,
+            format!("console/{name}"),
+        )
+        .set("cache-control", cache)
+        .set("content-security-policy", CONSOLE_CSP)
+        .set("x-content-type-options", "nosniff")
+        .set("referrer-policy", "no-referrer")
+        .set("x-frame-options", "DENY")
+}
+
+/// The team's console: the cases board, one case, the follow-up figures (`#token=…`).
+#[cfg_attr(feature = "openapi", utoipa::path(
+    get, path = "/console", tag = "report",
+    responses((status = 200, description = "The console page (a Leptos app; its files are under /console/).", body = String, content_type = "text/html; charset=utf-8"))
+))]
+pub(crate) async fn console_html<B: Backend>(
+    _: &App<B>,
+    _: &Request,
+    _: &Params,
+) -> Result<Response, ApiError> {
+    Ok(console_asset(
+        "index.html",
+        "text/html; charset=utf-8",
+        "no-cache",
+    ))
+}
+
+/// One of the console's files.
+#[cfg_attr(feature = "openapi", utoipa::path(
+    get, path = "/console/{file}", tag = "report",
+    params(("file" = String, Path, description = "console.css, boot.js, nps_console.js or nps_console_bg.wasm.")),
+    responses(
+        (status = 200, description = "The file (CSS, JavaScript or WebAssembly, by its name)."),
+        (status = 404, description = "No such file.", body = crate::openapi::Problem, content_type = "application/problem+json"),
+    )
+))]
+pub(crate) async fn console_file<B: Backend>(
+    _: &App<B>,
+    _: &Request,
+    params: &Params,
+) -> Result<Response, ApiError> {
+    let file = crate::handlers::param(params, 0);
+    let (name, content_type) = CONSOLE_FILES
+        .iter()
+        .find(|(n, _)| *n == file)
+        .ok_or(EdgeError::NotFound)?;
+    // Names are not content-hashed: revalidate, so a new release is picked up at once.
+    Ok(console_asset(name, content_type, "no-cache"))
+}

@@ -73,10 +73,21 @@ pub struct Server {
 
 impl Server {
     pub fn start(config: Config, db: PathBuf, assets: Option<PathBuf>) -> Server {
+        Server::start_with_console(config, db, assets, None)
+    }
+
+    /// With the console's build directory (`--console DIR`).
+    pub fn start_with_console(
+        config: Config,
+        db: PathBuf,
+        assets: Option<PathBuf>,
+        console: Option<PathBuf>,
+    ) -> Server {
         let edge = Edge::start(
             config,
             Options {
                 assets,
+                console,
                 db_path: Some(db.to_string_lossy().into_owned()),
             },
         )
