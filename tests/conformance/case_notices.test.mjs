@@ -85,7 +85,7 @@ for (const kind of TARGETS) {
       const [m] = await eventually(async () => heard("chat", "nps.case.overdue", late.id).length && heard("chat", "nps.case.overdue", late.id), { what: "the overdue alert" });
       assert.equal(m.body.owner, "Ana");
       assert.equal(m.body.comment, "Jamais reçu");
-      assert.equal(m.body.case_link, `https://nps.example/report#site=demo&case=${late.id}`);
+      assert.equal(m.body.case_link, `https://nps.example/console#site=demo&case=${late.id}`);
       assert.equal(m.body.email, undefined, "the e-mail stays out of the chat unless include_email");
       await t.sweep();
       await t.sweep();

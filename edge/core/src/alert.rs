@@ -501,12 +501,12 @@ fn capitalise(s: &str) -> String {
     }
 }
 
-/// Link to a case on the report page: `{report_url}#site=…&case=…`.
+/// Link to a case in the console, which the edge serves next to the report page:
+/// `{report_url minus /report}/console#site=…&case=…`.
 pub fn case_link(report_url: &str, site: &str, case_id: &str) -> String {
-    format!(
-        "{}#site={site}&case={case_id}",
-        report_url.trim_end_matches('#')
-    )
+    let base = report_url.trim_end_matches('#').trim_end_matches('/');
+    let base = base.strip_suffix("/report").unwrap_or(base);
+    format!("{base}/console#site={site}&case={case_id}")
 }
 
 /// The overdue alert of a case, in the sink's format: who owns it (or that nobody does), since
@@ -944,7 +944,7 @@ checkout = ["detractor", "passive"]
             serde_json::from_str(&overdue_message(&cfg, "shop", &case, 4 * 3_600_000)).unwrap();
         let all = v.to_string();
         assert!(v["text"].as_str().unwrap().contains("owner Ana"));
-        assert!(all.contains("https://nps.example/report#site=shop&case=r9"));
+        assert!(all.contains("https://nps.example/console#site=shop&case=r9"));
         assert!(all.contains("3 h (due"));
         assert!(all.contains("&lt;!channel&gt; late &amp; broken"), "{all}");
         assert!(
@@ -960,7 +960,7 @@ checkout = ["detractor", "passive"]
         assert_eq!(v["email"], "ana@example.com");
         assert_eq!(
             v["case_link"],
-            "https://nps.example/report#site=shop&case=r9"
+            "https://nps.example/console#site=shop&case=r9"
         );
     }
 }
