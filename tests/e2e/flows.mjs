@@ -228,10 +228,22 @@ export function e2e(kind) {
     await page.reload();
     await sleep(1500);
     assert.equal(await survey(page).locator(".s").count(), 0, "an open case holds the survey back");
-    // The team calls back and resolves it.
-    assert.equal((await api("POST", `${casePath}/notes`, { text: "Rappelée, bougie renvoyée" })).status, 201);
-    const resolved = await api("PATCH", casePath, { status: "resolved", owner: "Ana" });
-    assert.equal(resolved.json.status, "resolved");
+    // The team sees the case in its console (the chat alert's link), calls back, notes, resolves.
+    const team = await visitor();
+    await team.page.goto(`${edge.url}/console#token=${adminToken}&site=demo&case=${first.id}`);
+    await eventually(async () => (await team.page.locator(".case .words").textContent()) === "Bougie arrivée cassée", { what: "the case in the console" });
+    assert.match(await team.page.locator(`.board tr[data-id="${first.id}"]`).textContent(), /Open/);
+    await team.page.locator("#owner").fill("Ana");
+    await team.page.locator(".case .owner button").click();
+    await eventually(async () => /Owner saved/.test(await team.page.locator(".live").textContent()), { what: "assigned" });
+    await team.page.locator("#note").fill("Rappelée, bougie renvoyée");
+    await team.page.locator(".case .note button").click();
+    await eventually(async () => (await team.page.locator(".case .notes li").count()) === 1, { what: "the note" });
+    await team.page.locator(".case .moves button", { hasText: "Resolve" }).click();
+    await eventually(async () => /resolved/.test(await team.page.locator(".case .state").textContent()), { what: "resolved in the console" });
+    await team.page.screenshot({ path: join(ARTIFACTS, `${kind}-loop-2-console.png`), fullPage: true });
+    const resolved = await api("GET", casePath);
+    assert.deepEqual([resolved.json.status, resolved.json.owner], ["resolved", "Ana"]);
     // After the demo's re-survey delay (seconds; days in production), the same customer is asked
     // again on their next visit, although they answered minutes ago.
     const due = Date.parse(resolved.json.resurvey_at);
@@ -239,7 +251,7 @@ export function e2e(kind) {
     // Days later in production: the browser's copy of the edge's last "no" (cached 60 s) is gone.
     await (await context.newCDPSession(page)).send("Network.clearBrowserCache");
     await shownSurvey(page);
-    await page.screenshot({ path: join(ARTIFACTS, `${kind}-loop-2-resurvey.png`) });
+    await page.screenshot({ path: join(ARTIFACTS, `${kind}-loop-3-resurvey.png`) });
     await answer(page, 9, "Merci pour le renvoi, parfait");
     const back = await eventually(async () => (await stored()).find((r) => r.user?.id === customer && r.id !== first.id && r.rev === 2), { what: "the re-survey answer" });
     assert.equal(back.score, 9);
@@ -249,6 +261,12 @@ export function e2e(kind) {
     }, { what: "the case's after-score" });
     assert.deepEqual([after.first_score, after.resurvey_score, after.recovered, after.resurvey_response_id], [3, 9, true, back.id]);
     assert.deepEqual(after.notes.map((n) => n.text), ["Rappelée, bougie renvoyée"]);
+    // The console shows the customer came back.
+    await team.page.reload();
+    await eventually(async () => /3 → 9 \(recovered\)/.test(await team.page.locator(".case .facts").textContent()), { what: "recovered in the console" });
+    await team.page.screenshot({ path: join(ARTIFACTS, `${kind}-loop-4-recovered.png`), fullPage: true });
+    assert.deepEqual(team.page.problems, [], "the console: no console errors or CSP violations");
+    await team.context.close();
     // Asked once: the next visit does not ask again.
     await page.reload();
     await sleep(1500);
