@@ -5,6 +5,8 @@
 #   SYNC=normal edge/server/bench.sh   (store durability level; default full = fsync per commit)
 #   DETRACTORS=1 edge/server/bench.sh   (every answer a detractor: each opens a case)
 #   CASES=false edge/server/bench.sh    (the site opens no cases)
+#   WEBHOOK=1 edge/server/bench.sh      (a webhook sink listens: every answer, and every case it
+#     opens (nps.case.opened), gets an outbox row; its receiver is down, so nothing drains them)
 #   IDENTITY=required edge/server/bench.sh   (the site verifies signed identities: every request
 #     names a distinct user with its HMAC signature, as a shop's server would sign it)
 set -euo pipefail
@@ -36,6 +38,7 @@ role = "admin"
 sites = ["bench"]
 secret = "env:NPS_BENCH_ADMIN"
 
+$([ "${WEBHOOK:-0}" = 1 ] && printf '[[sinks]]\ntype = "webhook"\nname = "crm"\nurl = "http://127.0.0.1:9/down"\nsecret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"\n')
 [native]
 db = "$TMP/bench.sqlite"
 synchronous = "$SYNC"
@@ -61,7 +64,7 @@ for _ in $(seq 100); do
   curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break
   sleep 0.05
 done
-echo "nps-edge bench: ${DUR}s, ${CONNS} connections, ${THREADS} wrk threads, SQLite store (synchronous=$SYNC), identity $IDENTITY, detractors only: ${DETRACTORS:-0}"
+echo "nps-edge bench: ${DUR}s, ${CONNS} connections, ${THREADS} wrk threads, SQLite store (synchronous=$SYNC), identity $IDENTITY, detractors only: ${DETRACTORS:-0}, webhook: ${WEBHOOK:-0}"
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$PID/stat"; }
 BEFORE="$(cpu_ticks)"
 "$WRK" -t"$THREADS" -c"$CONNS" -d"${DUR}s" --latency -s edge/server/bench.lua "http://127.0.0.1:$PORT" -- "$USERS" "$THREADS" "${DETRACTORS:-0}" | tail -n 3 | tee "$TMP/wrk.out"

@@ -238,7 +238,7 @@ for (const kind of TARGETS) {
       await eventually(() => [det, pro, far].every((r) => got("all").includes(r.id)) && got("detractors").includes(det.id), { timeoutMs: 20_000, what: "deliveries" });
       assert.ok(!got("detractors").includes(pro.id) && !got("detractors").includes(far.id));
       assert.equal(t.receiver.bad, 0);
-      const m = t.receiver.received.find((x) => x.sink === "all" && x.body.data.id === det.id);
+      const m = t.receiver.received.find((x) => x.sink === "all" && x.body.data.id === det.id && x.body.type === "nps.response");
       assert.equal(m.id, `${det.id}.1`);
       assert.equal(m.body.type, "nps.response");
       assert.equal(m.body.data.segment, "detractor");

@@ -86,6 +86,10 @@ pub struct NewResponse {
     /// A re-survey after a resolved case: the respondent's earlier answer does not count, and
     /// this one claims the respondent (its later revs are updates of it).
     pub fresh_respondent: bool,
+    /// The sinks that hear about the case this rev opens or changes (`nps.case.*`). A backend
+    /// with [`Backend::ANNOUNCES_CASES`] writes that message in its atomic step; for the others
+    /// the application hands it over right after.
+    pub case_sinks: Vec<String>,
 }
 
 /// A validated event to store once per id.
@@ -207,6 +211,10 @@ pub struct SinkGauge {
 
 /// What a runtime implements. Futures are `Send` natively ([`MaybeSend`]).
 pub trait Backend: MaybeSend + MaybeSync + 'static {
+    /// Whether [`Backend::record_response`] writes the case's `nps.case.*` message itself, in
+    /// the same atomic step as the answer (see [`NewResponse::case_sinks`]).
+    const ANNOUNCES_CASES: bool = false;
+
     /// Wall clock, ms since the Unix epoch.
     fn now_ms(&self) -> u64;
 

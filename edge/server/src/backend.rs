@@ -38,7 +38,7 @@ impl ToSql for Sql {
     }
 }
 
-fn value_of(v: ValueRef<'_>) -> SqlValue {
+pub(crate) fn value_of(v: ValueRef<'_>) -> SqlValue {
     match v {
         ValueRef::Null => SqlValue::Null,
         ValueRef::Integer(i) => SqlValue::Int(i),
@@ -113,6 +113,9 @@ fn suppression_of(row: &rusqlite::Row<'_>) -> rusqlite::Result<Suppression> {
 }
 
 impl Backend for SqliteBackend {
+    // The case's webhook rows are written in the answer's own transaction (store.rs).
+    const ANNOUNCES_CASES: bool = true;
+
     fn now_ms(&self) -> u64 {
         crate::now_ms()
     }
@@ -253,23 +256,16 @@ impl Backend for SqliteBackend {
         msg_id: String,
         payload: String,
     ) -> Result<(), BackendError> {
-        let wake = sinks.clone();
-        self.with_conn(move |c| {
-            let tx = rusqlite::Transaction::new_unchecked(c, rusqlite::TransactionBehavior::Immediate)?;
-            {
-                let mut ins = tx.prepare_cached(
-                    "INSERT INTO outbox (sink, msg_id, payload, next_ms, created_ms) VALUES (?1, ?2, ?3, ?4, ?4)",
-                )?;
-                let now = crate::now_ms() as i64;
-                for s in &sinks {
-                    ins.execute(params![s, msg_id, payload, now])?;
-                }
-            }
-            tx.commit()
-        })
-        .await?;
-        self.store.poke(&wake);
-        Ok(())
+        let now_ms = crate::now_ms();
+        self.store
+            .put_notice(store::Notice {
+                sinks,
+                msg_id,
+                payload,
+                now_ms,
+            })
+            .await
+            .map_err(store_error)
     }
 
     async fn static_text(

@@ -22,7 +22,7 @@ use std::time::Duration;
 
 use nps_edge_app::backend::{NewEvent, NewResponse};
 use nps_edge_app::store::{
-    case_write, event_params, response_params, INSERT_EVENT, UPSERT_RESPONSE,
+    case_of_row, case_write, event_params, response_params, INSERT_EVENT, ONE_CASE, UPSERT_RESPONSE,
 };
 use nps_edge_core::dedup::{self, Decision, Owner, SeenId, SeenRespondent};
 use nps_edge_core::retry::Next;
@@ -120,6 +120,19 @@ enum Cmd {
         u64,
         oneshot::Sender<Result<(), String>>,
     ),
+    Notify(Box<Notice>, oneshot::Sender<Result<(), String>>),
+}
+
+/// A message for delivery sinks that is not an answer's (a case's webhook, an overdue alert).
+pub struct Notice {
+    /// Sinks that get it.
+    pub sinks: Vec<String>,
+    /// Its `webhook-id`.
+    pub msg_id: String,
+    /// Its exact bytes.
+    pub payload: String,
+    /// Now.
+    pub now_ms: u64,
 }
 
 /// Cheap handle to the writer thread.
@@ -127,8 +140,6 @@ enum Cmd {
 pub struct Store {
     tx: SyncSender<Cmd>,
     path: String,
-    /// The deliverers' wake-ups, for rows added outside the writer (case notices).
-    pokes: Arc<Vec<(String, SyncSender<()>)>>,
 }
 
 /// Why the store could not take a request.
@@ -169,7 +180,6 @@ impl Store {
         let alive = Arc::new(AtomicBool::new(true));
         let (tx, rx) = mpsc::sync_channel(QUEUE_CAPACITY);
         let writer_alive = alive.clone();
-        let shared_pokes = Arc::new(pokes.clone());
         thread::Builder::new()
             .name("nps-store-writer".into())
             .spawn(move || {
@@ -192,17 +202,7 @@ impl Store {
         Ok(Store {
             tx,
             path: path.to_string(),
-            pokes: shared_pokes,
         })
-    }
-
-    /// Wakes the deliverers of these sinks (rows were added to their outbox).
-    pub fn poke(&self, sinks: &[String]) {
-        for (name, tx) in self.pokes.iter() {
-            if sinks.contains(name) {
-                let _ = tx.try_send(());
-            }
-        }
     }
 
     /// Database path.
@@ -237,6 +237,16 @@ impl Store {
     pub async fn put_event(&self, e: NewEvent) -> Result<bool, StoreError> {
         let (tx, rx) = oneshot::channel();
         self.send(Cmd::Event(Box::new(e), tx))?;
+        rx.await
+            .map_err(|_| StoreError::Busy)?
+            .map_err(StoreError::Failed)
+    }
+
+    /// Adds a message's outbox rows, in the writer's next group commit (a write from another
+    /// connection would fight the writer for SQLite's lock at every detractor's answer).
+    pub async fn put_notice(&self, n: Notice) -> Result<(), StoreError> {
+        let (tx, rx) = oneshot::channel();
+        self.send(Cmd::Notify(Box::new(n), tx))?;
         rx.await
             .map_err(|_| StoreError::Busy)?
             .map_err(StoreError::Failed)
@@ -354,6 +364,19 @@ impl Reply {
     }
 }
 
+fn put_notice(tx: &Connection, n: &Notice, poked: &mut Vec<String>) -> rusqlite::Result<()> {
+    let mut ins = tx.prepare_cached(
+        "INSERT INTO outbox (sink, msg_id, payload, next_ms, created_ms) VALUES (?1, ?2, ?3, ?4, ?4)",
+    )?;
+    for s in &n.sinks {
+        ins.execute(params![s, n.msg_id, n.payload, n.now_ms as i64])?;
+        if !poked.contains(s) {
+            poked.push(s.clone());
+        }
+    }
+    Ok(())
+}
+
 fn apply_batch(
     conn: &mut Connection,
     batch: impl Iterator<Item = Cmd>,
@@ -395,6 +418,10 @@ fn apply_batch(
             }
             Cmd::Delivered(sink, results, now, reply) => {
                 let res = record(&tx, &sink, &results, now).map_err(|e| e.to_string());
+                replies.push(Reply::Delivered(reply, res));
+            }
+            Cmd::Notify(n, reply) => {
+                let res = put_notice(&tx, &n, poked).map_err(|e| e.to_string());
                 replies.push(Reply::Delivered(reply, res));
             }
         }
@@ -462,6 +489,7 @@ fn put_response(
         if let Some((sql, params)) = case_write(n.case, r, n.now_ms) {
             conn.prepare_cached(sql)?
                 .execute(params_from_iter(params.into_iter().map(Sql)))?;
+            announce_case(conn, n, poked)?;
         }
     }
     if d.claim_respondent {
@@ -486,6 +514,52 @@ fn put_response(
         }
     }
     Ok(d)
+}
+
+/// The `nps.case.*` message of the case this rev just opened or changed, as its outbox rows in
+/// the answer's own transaction: the webhook cannot be lost, nor sent without its answer.
+fn announce_case(
+    conn: &Connection,
+    n: &NewResponse,
+    poked: &mut Vec<String>,
+) -> rusqlite::Result<()> {
+    use nps_edge_core::case_notice::{case_msg_id, case_payload, CaseEvent};
+    if n.case_sinks.is_empty() {
+        return Ok(());
+    }
+    let r = &n.response;
+    let mut st = conn.prepare_cached(ONE_CASE)?;
+    let width = st.column_count();
+    let row = st
+        .query_row(params![r.site, r.id], |row| {
+            (0..width)
+                .map(|i| row.get_ref(i).map(crate::backend::value_of))
+                .collect::<rusqlite::Result<Vec<_>>>()
+        })
+        .optional()?;
+    // No row: a withdrawal of a case that never was.
+    let Some(case) = row.as_deref().and_then(case_of_row) else {
+        return Ok(());
+    };
+    let event = if case.opened_ms == n.now_ms {
+        CaseEvent::Opened
+    } else {
+        CaseEvent::Updated
+    };
+    let (msg_id, payload) = (
+        case_msg_id(event, &r.site, &case),
+        case_payload(event, &r.site, &case, n.now_ms),
+    );
+    let mut ins = conn.prepare_cached(
+        "INSERT INTO outbox (sink, msg_id, payload, next_ms, created_ms) VALUES (?1, ?2, ?3, ?4, ?4)",
+    )?;
+    for s in &n.case_sinks {
+        ins.execute(params![s, msg_id, payload, n.now_ms as i64])?;
+        if !poked.contains(s) {
+            poked.push(s.clone());
+        }
+    }
+    Ok(())
 }
 
 fn put_event(conn: &Connection, e: &NewEvent) -> rusqlite::Result<bool> {

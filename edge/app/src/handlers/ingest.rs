@@ -3,7 +3,7 @@
 //! Order of checks (each refusal changes nothing): content type → size → parse + validate →
 //! site + origin → rate limit → (events: suppression) → the backend's atomic step.
 
-use nps_edge_core::case_notice::CaseEvent;
+use nps_edge_core::case_notice::{self, CaseEvent};
 use nps_edge_core::config::Site;
 use nps_edge_core::dedup::{Decision, DuplicateKind};
 use nps_edge_core::{cors, identity, ingest, payload, routing, EdgeError};
@@ -91,7 +91,7 @@ pub(crate) async fn post_response<B: Backend>(
             .map_err(unavailable)?;
         tracing::info!(site = %site.id, case = %case_id, score, rev, "re-survey answer");
     }
-    if case_changed && d.store {
+    if case_changed && d.store && !B::ANNOUNCES_CASES {
         announce_case(app, &site.id, &id, now).await;
     }
     app.metrics().response(&d);
@@ -168,6 +168,11 @@ async fn record<B: Backend>(
     let payload = (!sinks.is_empty()).then(|| payload::response_payload(&r, now));
     let case = nps_edge_core::cases::action(&site.cases, &r, now);
     let has_case = case.is_some();
+    let case_sinks = if has_case {
+        case_notice::notice_sinks(app.config(), &site.id, Some(&r.survey), r.segment())
+    } else {
+        Vec::new()
+    };
     let new = NewResponse {
         body: nps_protocol::json::response_to_json(&r),
         case,
@@ -178,6 +183,7 @@ async fn record<B: Backend>(
         respondent_window_ms: site.respondent_window_ms(),
         now_ms: now,
         fresh_respondent,
+        case_sinks,
     };
     let d = app
         .backend()
