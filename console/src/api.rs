@@ -71,11 +71,22 @@ pub struct Figures {
     pub recovery_rate: Option<f64>,
 }
 
+/// The NPS's 95% interval.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+pub struct Interval {
+    pub low: f64,
+    pub high: f64,
+}
+
 /// The part of the summary the console shows.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 pub struct Summary {
     pub responses: u64,
     pub nps: Option<f64>,
+    pub nps_ci: Option<Interval>,
+    pub low_sample: bool,
+    pub response_rate: Option<f64>,
+    pub non_respondents: u64,
     pub cases: Figures,
 }
 

@@ -33,10 +33,19 @@ pub fn Figures() -> impl IntoView {
                 let c = s.cases;
                 let hours = |v: Option<f64>| v.map(duration).unwrap_or_else(|| "—".into());
                 let rate = c.recovery_rate.map(|r| format!("{:.0} %", r * 100.0)).unwrap_or_else(|| "—".into());
-                let nps = s.nps.map(|n| format!("{n:.0}")).unwrap_or_else(|| "—".into());
+                let nps = match (s.nps, &s.nps_ci) {
+                    (Some(n), Some(ci)) => format!("{n:.0} (95 %: {:.0} to {:.0})", ci.low, ci.high),
+                    (Some(n), None) => format!("{n:.0}"),
+                    _ => "—".into(),
+                };
+                let answered = match s.response_rate {
+                    Some(r) => format!("{} ({:.0} % of shown; {} did not answer)", s.responses, r * 100.0, s.non_respondents),
+                    None => s.responses.to_string(),
+                };
                 view! {
                     <dl>
                         {figure("NPS", nps)}
+                        {figure("Answers", answered)}
                         {figure("Cases opened", c.opened.to_string())}
                         {figure("Open", c.open.to_string())}
                         {figure("Overdue", c.overdue.to_string())}
@@ -45,6 +54,9 @@ pub fn Figures() -> impl IntoView {
                         {figure("Median resolution", hours(c.median_resolution_hours))}
                         {figure("Recovered", format!("{} of {} re-surveyed ({rate})", c.recovered, c.resurveyed))}
                     </dl>
+                    {s.low_sample.then(|| view! {
+                        <p class="warn">"Fewer than 30 answers: the NPS can move a lot with a few more; compare with care."</p>
+                    })}
                 }
             })}
         </section>

@@ -127,6 +127,9 @@ for (const kind of TARGETS) {
       const { context, page } = await open(`/console#token=${READ}&site=demo&case=${late.id}`);
       await eventually(async () => (await page.locator(".case .words").textContent()) === "Nobody called", { what: "the linked case" });
       await eventually(async () => /Cases opened/.test(await page.locator(".figures").textContent()), { what: "the figures" });
+      const figures = await page.locator(".figures").textContent();
+      assert.match(figures, /95 %: -?\d+ to -?\d+/, "the NPS with its interval");
+      assert.match(figures, /Fewer than 30 answers/, "the low-sample warning");
       assert.deepEqual(page.problems, []);
       await context.close();
     });

@@ -7,10 +7,15 @@
 //    compile from the bytes. A rejection goes through `cspCheck` (csp-check.js, next to this
 //    file): a page whose CSP forbids wasm gets one console line naming the missing source and an
 //    `nps:error` event instead of the loader's generic warning.
-// Usage: node patch-glue.mjs glue.js trap-guard.js
+// Usage: node patch-glue.mjs glue.js trap-guard.js <wasm-bindgen version>
 import fs from 'node:fs';
 
-const [gluePath, guardPath] = process.argv.slice(2);
+// The glue's text these anchors were written against.
+const WRITTEN_FOR = '0.2.130';
+const [gluePath, guardPath, bindgen] = process.argv.slice(2);
+if (bindgen !== WRITTEN_FOR) {
+  throw new Error(`patch-glue: written for wasm-bindgen ${WRITTEN_FOR}'s glue, got ${bindgen}: see widget/README.md, Upgrading`);
+}
 let js = fs.readFileSync(gluePath, 'utf8');
 
 function once(anchor) {
