@@ -66,6 +66,13 @@ echo "build-widget: wasm-opt -Oz"
 
 "$ESBUILD" "${MIN[@]}" "$TMP/short.js" --outfile="$OUT/nps-widget.js"
 
+# The npm package (widget/npm): its ES module and types, with the same four files in assets/.
+NPM=$ROOT/dist/npm
+rm -rf "$NPM" && mkdir -p "$NPM/assets"
+cp "$ROOT/widget/npm/package.json" "$ROOT/widget/npm/index.js" "$ROOT/widget/npm/index.d.ts" \
+  "$ROOT/widget/npm/README.md" "$NPM/"
+cp "$OUT/nps.js" "$OUT/nps-send.js" "$OUT/nps-widget.js" "$OUT/nps-widget_bg.wasm" "$NPM/assets/"
+
 for f in nps.js nps-send.js nps-widget.js nps-widget_bg.wasm; do
   printf 'build-widget: %-20s %7d B raw %6d B gzip\n' "$f" "$(wc -c <"$OUT/$f")" "$(gzip -9c "$OUT/$f" | wc -c)"
 done
