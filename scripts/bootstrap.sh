@@ -20,6 +20,20 @@ if ! rustup component list --installed 2>/dev/null | grep -q '^rust-src'; then
   rustup component add rust-src
 fi
 
+# --- The widget's pinned compiler (widget/rust-toolchain.toml) ------------------------------
+# When the machine's stable compiler is that version, it is named so (no download); else rustup
+# installs it (a machine that can reach static.rust-lang.org).
+widget_rustc=$(sed -n 's/^channel = "\(.*\)"/\1/p' widget/rust-toolchain.toml)
+if ! rustc +"$widget_rustc" --version >/dev/null 2>&1; then
+  if [[ "$(rustc +stable --version 2>/dev/null | cut -d' ' -f2)" == "$widget_rustc" ]]; then
+    step "naming the installed stable rustc $widget_rustc as the widget's pinned toolchain"
+    rustup toolchain link "$widget_rustc" "$(rustc +stable --print sysroot)"
+  else
+    step "installing rustc $widget_rustc, the widget's pinned toolchain"
+    rustup toolchain install "$widget_rustc" --profile minimal --component rust-src --target wasm32-unknown-unknown
+  fi
+fi
+
 # --- wasm-bindgen CLI: exactly the lockfile's wasm-bindgen ----------------------------------
 wb_version=$(awk '/^name = "wasm-bindgen"$/ {getline; gsub(/version = |"/, ""); print; exit}' Cargo.lock 2>/dev/null)
 # Before the lockfile has it, the workspace's `=` pin is the same number.

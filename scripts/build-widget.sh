@@ -25,12 +25,18 @@ mkdir -p "$OUT"
 "$ESBUILD" "${MIN[@]}" "$ROOT/widget/loader/send.js" --outfile="$OUT/nps-send.js"
 [ "${1:-}" = "--loader-only" ] && exit 0
 
-# The compiler and the wasm-bindgen these flags and glue patches are known to work with. Another
-# one fails here, by name: widget/README.md "Upgrading" says what to check when moving on.
-RUSTC_EXPECTED=1.95.0
+# The compiler (widget/rust-toolchain.toml) and the wasm-bindgen these flags and glue patches are
+# known to work with; the build uses that compiler by name. A missing or different one fails here,
+# by name: widget/README.md "Upgrading" says what to check when moving on.
+RUSTC_EXPECTED=$(sed -n 's/^channel = "\(.*\)"/\1/p' "$ROOT/widget/rust-toolchain.toml")
 BINDGEN_EXPECTED=0.2.130
-rustc_found=$(rustc --version | cut -d' ' -f2)
-[ "$rustc_found" = "$RUSTC_EXPECTED" ] || { echo "build-widget: rustc $rustc_found, but the widget's nightly flags are pinned to rustc $RUSTC_EXPECTED (see widget/README.md, Upgrading; NPS_WIDGET_RUSTC_ANY=1 to try anyway)" >&2; [ "${NPS_WIDGET_RUSTC_ANY:-}" = 1 ] || exit 1; }
+TOOLCHAIN=(+"$RUSTC_EXPECTED")
+if [ "${NPS_WIDGET_RUSTC_ANY:-}" = 1 ]; then
+  TOOLCHAIN=(); echo "build-widget: NPS_WIDGET_RUSTC_ANY=1: building with $(rustc --version), not the pinned $RUSTC_EXPECTED" >&2
+else
+  rustc_found=$(rustc "+$RUSTC_EXPECTED" --version 2>/dev/null | cut -d' ' -f2 || true)
+  [ "$rustc_found" = "$RUSTC_EXPECTED" ] || { echo "build-widget: the widget's nightly flags are pinned to rustc $RUSTC_EXPECTED, which is not installed (scripts/bootstrap.sh provides it; see widget/README.md, Upgrading; NPS_WIDGET_RUSTC_ANY=1 to try another)" >&2; exit 1; }
+fi
 bindgen_found=$("$BINDGEN" --version | cut -d' ' -f2)
 [ "$bindgen_found" = "$BINDGEN_EXPECTED" ] || { echo "build-widget: wasm-bindgen $bindgen_found, but build/patch-glue.mjs was written for $BINDGEN_EXPECTED's glue (see widget/README.md, Upgrading)" >&2; exit 1; }
 
@@ -42,7 +48,7 @@ bindgen_found=$("$BINDGEN" --version | cut -d' ' -f2)
 echo "build-widget: cargo build (profile wasm-size, build-std)"
 RUSTC_BOOTSTRAP=1 CARGO_TARGET_DIR="$ROOT/target/widget-std" CARGO_PROFILE_WASM_SIZE_STRIP=debuginfo \
   RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none -Zfmt-debug=none" \
-  cargo build -Zbuild-std=std,panic_abort -p nps-widget --profile wasm-size \
+  cargo "${TOOLCHAIN[@]}" build -Zbuild-std=std,panic_abort -p nps-widget --profile wasm-size \
   --target wasm32-unknown-unknown --quiet
 # strip=debuginfo (not `true`) keeps the target_features section wasm-bindgen reads; wasm-opt
 # strips the rest below.
