@@ -28,7 +28,7 @@ mkdir -p "$OUT"
 # The compiler (widget/rust-toolchain.toml) and the wasm-bindgen these flags and glue patches are
 # known to work with; the build uses that compiler by name. A missing or different one fails here,
 # by name: widget/README.md "Upgrading" says what to check when moving on.
-RUSTC_EXPECTED=$(sed -n 's/^channel = "\(.*\)"/\1/p' "$ROOT/widget/rust-toolchain.toml")
+RUSTC_EXPECTED=$(sed -n 's/^channel = "\(.*\)"/\1/p' "${NPS_WIDGET_TOOLCHAIN_FILE:-$ROOT/widget/rust-toolchain.toml}")
 BINDGEN_EXPECTED=0.2.130
 TOOLCHAIN=(+"$RUSTC_EXPECTED")
 if [ "${NPS_WIDGET_RUSTC_ANY:-}" = 1 ]; then
