@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { eventually } from "../e2e/harness.mjs";
-import { AGENT, ORIGIN, READ, TARGETS, startTarget } from "./targets.mjs";
+import { AGENT, ORIGIN, READ, TARGETS, requester, startTarget } from "./targets.mjs";
 
 let seq = 0;
 const uid = (p) => `${p}-${process.pid}-${Date.now().toString(36)}-${++seq}`;
@@ -20,19 +20,7 @@ for (const kind of TARGETS) {
       await t?.stop();
     });
 
-    async function req(method, path, { token, body, origin } = {}) {
-      const h = {};
-      if (token) h.authorization = `Bearer ${token}`;
-      if (origin) h.origin = origin;
-      if (body !== undefined) h["content-type"] = "application/json";
-      const res = await fetch(t.url + path, { method, headers: h, body: body === undefined ? undefined : JSON.stringify(body) });
-      const text = await res.text();
-      let json = null;
-      try {
-        json = JSON.parse(text);
-      } catch {}
-      return { status: res.status, text, json };
-    }
+    const req = requester(() => t);
 
     const survey = uid("figures");
     const answer = async (body) => {

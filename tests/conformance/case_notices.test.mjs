@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { eventually } from "../e2e/harness.mjs";
-import { AGENT, ORIGIN, READ, TARGETS, startTarget } from "./targets.mjs";
+import { AGENT, ORIGIN, READ, TARGETS, requester, startTarget } from "./targets.mjs";
 
 let seq = 0;
 const uid = (p) => `${p}-${process.pid}-${Date.now().toString(36)}-${++seq}`;
@@ -20,19 +20,7 @@ for (const kind of TARGETS) {
       await t?.stop();
     });
 
-    async function req(method, path, { token, body, origin } = {}) {
-      const h = {};
-      if (token) h.authorization = `Bearer ${token}`;
-      if (origin) h.origin = origin;
-      if (body !== undefined) h["content-type"] = "application/json";
-      const res = await fetch(t.url + path, { method, headers: h, body: body === undefined ? undefined : JSON.stringify(body) });
-      const text = await res.text();
-      let json = null;
-      try {
-        json = JSON.parse(text);
-      } catch {}
-      return { status: res.status, text, json };
-    }
+    const req = requester(() => t);
     const answer = async (r) => assert.equal((await req("POST", "/v1/responses", { origin: ORIGIN, body: r })).status, 202);
     const heard = (sink, type, id) =>
       t.receiver.received.filter((m) => m.sink === sink && m.body.type === type && (m.body.data?.id ?? m.body.case) === id);

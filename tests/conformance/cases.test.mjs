@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { eventually } from "../e2e/harness.mjs";
-import { ADMIN, AGENT, ORIGIN, READ, TARGETS, startTarget } from "./targets.mjs";
+import { ADMIN, AGENT, ORIGIN, READ, TARGETS, requester, startTarget } from "./targets.mjs";
 
 let seq = 0;
 const uid = (p) => `${p}-${process.pid}-${Date.now().toString(36)}-${++seq}`;
@@ -18,19 +18,7 @@ for (const kind of TARGETS) {
       await t?.stop();
     });
 
-    async function req(method, path, { token, body, origin } = {}) {
-      const h = {};
-      if (token) h.authorization = `Bearer ${token}`;
-      if (origin) h.origin = origin;
-      if (body !== undefined) h["content-type"] = "application/json";
-      const res = await fetch(t.url + path, { method, headers: h, body: body === undefined ? undefined : JSON.stringify(body) });
-      const text = await res.text();
-      let json = null;
-      try {
-        json = JSON.parse(text);
-      } catch {}
-      return { status: res.status, headers: res.headers, text, json };
-    }
+    const req = requester(() => t);
     const detractor = async (user) => {
       const r = { id: uid("r"), rev: 1, site: "demo", survey: "race", score: 1, visitor: uid("v"), user };
       assert.equal((await req("POST", "/v1/responses", { origin: ORIGIN, body: r })).status, 202);

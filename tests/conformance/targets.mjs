@@ -228,5 +228,25 @@ export async function startTarget(kind) {
   throw new Error(`unknown target ${kind}`);
 }
 
+/**
+ * A request helper for target `t` (from `startTarget`, read when called): JSON bodies, a bearer
+ * token, an Origin and extra headers; answers `{status, headers, text, json}`.
+ */
+export function requester(getTarget) {
+  return async function req(method, path, { origin, token, body, headers = {} } = {}) {
+    const h = { ...headers };
+    if (origin) h.origin = origin;
+    if (token) h.authorization = `Bearer ${token}`;
+    if (body !== undefined) h["content-type"] = "application/json";
+    const res = await fetch(getTarget().url + path, { method, headers: h, body: body === undefined ? undefined : JSON.stringify(body) });
+    const text = await res.text();
+    let json = null;
+    try {
+      json = JSON.parse(text);
+    } catch {}
+    return { status: res.status, headers: res.headers, text, json };
+  };
+}
+
 /** The targets this run covers: `NPS_CONFORMANCE_TARGETS="native worker"` by default. */
 export const TARGETS = (process.env.NPS_CONFORMANCE_TARGETS ?? "native worker").split(/\s+/).filter(Boolean);

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import { eventually } from "../e2e/harness.mjs";
-import { ADMIN, IDENTITY, METRICS, ORIGIN, READ, READ_DEMO, TARGETS, startTarget } from "../conformance/targets.mjs";
+import { ADMIN, IDENTITY, METRICS, ORIGIN, READ, READ_DEMO, TARGETS, requester, startTarget } from "../conformance/targets.mjs";
 
 let seq = 0;
 const uid = (p) => `${p}-${process.pid}-${Date.now().toString(36)}-${++seq}`;
@@ -22,19 +22,7 @@ for (const kind of TARGETS) {
       await t?.stop();
     });
 
-    async function req(method, path, { origin, token, body, headers = {} } = {}) {
-      const h = { ...headers };
-      if (origin) h.origin = origin;
-      if (token) h.authorization = `Bearer ${token}`;
-      if (body !== undefined) h["content-type"] = "application/json";
-      const res = await fetch(t.url + path, { method, headers: h, body: body === undefined ? undefined : JSON.stringify(body) });
-      const text = await res.text();
-      let json = null;
-      try {
-        json = JSON.parse(text);
-      } catch {}
-      return { status: res.status, headers: res.headers, text, json };
-    }
+    const req = requester(() => t);
     const post = (path, body, headers) => req("POST", path, { origin: ORIGIN, body, headers });
     const refused = (res, status, type, field) => {
       assert.equal(res.status, status, res.text);

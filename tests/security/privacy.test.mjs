@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { eventually } from "../e2e/harness.mjs";
-import { ADMIN, ORIGIN, READ, TARGETS, startTarget } from "../conformance/targets.mjs";
+import { ADMIN, ORIGIN, READ, TARGETS, requester, startTarget } from "../conformance/targets.mjs";
 
 let seq = 0;
 const uid = (p) => `${p}-${process.pid}-${Date.now().toString(36)}-${++seq}`;
@@ -19,19 +19,7 @@ for (const kind of TARGETS) {
       await t?.stop();
     });
 
-    async function req(method, path, { origin, token, body } = {}) {
-      const h = {};
-      if (origin) h.origin = origin;
-      if (token) h.authorization = `Bearer ${token}`;
-      if (body !== undefined) h["content-type"] = "application/json";
-      const res = await fetch(t.url + path, { method, headers: h, body: body === undefined ? undefined : JSON.stringify(body) });
-      const text = await res.text();
-      let json = null;
-      try {
-        json = JSON.parse(text);
-      } catch {}
-      return { status: res.status, text, json };
-    }
+    const req = requester(() => t);
     const post = (path, body) => req("POST", path, { origin: ORIGIN, body });
     const answer = (over = {}) => ({ id: uid("r"), rev: 1, site: "demo", survey: "checkout", score: 8, visitor: uid("v"), ...over });
     const eligible = async (user) =>

@@ -208,13 +208,8 @@ impl AlertSinkConfig {
         k: &str,
         lookup: impl Fn(&str) -> Option<String>,
     ) -> Result<(), ConfigError> {
-        if let Some(var) = self.url.strip_prefix("env:") {
-            let value = lookup(var).ok_or_else(|| ConfigError {
-                key: format!("{k}.url"),
-                reason: format!(
-                    "{var} is not set (an environment variable natively, a secret on the worker)"
-                ),
-            })?;
+        let key = format!("{k}.url");
+        if let Some((var, value)) = crate::config::resolve_env(&key, Some(&self.url), &lookup)? {
             if !is_http_url(&value) {
                 return Err(ConfigError {
                     key: format!("{k}.url"),

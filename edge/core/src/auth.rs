@@ -129,18 +129,11 @@ impl Tokens {
         lookup: impl Fn(&str) -> Option<String>,
     ) -> Result<(), ConfigError> {
         for (i, t) in self.0.iter_mut().enumerate() {
-            let Some(var) = t.secret.strip_prefix("env:").map(str::to_string) else {
-                continue;
-            };
             let key = format!("tokens[{i}].secret");
-            let value = lookup(&var).ok_or_else(|| ConfigError {
-                key: key.clone(),
-                reason: format!(
-                    "{var} is not set (an environment variable natively, a secret on the worker)"
-                ),
-            })?;
-            check_literal(&key, &value)?;
-            t.secret = value;
+            if let Some((_, value)) = crate::config::resolve_env(&key, Some(&t.secret), &lookup)? {
+                check_literal(&key, &value)?;
+                t.secret = value;
+            }
         }
         Ok(())
     }

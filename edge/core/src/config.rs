@@ -821,63 +821,32 @@ impl Config {
         self.tokens.check_unique()?;
         self.secrets_resolved = true;
         for (i, site) in self.sites.iter_mut().enumerate() {
-            let Some(var) = site
-                .identity_secret
-                .as_deref()
-                .and_then(|s| s.strip_prefix("env:"))
-                .map(str::to_string)
-            else {
-                continue;
-            };
             let key = format!("sites[{i}].identity_secret");
-            let value = lookup(&var).ok_or_else(|| {
-                ConfigError::new(
-                    key.clone(),
-                    format!("{var} is not set (an environment variable natively, a secret on the worker)"),
-                )
-            })?;
-            if value.chars().count() < 16 {
-                return Err(ConfigError::new(
-                    key,
-                    format!("{var} must be at least 16 characters"),
-                ));
+            if let Some((var, value)) = resolve_env(&key, site.identity_secret.as_deref(), &lookup)?
+            {
+                if value.chars().count() < 16 {
+                    return Err(ConfigError::new(
+                        key,
+                        format!("{var} must be at least 16 characters"),
+                    ));
+                }
+                site.identity_secret = Some(value);
             }
-            site.identity_secret = Some(value);
-        }
-        for (i, site) in self.sites.iter_mut().enumerate() {
-            let Some(var) = site
-                .cases
-                .helpdesk_secret
-                .as_deref()
-                .and_then(|s| s.strip_prefix("env:"))
-                .map(str::to_string)
-            else {
-                continue;
-            };
             let key = format!("sites[{i}].cases.helpdesk_secret");
-            let value = lookup(&var).ok_or_else(|| {
-                ConfigError::new(
-                    key.clone(),
-                    format!("{var} is not set (an environment variable natively, a secret on the worker)"),
-                )
-            })?;
-            WebhookSecret::parse(&value)
-                .map_err(|r| ConfigError::new(key, format!("{var}: {r}")))?;
-            site.cases.helpdesk_secret = Some(value);
+            let helpdesk = site.cases.helpdesk_secret.as_deref();
+            if let Some((var, value)) = resolve_env(&key, helpdesk, &lookup)? {
+                WebhookSecret::parse(&value)
+                    .map_err(|r| ConfigError::new(key, format!("{var}: {r}")))?;
+                site.cases.helpdesk_secret = Some(value);
+            }
         }
         for (i, sink) in self.sinks.iter_mut().enumerate() {
             if let SinkConfig::Alert(a) = sink {
                 a.resolve_secrets(&format!("sinks[{i}]"), &lookup)?;
             }
             if let SinkConfig::Webhook { secret, .. } = sink {
-                if let Some(var) = secret.strip_prefix("env:") {
-                    let key = format!("sinks[{i}].secret");
-                    let value = lookup(var).ok_or_else(|| {
-                        ConfigError::new(
-                            key.clone(),
-                            format!("{var} is not set (an environment variable natively, a secret on the worker)"),
-                        )
-                    })?;
+                let key = format!("sinks[{i}].secret");
+                if let Some((var, value)) = resolve_env(&key, Some(secret.as_str()), &lookup)? {
                     WebhookSecret::parse(&value)
                         .map_err(|r| ConfigError::new(key, format!("{var}: {r}")))?;
                     *secret = value;
@@ -886,6 +855,25 @@ impl Config {
         }
         Ok(())
     }
+}
+
+/// The value of an `env:NAME` secret (`None` when the key is not an `env:` reference), with the
+/// variable's name; an error naming `key` when the variable is not set.
+pub(crate) fn resolve_env(
+    key: &str,
+    raw: Option<&str>,
+    lookup: &impl Fn(&str) -> Option<String>,
+) -> Result<Option<(String, String)>, ConfigError> {
+    let Some(var) = raw.and_then(|s| s.strip_prefix("env:")) else {
+        return Ok(None);
+    };
+    let value = lookup(var).ok_or_else(|| {
+        ConfigError::new(
+            key,
+            format!("{var} is not set (an environment variable natively, a secret on the worker)"),
+        )
+    })?;
+    Ok(Some((var.to_string(), value)))
 }
 
 #[cfg(test)]

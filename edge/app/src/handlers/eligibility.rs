@@ -152,26 +152,15 @@ pub(crate) async fn due_resurvey<B: Backend>(
     user: &str,
     now: u64,
 ) -> Result<Option<String>, ApiError> {
-    match app
-        .backend()
-        .query(
-            DUE_RESURVEY_OF,
-            vec![
-                SqlValue::Text(site.to_string()),
-                SqlValue::Text(user.to_string()),
-                SqlValue::Int(now as i64),
-            ],
-        )
-        .await
-    {
-        Ok(rows) => Ok(rows
-            .first()
-            .and_then(|r| r.first())
-            .and_then(SqlValue::as_str)
-            .map(str::to_string)),
-        Err(BackendError::NoStore) => Ok(None),
-        Err(e) => Err(unavailable(e).into()),
-    }
+    let params = vec![
+        SqlValue::Text(site.to_string()),
+        SqlValue::Text(user.to_string()),
+        SqlValue::Int(now as i64),
+    ];
+    Ok(crate::handlers::first_texts(app, DUE_RESURVEY_OF, params)
+        .await?
+        .into_iter()
+        .next())
 }
 
 /// Whether the user has an active case (a runtime without a response store has none). The

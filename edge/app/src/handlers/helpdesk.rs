@@ -14,7 +14,7 @@ use crate::handlers::{any_body, cases, known_site, param};
 use crate::http::{ApiError, Request, Response};
 use crate::routes::Params;
 use crate::store::CASES_OF_TICKET;
-use crate::{unavailable, App};
+use crate::App;
 
 /// Author of the notes a helpdesk adds.
 const AUTHOR: &str = "helpdesk";
@@ -124,16 +124,6 @@ async fn cases_of_ticket<B: Backend>(
     site: &str,
     ticket: &str,
 ) -> Result<Vec<String>, ApiError> {
-    let rows = app
-        .backend()
-        .query(
-            CASES_OF_TICKET,
-            vec![SqlValue::Text(site.into()), SqlValue::Text(ticket.into())],
-        )
-        .await
-        .map_err(unavailable)?;
-    Ok(rows
-        .iter()
-        .filter_map(|r| r.first().and_then(SqlValue::as_str).map(str::to_string))
-        .collect())
+    let params = vec![SqlValue::Text(site.into()), SqlValue::Text(ticket.into())];
+    crate::handlers::first_texts(app, CASES_OF_TICKET, params).await
 }

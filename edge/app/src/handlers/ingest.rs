@@ -9,7 +9,7 @@ use nps_edge_core::dedup::{Decision, DuplicateKind};
 use nps_edge_core::{cors, identity, ingest, payload, routing, EdgeError};
 use nps_protocol::EventType;
 
-use crate::backend::{Backend, BackendError, NewEvent, NewResponse, SqlValue, VisitorQuery};
+use crate::backend::{Backend, NewEvent, NewResponse, SqlValue, VisitorQuery};
 use crate::followup;
 use crate::handlers::{eligibility, json_body};
 use crate::http::{ApiError, Request, Response};
@@ -119,15 +119,10 @@ async fn case_of_resurvey<B: Backend>(
     id: &str,
 ) -> Result<Option<String>, ApiError> {
     let params = vec![SqlValue::Text(site.into()), SqlValue::Text(id.into())];
-    match app.backend().query(CASE_OF_RESURVEY, params).await {
-        Ok(rows) => Ok(rows
-            .first()
-            .and_then(|r| r.first())
-            .and_then(SqlValue::as_str)
-            .map(str::to_string)),
-        Err(BackendError::NoStore) => Ok(None),
-        Err(e) => Err(unavailable(e).into()),
-    }
+    Ok(crate::handlers::first_texts(app, CASE_OF_RESURVEY, params)
+        .await?
+        .into_iter()
+        .next())
 }
 
 /// Tells the case's listeners that this answer opened or changed it. The answer is stored

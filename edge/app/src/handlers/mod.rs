@@ -70,3 +70,23 @@ pub(crate) fn scope<'a, B: Backend>(
 pub(crate) fn param(params: &[String], i: usize) -> &str {
     params.get(i).map_or("", String::as_str)
 }
+
+/// The first column of a store query's rows, as text; none from a runtime without a store.
+pub(crate) async fn first_texts<B: Backend>(
+    app: &App<B>,
+    sql: &'static str,
+    params: Vec<crate::backend::SqlValue>,
+) -> Result<Vec<String>, crate::ApiError> {
+    match app.backend().query(sql, params).await {
+        Ok(rows) => Ok(rows
+            .iter()
+            .filter_map(|r| {
+                r.first()
+                    .and_then(crate::backend::SqlValue::as_str)
+                    .map(str::to_string)
+            })
+            .collect()),
+        Err(crate::backend::BackendError::NoStore) => Ok(Vec::new()),
+        Err(e) => Err(crate::unavailable(e).into()),
+    }
+}
