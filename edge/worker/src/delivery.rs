@@ -140,19 +140,22 @@ async fn dead_letter(
     }
 }
 
-/// Whether the answer a payload carries was erased since it was queued (a first attempt goes out
-/// within moments of the answer, so only retries are checked).
-async fn erased(l: &Loaded, payload: &str) -> bool {
+/// Whether the answer a message is about was erased since it was queued (a first attempt goes
+/// out within moments of the answer, so only retries are checked): an answer's or a case's
+/// webhook names it in `data`, an overdue alert (a chat message) in its id.
+async fn erased(l: &Loaded, msg_id: &str, payload: &str) -> bool {
     let Some(d1) = l.app.backend().d1() else {
         return false;
     };
-    let Ok(v) = serde_json::from_str::<serde_json::Value>(payload) else {
+    let v = serde_json::from_str::<serde_json::Value>(payload).unwrap_or_default();
+    let named = match (v["data"]["site"].as_str(), v["data"]["id"].as_str()) {
+        (Some(site), Some(id)) => Some((site.to_string(), id.to_string())),
+        _ => overdue_alert_of(l, msg_id),
+    };
+    let Some((site, id)) = named else {
         return false;
     };
-    let (Some(site), Some(id)) = (v["data"]["site"].as_str(), v["data"]["id"].as_str()) else {
-        return false;
-    };
-    let params = [SqlValue::Text(site.into()), SqlValue::Text(id.into())];
+    let params = [SqlValue::Text(site), SqlValue::Text(id)];
     match d1
         .rows("SELECT 1 FROM erased WHERE site = ?1 AND id = ?2", &params)
         .await
@@ -161,6 +164,20 @@ async fn erased(l: &Loaded, payload: &str) -> bool {
         // Not knowing is not a reason to drop a delivery.
         Err(_) => false,
     }
+}
+
+/// The site and case of an overdue alert's message id (`case-overdue.{site}.{case}`).
+fn overdue_alert_of(l: &Loaded, msg_id: &str) -> Option<(String, String)> {
+    let rest = msg_id.strip_prefix(OVERDUE_PREFIX)?;
+    // Site ids may hold dots: the longest configured site that prefixes the rest.
+    l.config()
+        .sites
+        .iter()
+        .filter_map(|s| {
+            let case = rest.strip_prefix(s.id.as_str())?.strip_prefix('.')?;
+            Some((s.id.clone(), case.to_string()))
+        })
+        .max_by_key(|(site, _)| site.len())
 }
 
 async fn handle_delivery(l: &Loaded, m: &QueueMessage, body: &JsValue, is_dlq: bool) {
@@ -174,7 +191,7 @@ async fn handle_delivery(l: &Loaded, m: &QueueMessage, body: &JsValue, is_dlq: b
         return;
     };
     let attempts = m.attempts().max(1.0) as u32;
-    if (attempts > 1 || is_dlq) && erased(l, &payload).await {
+    if (attempts > 1 || is_dlq) && erased(l, &id, &payload).await {
         tracing::info!(sink, id, "delivery dropped: its answer was erased");
         m.ack();
         return;

@@ -3,7 +3,7 @@
 // erasure contract itself runs on both runtimes in tests/security/privacy.test.mjs).
 import assert from "node:assert/strict";
 import { after, describe, it } from "node:test";
-import { ADMIN_TOKEN, call, post, response, startReceiver, startWorker, testConfig, until } from "./harness.mjs";
+import { ADMIN_TOKEN, call, post, response, startAlertReceiver, startReceiver, startWorker, testConfig, until } from "./harness.mjs";
 
 const cleanup = [];
 after(async () => {
@@ -57,5 +57,31 @@ describe("privacy on the worker", () => {
     assert.ok(await until(() => rc.received.some((m) => m.body.type === "nps.person.erased")), "the notice arrives");
     await new Promise((ok) => setTimeout(ok, 3500)); // the answer's next attempt (1-2 s backoff) has come and gone
     assert.deepEqual(rc.received.map((m) => m.body.type), ["nps.person.erased"], "the erased answer never went out");
+  });
+
+  it("an overdue alert waiting in the Queue for a retry is dropped once its case's person is erased", async () => {
+    const rc = await startReceiver();
+    const chat = await startAlertReceiver();
+    const cfg = testConfig(rc.url);
+    // The answer's own alert waits out its grace (no comment): only the overdue alert is in play.
+    cfg.sinks.push({ type: "alert", name: "chat", url: chat.url, format: "json", grace_ms: 600_000 });
+    const w = await startWorker({ config: cfg, maxRetries: 10 });
+    cleanup.push(rc.close, chat.close, w.close);
+    const r = response({ score: 1, comment: undefined, user: { id: "u-overdue-forget" } });
+    assert.equal((await post(w.url, "/v1/responses", r)).status, 202);
+    assert.ok(await until(async () => (await w.db.prepare("SELECT 1 FROM cases WHERE id = ?").bind(r.id).first()) != null), "the case");
+    await w.db.prepare("UPDATE cases SET due_ms = 1000 WHERE id = ?").bind(r.id).run();
+    chat.status = 503; // the chat is down: the alert waits for its retry
+    const answerAlerts = () => chat.received.filter((m) => m.json?.type === "nps.alert").length;
+    const worker = await w.mf.getWorker();
+    assert.equal((await worker.scheduled({ cron: "*/5 * * * *" })).outcome, "ok");
+    const overdue = () => chat.received.filter((m) => m.json?.type === "nps.case.overdue");
+    assert.ok(await until(() => overdue().length >= 1), "the first attempt met a chat that is down");
+    const res = await call(w.url, "/v1/sites/demo/people/u-overdue-forget", { method: "DELETE", token: ADMIN_TOKEN });
+    assert.equal(res.status, 200, res.text);
+    chat.status = 200;
+    await new Promise((ok) => setTimeout(ok, 4000)); // its next attempts (1-2 s backoff) come and go
+    assert.equal(overdue().length, 1, "only the attempt before the erasure; none after");
+    assert.equal(answerAlerts(), 0, "the answer's own alert was still in its grace period");
   });
 });
