@@ -34,6 +34,16 @@ impl CaseEvent {
         }
     }
 
+    /// What an answer's rev received at `now_ms` did to `case` (as stored after it): a case opened
+    /// by that very rev is `Opened`, any other change `Updated`.
+    pub fn of_answer(case: &Case, now_ms: u64) -> CaseEvent {
+        if case.opened_ms == now_ms {
+            CaseEvent::Opened
+        } else {
+            CaseEvent::Updated
+        }
+    }
+
     fn word(self) -> &'static str {
         self.as_str().rsplit('.').next().unwrap_or("updated")
     }

@@ -259,7 +259,9 @@ fn object(body: &[u8]) -> Result<serde_json::Map<String, serde_json::Value>, Edg
     }
 }
 
-fn check_text(field: &str, s: &str, max: usize) -> Result<(), EdgeError> {
+/// A free-text field (owner, ticket, note): not blank, at most `max` characters, no control
+/// characters but newlines and tabs.
+pub(crate) fn check_text(field: &str, s: &str, max: usize) -> Result<(), EdgeError> {
     if s.trim().is_empty() {
         return Err(invalid(field, ProblemCode::Format, "must not be empty"));
     }

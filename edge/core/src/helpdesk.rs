@@ -7,7 +7,7 @@
 //! "owner"?, "note"?}`. A case is named by its id (`case`), or by the ticket linked to it
 //! (`external_ref`, set with `PATCH …/cases/{id}`); with both, the ticket is linked to that case.
 
-use crate::cases::{Status, MAX_EXTERNAL_REF_CHARS, MAX_NOTE_CHARS, MAX_OWNER_CHARS};
+use crate::cases::{check_text, Status, MAX_EXTERNAL_REF_CHARS, MAX_NOTE_CHARS, MAX_OWNER_CHARS};
 use crate::EdgeError;
 use nps_protocol::validate::{Problem, ProblemCode};
 
@@ -62,29 +62,14 @@ fn text(
 ) -> Option<Option<String>> {
     match m.get(k)? {
         serde_json::Value::Null => Some(None),
-        serde_json::Value::String(s) if s.trim().is_empty() => {
-            problems.push(Problem::new(k, ProblemCode::Format, "must not be empty"));
-            None
-        }
-        serde_json::Value::String(s) if s.chars().count() > max => {
-            problems.push(Problem::new(
-                k,
-                ProblemCode::TooLong,
-                format!("must be at most {max} characters"),
-            ));
-            None
-        }
-        serde_json::Value::String(s)
-            if s.chars().any(|c| c.is_control() && c != '\n' && c != '\t') =>
-        {
-            problems.push(Problem::new(
-                k,
-                ProblemCode::Format,
-                "must not contain control characters",
-            ));
-            None
-        }
-        serde_json::Value::String(s) => Some(Some(s.trim().to_string())),
+        serde_json::Value::String(s) => match check_text(k, s, max) {
+            Ok(()) => Some(Some(s.trim().to_string())),
+            Err(EdgeError::Invalid(p)) => {
+                problems.extend(p);
+                None
+            }
+            Err(_) => None,
+        },
         _ => {
             problems.push(Problem::new(k, ProblemCode::Type, "must be a string"));
             None

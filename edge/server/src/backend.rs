@@ -372,12 +372,15 @@ fn erase(conn: &Connection, e: &Erasure) -> rusqlite::Result<Erased> {
     if !e.notice_sinks.is_empty() {
         let payload = erasure::notice_payload(&e.site, &e.person, &out, e.now_ms);
         let msg_id = erasure::notice_id(&e.site, &e.person, e.now_ms);
-        let mut ins = tx.prepare_cached(
-            "INSERT INTO outbox (sink, msg_id, payload, next_ms, created_ms) VALUES (?1, ?2, ?3, ?4, ?4)",
+        // The deliverers poll the outbox every second: nobody to wake from here.
+        store::enqueue(
+            &tx,
+            &e.notice_sinks,
+            &msg_id,
+            &payload,
+            e.now_ms,
+            &mut Vec::new(),
         )?;
-        for s in &e.notice_sinks {
-            ins.execute(params![s, msg_id, payload, e.now_ms as i64])?;
-        }
     }
     tx.commit()?;
     Ok(out)

@@ -364,17 +364,30 @@ impl Reply {
     }
 }
 
-fn put_notice(tx: &Connection, n: &Notice, poked: &mut Vec<String>) -> rusqlite::Result<()> {
-    let mut ins = tx.prepare_cached(
+/// One message's outbox rows, one per sink, due now; the sinks' deliverers are woken after the
+/// commit.
+pub(crate) fn enqueue(
+    conn: &Connection,
+    sinks: &[String],
+    msg_id: &str,
+    payload: &str,
+    now_ms: u64,
+    poked: &mut Vec<String>,
+) -> rusqlite::Result<()> {
+    let mut ins = conn.prepare_cached(
         "INSERT INTO outbox (sink, msg_id, payload, next_ms, created_ms) VALUES (?1, ?2, ?3, ?4, ?4)",
     )?;
-    for s in &n.sinks {
-        ins.execute(params![s, n.msg_id, n.payload, n.now_ms as i64])?;
+    for s in sinks {
+        ins.execute(params![s, msg_id, payload, now_ms as i64])?;
         if !poked.contains(s) {
             poked.push(s.clone());
         }
     }
     Ok(())
+}
+
+fn put_notice(tx: &Connection, n: &Notice, poked: &mut Vec<String>) -> rusqlite::Result<()> {
+    enqueue(tx, &n.sinks, &n.msg_id, &n.payload, n.now_ms, poked)
 }
 
 fn apply_batch(
@@ -500,17 +513,9 @@ fn put_response(
         .execute(params![r.site, r.survey, respondent, r.id, now])?;
     }
     if d.forward {
-        if let (Some(payload), sinks) = (&n.payload, &n.sinks) {
+        if let Some(payload) = &n.payload {
             let msg_id = nps_edge_core::webhook::message_id(&r.id, r.rev);
-            let mut ins = conn.prepare_cached(
-                "INSERT INTO outbox (sink, msg_id, payload, next_ms, created_ms) VALUES (?1, ?2, ?3, ?4, ?4)",
-            )?;
-            for s in sinks {
-                ins.execute(params![s, msg_id, payload, now])?;
-                if !poked.contains(s) {
-                    poked.push(s.clone());
-                }
-            }
+            enqueue(conn, &n.sinks, &msg_id, payload, n.now_ms, poked)?;
         }
     }
     Ok(d)
@@ -541,25 +546,15 @@ fn announce_case(
     let Some(case) = row.as_deref().and_then(case_of_row) else {
         return Ok(());
     };
-    let event = if case.opened_ms == n.now_ms {
-        CaseEvent::Opened
-    } else {
-        CaseEvent::Updated
-    };
-    let (msg_id, payload) = (
-        case_msg_id(event, &r.site, &case),
-        case_payload(event, &r.site, &case, n.now_ms),
-    );
-    let mut ins = conn.prepare_cached(
-        "INSERT INTO outbox (sink, msg_id, payload, next_ms, created_ms) VALUES (?1, ?2, ?3, ?4, ?4)",
-    )?;
-    for s in &n.case_sinks {
-        ins.execute(params![s, msg_id, payload, n.now_ms as i64])?;
-        if !poked.contains(s) {
-            poked.push(s.clone());
-        }
-    }
-    Ok(())
+    let event = CaseEvent::of_answer(&case, n.now_ms);
+    enqueue(
+        conn,
+        &n.case_sinks,
+        &case_msg_id(event, &r.site, &case),
+        &case_payload(event, &r.site, &case, n.now_ms),
+        n.now_ms,
+        poked,
+    )
 }
 
 fn put_event(conn: &Connection, e: &NewEvent) -> rusqlite::Result<bool> {

@@ -133,12 +133,7 @@ async fn announce_case<B: Backend>(app: &App<B>, site: &str, id: &str, now: u64)
     }
     let outcome = match followup::read_case(app, site, id).await {
         Ok(Some(case)) => {
-            let event = if case.opened_ms == now {
-                CaseEvent::Opened
-            } else {
-                CaseEvent::Updated
-            };
-            followup::announce(app, site, event, &case).await
+            followup::announce(app, site, CaseEvent::of_answer(&case, now), &case).await
         }
         Ok(None) => Ok(()),
         Err(e) => Err(e),

@@ -39,12 +39,20 @@ async fn asset<B: Backend>(
     name: &'static str,
 ) -> Result<Response, ApiError> {
     let body = static_file(app, name).await?;
-    Ok(Response::new(200, content_type, body)
-        .set("cache-control", "no-cache")
-        .set("content-security-policy", REPORT_CSP)
+    Ok(page_headers(
+        Response::new(200, content_type, body),
+        REPORT_CSP,
+        "no-cache",
+    ))
+}
+
+/// The headers every file of the report page and the console carries.
+fn page_headers(r: Response, csp: &str, cache: &str) -> Response {
+    r.set("cache-control", cache)
+        .set("content-security-policy", csp)
         .set("x-content-type-options", "nosniff")
         .set("referrer-policy", "no-referrer")
-        .set("x-frame-options", "DENY"))
+        .set("x-frame-options", "DENY")
 }
 
 /// The page (`#token=…` in the fragment, never sent to a server).
@@ -114,16 +122,11 @@ const CONSOLE_FILES: [(&str, &str); 4] = [
 ];
 
 fn console_asset(name: &str, content_type: &str, cache: &str) -> Response {
-    Response::new(200, content_type, "")
-        .set(
-            crate::statics::STATIC_FILE_HEADER,
-            format!("console/{name}"),
-        )
-        .set("cache-control", cache)
-        .set("content-security-policy", CONSOLE_CSP)
-        .set("x-content-type-options", "nosniff")
-        .set("referrer-policy", "no-referrer")
-        .set("x-frame-options", "DENY")
+    let r = Response::new(200, content_type, "").set(
+        crate::statics::STATIC_FILE_HEADER,
+        format!("console/{name}"),
+    );
+    page_headers(r, CONSOLE_CSP, cache)
 }
 
 /// The team's console: the cases board, one case, the follow-up figures (`#token=…`).
