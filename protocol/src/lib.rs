@@ -4,6 +4,7 @@
 //! same rule runs in the browser, in the Cloudflare worker and in the native server, and is
 //! tested natively in milliseconds.
 
+pub mod i18n;
 pub mod json;
 pub mod limits;
 pub mod model;

@@ -14,7 +14,8 @@ use web_sys::{CssStyleSheet, HtmlElement, ShadowRootInit, ShadowRootMode};
 pub mod config;
 pub mod events;
 pub mod host;
-pub mod i18n;
+/// The survey's strings: one table per language, shared with the edge's hosted survey page.
+pub use nps_protocol::i18n;
 pub mod survey;
 pub mod ui;
 

@@ -16,6 +16,8 @@ pub mod backend;
 mod followup;
 mod handlers;
 pub mod http;
+mod link_page;
+mod mail;
 pub mod metrics;
 #[cfg(feature = "openapi")]
 pub mod openapi;

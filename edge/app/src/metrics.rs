@@ -14,7 +14,7 @@ use nps_edge_core::dedup::{Decision, DuplicateKind, Status};
 use crate::backend::SinkGauge;
 
 /// Every reason a request is refused, for pre-declared series: the API's and the token check's.
-pub const REJECT_REASONS: [&str; 16] = [
+pub const REJECT_REASONS: [&str; 17] = [
     "bad_json",
     "not_object",
     "too_large",
@@ -29,6 +29,7 @@ pub const REJECT_REASONS: [&str; 16] = [
     "suppressed",
     "identity_not_verified",
     "conflict",
+    "links_off",
     "unauthorized",
     "forbidden",
 ];

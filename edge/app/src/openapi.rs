@@ -112,6 +112,73 @@ pub struct ResponseBody {
     sent_at: Option<String>,
 }
 
+/// One recipient of an invitation.
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InvitationRecipient {
+    email: String,
+    /// The site's user id (the person's key when given; else the e-mail).
+    user: Option<String>,
+    account: Option<String>,
+    order: Option<String>,
+    /// BCP 47 locale of the e-mail and the page (`en`, `fr`, `de`, `es`, `it`, `pt`, `ar`).
+    locale: Option<String>,
+}
+
+/// Body of `POST /v1/sites/{site}/invitations`.
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InvitationsBody {
+    survey: String,
+    /// Names the batch: the same batch and recipient give the same links. Default: the time.
+    batch: Option<String>,
+    /// 1 to 1,000.
+    recipients: Vec<InvitationRecipient>,
+}
+
+/// A rendered e-mail.
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InvitationEmail {
+    subject: String,
+    html: String,
+    text: String,
+}
+
+/// One invitation.
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Invitation {
+    /// The recipient's e-mail.
+    recipient: String,
+    /// The id the answer will have.
+    response_id: String,
+    /// The hosted survey page.
+    url: String,
+    /// Eleven one-click links, score 0 first.
+    score_urls: Vec<String>,
+    expires_at: String,
+    email: InvitationEmail,
+}
+
+/// A recipient not invited.
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InvitationSkipped {
+    recipient: String,
+    /// `suppressed`, `open_case`, `answered` or `repeated`.
+    reason: String,
+}
+
+/// 200 of `POST /v1/sites/{site}/invitations`.
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Invitations {
+    batch: String,
+    invitations: Vec<Invitation>,
+    skipped: Vec<InvitationSkipped>,
+}
+
 /// 202 of `POST /v1/responses`.
 #[derive(ToSchema)]
 #[serde(deny_unknown_fields)]

@@ -12,7 +12,8 @@ use nps_edge_core::{cors, EdgeError};
 
 use crate::backend::Backend;
 use crate::handlers::{
-    cases, eligibility, helpdesk, ingest, page, people, report, suppressions, system,
+    cases, eligibility, helpdesk, ingest, invitations, page, people, report, suppressions,
+    survey_link, system,
 };
 use crate::http::{decode_segment, ApiError, Method, Request, Response};
 #[cfg(feature = "openapi")]
@@ -91,6 +92,9 @@ routes! {
     PATCH   "/v1/sites/{site}/cases/{id}"                => cases::patch_case,
     POST    "/v1/sites/{site}/cases/{id}/notes"          => cases::add_note,
     POST    "/v1/sites/{site}/helpdesk"                  => helpdesk::post_event,
+    POST    "/v1/sites/{site}/invitations"               => invitations::post_invitations,
+    GET     "/s/{token}"                                 => survey_link::get_page,
+    POST    "/s/{token}"                                 => survey_link::post_page,
     GET     "/healthz"                                   => system::healthz,
     GET     "/metrics"                                   => system::metrics,
     GET     "/openapi.json"                              => system::openapi_json,

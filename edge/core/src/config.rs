@@ -271,6 +271,10 @@ pub struct Site {
     /// [`crate::cases`]). Default: every detractor opens one, due in 48 hours.
     #[serde(default)]
     pub cases: crate::cases::CasesConfig,
+    /// Signed survey links, the hosted survey page and e-mail invitations (see
+    /// [`crate::links`]). Off until a link secret is set.
+    #[serde(default)]
+    pub links: crate::links::LinksConfig,
 }
 
 fn default_id_window_hours() -> u64 {
@@ -412,6 +416,7 @@ impl Site {
             ));
         }
         self.cases.validate(&format!("{k}.cases"))?;
+        self.links.validate(&format!("{k}.links"), resolved)?;
         if let Some(s) = &self.cases.helpdesk_secret {
             if !resolved && (!s.starts_with("env:") || s.len() <= 4) {
                 return Err(ConfigError::new(
@@ -698,6 +703,7 @@ impl Config {
                 identity_secret: None,
                 retention_days: None,
                 cases: Default::default(),
+                links: Default::default(),
             }],
             sinks: Vec::new(),
             retry: RetryPolicy::default(),
@@ -838,6 +844,16 @@ impl Config {
                 WebhookSecret::parse(&value)
                     .map_err(|r| ConfigError::new(key, format!("{var}: {r}")))?;
                 site.cases.helpdesk_secret = Some(value);
+            }
+            let key = format!("sites[{i}].links.secret");
+            if let Some((var, value)) = resolve_env(&key, site.links.secret.as_deref(), &lookup)? {
+                if value.chars().count() < 32 {
+                    return Err(ConfigError::new(
+                        key,
+                        format!("{var} must be at least 32 characters"),
+                    ));
+                }
+                site.links.secret = Some(value);
             }
         }
         for (i, sink) in self.sinks.iter_mut().enumerate() {

@@ -54,6 +54,9 @@ pub enum EdgeError {
     /// Known route, wrong method. 405.
     #[error("method not allowed")]
     MethodNotAllowed,
+    /// The site has no link secret: no links, no invitations. 409.
+    #[error("the site has no link secret (links.secret)")]
+    NoLinks,
     /// The store or queue cannot take the request right now (not the client's fault). 503.
     #[error("temporarily unavailable: {0}")]
     Unavailable(String),
@@ -68,7 +71,7 @@ impl EdgeError {
             | EdgeError::OriginNotAllowed(_)
             | EdgeError::Suppressed
             | EdgeError::Identity(..) => 403,
-            EdgeError::Conflict => 409,
+            EdgeError::Conflict | EdgeError::NoLinks => 409,
             EdgeError::NotFound => 404,
             EdgeError::MethodNotAllowed => 405,
             EdgeError::TooLarge => 413,
@@ -92,6 +95,7 @@ impl EdgeError {
             EdgeError::Suppressed => "suppressed",
             EdgeError::Identity(..) => "identity_not_verified",
             EdgeError::Conflict => "conflict",
+            EdgeError::NoLinks => "links_off",
             EdgeError::RateLimited(_) => "rate_limited",
             EdgeError::NotFound => "not_found",
             EdgeError::MethodNotAllowed => "method_not_allowed",
@@ -100,7 +104,7 @@ impl EdgeError {
     }
 
     /// Every reason, for pre-declaring metrics series.
-    pub const REASONS: [&'static str; 14] = [
+    pub const REASONS: [&'static str; 15] = [
         "bad_json",
         "not_object",
         "too_large",
@@ -115,6 +119,7 @@ impl EdgeError {
         "suppressed",
         "identity_not_verified",
         "conflict",
+        "links_off",
     ];
 
     /// Short human title (RFC 9457 `title`): the same for every instance of a reason.
@@ -130,6 +135,7 @@ impl EdgeError {
             EdgeError::Suppressed => "Suppressed",
             EdgeError::Identity(..) => "Identity not verified",
             EdgeError::Conflict => "Conflict",
+            EdgeError::NoLinks => "Links not configured",
             EdgeError::RateLimited(_) => "Too many requests",
             EdgeError::NotFound => "Not found",
             EdgeError::MethodNotAllowed => "Method not allowed",
@@ -167,6 +173,10 @@ impl EdgeError {
             EdgeError::Conflict => vec![(
                 "visitor".into(),
                 "is not the visitor (and user) who sent the first rev of this id".into(),
+            )],
+            EdgeError::NoLinks => vec![(
+                "links.secret".into(),
+                "is not set for this site: set it to make links and invitations".into(),
             )],
             EdgeError::OriginNotAllowed(_) => {
                 vec![("origin".into(), "is not on the site's allowlist".into())]
@@ -258,6 +268,7 @@ mod tests {
             EdgeError::Suppressed,
             EdgeError::Identity("user.signature", "is required on this site"),
             EdgeError::Conflict,
+            EdgeError::NoLinks,
         ];
         let reasons: Vec<_> = all.iter().map(|e| e.reason()).collect();
         assert_eq!(reasons, EdgeError::REASONS);

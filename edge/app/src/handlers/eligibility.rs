@@ -56,55 +56,12 @@ pub(crate) async fn get_eligibility<B: Backend>(
     let now = app.backend().now_ms();
     app.rate_limit(site_cfg, req, now)?;
     (q.user, q.account) = identity::apply_query(site_cfg, q.user, q.account, q.signature.take())?;
-    let mut resurvey = false;
-    let reason = if q.user.is_none() && q.account.is_none() {
-        None
-    } else {
-        let window = site_cfg.respondent_window_ms();
-        let respondent = match (&q.survey, &q.user) {
-            (Some(survey), Some(user)) if window > 0 => {
-                Some((survey.clone(), user.clone(), window))
-            }
-            _ => None,
-        };
-        let v = app
-            .backend()
-            .visitor(VisitorQuery {
-                site: site.to_string(),
-                subjects: subjects(q.user.as_deref(), q.account.as_deref())
-                    .into_iter()
-                    .map(str::to_string)
-                    .collect(),
-                respondent,
-            })
-            .await
-            .map_err(unavailable)?;
-        let suppressed = is_suppressed(
-            &v.suppressions,
-            q.user.as_deref(),
-            q.account.as_deref(),
-            now,
-        );
-        let answered = v
-            .answered_ms
-            .is_some_and(|at| window > 0 && now.saturating_sub(at) < window);
-        if suppressed {
-            Some(Reason::Suppressed)
-        } else if open_case(app, site, q.user.as_deref()).await? {
-            Some(Reason::OpenCase)
-        } else if answered {
-            match q.user.as_deref() {
-                // A resolved case brings its customer back, inside the window too.
-                Some(user) if due_resurvey(app, site, user, now).await?.is_some() => {
-                    resurvey = true;
-                    None
-                }
-                _ => Some(Reason::Answered),
-            }
-        } else {
-            None
-        }
+    let person = Person {
+        user: q.user.as_deref(),
+        account: q.account.as_deref(),
+        respondent: q.user.as_deref(),
     };
+    let (reason, resurvey) = hold_back(app, site_cfg, q.survey.as_deref(), person, now).await?;
     // The reason is the person's business: said only to a verified identity (anyone may ask
     // about an unverified id, and "open case" would tell them of a complaint).
     let verified = site_cfg.identity != identity::IdentityMode::Off && q.user.is_some();
@@ -124,9 +81,72 @@ pub(crate) async fn get_eligibility<B: Backend>(
     Ok(Response::json(200, body).set("cache-control", cache))
 }
 
-/// Why the survey is not shown.
+/// Who is asked about: subjects of suppressions and cases, and the respondent key of the
+/// survey's window.
 #[derive(Debug, Clone, Copy)]
-enum Reason {
+pub(crate) struct Person<'a> {
+    /// The user id.
+    pub user: Option<&'a str>,
+    /// The account id.
+    pub account: Option<&'a str>,
+    /// The key the respondent window counts (the user id, or a link's visitor id).
+    pub respondent: Option<&'a str>,
+}
+
+/// Why a person is not to be surveyed now (`None`: they may be), and whether it is the
+/// re-survey of a resolved case.
+pub(crate) async fn hold_back<B: Backend>(
+    app: &App<B>,
+    site_cfg: &nps_edge_core::config::Site,
+    survey: Option<&str>,
+    p: Person<'_>,
+    now: u64,
+) -> Result<(Option<Reason>, bool), ApiError> {
+    let site = site_cfg.id.as_str();
+    if p.user.is_none() && p.account.is_none() && p.respondent.is_none() {
+        return Ok((None, false));
+    }
+    let window = site_cfg.respondent_window_ms();
+    let respondent = match (survey, p.respondent) {
+        (Some(survey), Some(key)) if window > 0 => {
+            Some((survey.to_string(), key.to_string(), window))
+        }
+        _ => None,
+    };
+    let v = app
+        .backend()
+        .visitor(VisitorQuery {
+            site: site.to_string(),
+            subjects: subjects(p.user, p.account)
+                .into_iter()
+                .map(str::to_string)
+                .collect(),
+            respondent,
+        })
+        .await
+        .map_err(unavailable)?;
+    let answered = v
+        .answered_ms
+        .is_some_and(|at| window > 0 && now.saturating_sub(at) < window);
+    if is_suppressed(&v.suppressions, p.user, p.account, now) {
+        return Ok((Some(Reason::Suppressed), false));
+    }
+    if open_case(app, site, p.user).await? {
+        return Ok((Some(Reason::OpenCase), false));
+    }
+    if !answered {
+        return Ok((None, false));
+    }
+    match p.user {
+        // A resolved case brings its customer back, inside the window too.
+        Some(user) if due_resurvey(app, site, user, now).await?.is_some() => Ok((None, true)),
+        _ => Ok((Some(Reason::Answered), false)),
+    }
+}
+
+/// Why the survey is not shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Reason {
     /// The user or account is on the suppression list.
     Suppressed,
     /// They have a case the team has not closed.
@@ -136,7 +156,8 @@ enum Reason {
 }
 
 impl Reason {
-    fn as_str(self) -> &'static str {
+    /// Wire name.
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Reason::Suppressed => "suppressed",
             Reason::OpenCase => "open_case",

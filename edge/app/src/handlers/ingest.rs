@@ -48,7 +48,23 @@ pub(crate) async fn post_response<B: Backend>(
     let now = app.backend().now_ms();
     app.rate_limit(site, req, now)?;
     r.user = identity::apply(site, r.user.take())?;
-    let (id, rev, segment, score) = (r.id.clone(), r.rev, r.segment(), r.score);
+    let (id, rev, segment) = (r.id.clone(), r.rev, r.segment());
+    let d = accept(app, site, r, now).await?;
+    Ok(Response::json(
+        202,
+        ingest::accepted_json_parts(&id, rev, segment, d.status),
+    ))
+}
+
+/// Records an authorized answer (from a page or a signed link): its re-survey tag, the backend's
+/// atomic step, the case's record and announcement, the metrics.
+pub(crate) async fn accept<B: Backend>(
+    app: &App<B>,
+    site: &Site,
+    mut r: nps_protocol::Response,
+    now: u64,
+) -> Result<Decision, ApiError> {
+    let (id, rev, score) = (r.id.clone(), r.rev, r.score);
     // Only the edge says which case an answer follows up.
     r.properties.remove(RESURVEY_PROPERTY);
     // Re-surveys concern identified users on a site with cases; nobody else pays a lookup.
@@ -95,10 +111,7 @@ pub(crate) async fn post_response<B: Backend>(
         announce_case(app, &site.id, &id, now).await;
     }
     app.metrics().response(&d);
-    Ok(Response::json(
-        202,
-        ingest::accepted_json_parts(&id, rev, segment, d.status),
-    ))
+    Ok(d)
 }
 
 /// Property a re-survey answer carries: the id of the case it follows up.

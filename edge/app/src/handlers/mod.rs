@@ -6,10 +6,12 @@ pub(crate) mod cases;
 pub(crate) mod eligibility;
 pub(crate) mod helpdesk;
 pub(crate) mod ingest;
+pub(crate) mod invitations;
 pub(crate) mod page;
 pub(crate) mod people;
 pub(crate) mod report;
 pub(crate) mod suppressions;
+pub(crate) mod survey_link;
 pub(crate) mod system;
 
 use nps_edge_core::auth::{AuthError, Role, Token};

@@ -1,5 +1,6 @@
-//! One string table per language. Adding a language = one file here, one `mod` line and one arm in
-//! [`strings_for`]. Unknown locales fall back to English (tested in `tests/web.rs`).
+//! The survey's words, one table per language, shared by the widget and the edge's hosted survey
+//! page (the same question in both places). Adding a language = one file here, one `mod` line and one arm in
+//! [`strings_for`]. Unknown locales fall back to English (tested in the widget's `tests/web.rs` and below).
 
 mod ar;
 mod de;

@@ -1,0 +1,263 @@
+//! E-mail invitations: `POST /v1/sites/{site}/invitations` takes a survey and up to 1,000
+//! recipients and gives, per recipient, a signed page link, the eleven one-click score links and
+//! the rendered e-mail (the application renders it). The rules here: the request's shape and
+//! limits, each link's claims, and why a recipient is skipped.
+
+use hmac::{Hmac, Mac};
+use serde::Deserialize;
+use sha2::Sha256;
+
+use nps_protocol::limits::is_valid_id;
+use nps_protocol::validate::{is_plausible_email, is_plausible_locale, Problem, ProblemCode};
+
+use crate::config::Site;
+use crate::error::EdgeError;
+use crate::links::Claims;
+
+/// Most recipients in one request.
+pub const MAX_RECIPIENTS: usize = 1000;
+
+/// One recipient as the site sends it.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Recipient {
+    /// Where the e-mail goes (also the recipient key when no user id is given).
+    pub email: String,
+    /// The site's user id.
+    #[serde(default)]
+    pub user: Option<String>,
+    /// Account id.
+    #[serde(default)]
+    pub account: Option<String>,
+    /// The order the survey is about.
+    #[serde(default)]
+    pub order: Option<String>,
+    /// BCP 47 locale of the e-mail and the page (default `en`).
+    #[serde(default)]
+    pub locale: Option<String>,
+}
+
+impl Recipient {
+    /// The person's key: the user id when given, else the e-mail (lower case).
+    pub fn key(&self) -> String {
+        self.user
+            .clone()
+            .unwrap_or_else(|| self.email.to_ascii_lowercase())
+    }
+}
+
+/// The request body.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Request {
+    /// Survey id.
+    pub survey: String,
+    /// The batch's name (an order number, a campaign): the same batch and recipient give the
+    /// same links, so a retried request sends nobody a second, different link. Default: the
+    /// time of the request.
+    #[serde(default)]
+    pub batch: Option<String>,
+    /// Who to ask.
+    pub recipients: Vec<Recipient>,
+}
+
+/// Parses and checks a request; every bad field is listed (422).
+pub fn parse(body: &[u8]) -> Result<Request, EdgeError> {
+    let req: Request = serde_json::from_slice(body).map_err(|e| {
+        if e.is_data() {
+            EdgeError::Invalid(vec![Problem::new(
+                "body",
+                ProblemCode::Format,
+                e.to_string(),
+            )])
+        } else {
+            EdgeError::BadJson(e.to_string())
+        }
+    })?;
+    let mut p = Vec::new();
+    if !is_valid_id(&req.survey) {
+        p.push(Problem::new(
+            "survey",
+            ProblemCode::Charset,
+            "must be 1-64 characters of A-Z a-z 0-9 _ . : -",
+        ));
+    }
+    if let Some(b) = &req.batch {
+        if !is_valid_id(b) {
+            p.push(Problem::new(
+                "batch",
+                ProblemCode::Charset,
+                "must be 1-64 characters of A-Z a-z 0-9 _ . : -",
+            ));
+        }
+    }
+    if req.recipients.is_empty() || req.recipients.len() > MAX_RECIPIENTS {
+        p.push(Problem::new(
+            "recipients",
+            ProblemCode::TooMany,
+            format!("must hold 1 to {MAX_RECIPIENTS} recipients"),
+        ));
+    }
+    for (i, r) in req.recipients.iter().enumerate().take(MAX_RECIPIENTS) {
+        let f = |name: &str| format!("recipients[{i}].{name}");
+        if !is_plausible_email(&r.email) {
+            p.push(Problem::new(
+                f("email"),
+                ProblemCode::Format,
+                "must be an e-mail address",
+            ));
+        }
+        for (name, v) in [
+            ("user", &r.user),
+            ("account", &r.account),
+            ("order", &r.order),
+        ] {
+            if v.as_deref().is_some_and(|v| !is_valid_id(v)) {
+                p.push(Problem::new(
+                    f(name),
+                    ProblemCode::Charset,
+                    "must be 1-64 characters of A-Z a-z 0-9 _ . : -",
+                ));
+            }
+        }
+        if r.locale.as_deref().is_some_and(|l| !is_plausible_locale(l)) {
+            p.push(Problem::new(
+                f("locale"),
+                ProblemCode::Format,
+                "must be a BCP 47 language tag such as fr-FR",
+            ));
+        }
+    }
+    if p.is_empty() {
+        Ok(req)
+    } else {
+        Err(EdgeError::Invalid(p))
+    }
+}
+
+/// The claims of one recipient's link. The nonce is a keyed hash of the batch and the person,
+/// so the same request made twice gives the same links (and the same answers).
+pub fn claims(
+    site: &Site,
+    secret: &[u8],
+    survey: &str,
+    batch: &str,
+    r: &Recipient,
+    now_ms: u64,
+) -> Claims {
+    let mut m = Hmac::<Sha256>::new_from_slice(secret).expect("HMAC takes any key length");
+    m.update(b"nps-link-nonce\0");
+    for part in [survey, batch, &r.key()] {
+        m.update(part.as_bytes());
+        m.update(b"\0");
+    }
+    let tag = m.finalize().into_bytes();
+    let nonce: String = tag[..9]
+        .iter()
+        .flat_map(|b| [b >> 4, b & 15])
+        .map(|n| char::from(b"0123456789abcdef"[usize::from(n)]))
+        .collect();
+    Claims {
+        site: site.id.clone(),
+        survey: survey.to_string(),
+        user: r.user.clone(),
+        email: Some(r.email.clone()),
+        account: r.account.clone(),
+        order: r.order.clone(),
+        locale: r.locale.clone(),
+        expires_s: now_ms / 1000 + u64::from(site.links.ttl_days) * 86_400,
+        nonce,
+    }
+}
+
+/// Why a recipient gets no invitation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Skip {
+    /// The same person twice in one request.
+    Repeated,
+    /// The user or account is on the suppression list.
+    Suppressed,
+    /// The user has a case the team has not closed.
+    OpenCase,
+    /// They answered this survey within the site's respondent window.
+    Answered,
+}
+
+impl Skip {
+    /// Wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Skip::Repeated => "repeated",
+            Skip::Suppressed => "suppressed",
+            Skip::OpenCase => "open_case",
+            Skip::Answered => "answered",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn site() -> Site {
+        serde_json::from_str(r#"{"id":"shop","origins":["https://shop.example"]}"#).unwrap()
+    }
+
+    #[test]
+    fn every_bad_field_is_listed() {
+        let body = br#"{"survey":"bad survey","batch":"b 1","recipients":[
+            {"email":"ann@example.com"},
+            {"email":"nope","user":"u 1","locale":"??"}
+        ]}"#;
+        match parse(body) {
+            Err(EdgeError::Invalid(p)) => {
+                let fields: Vec<&str> = p.iter().map(|p| p.field.as_str()).collect();
+                assert_eq!(
+                    fields,
+                    [
+                        "survey",
+                        "batch",
+                        "recipients[1].email",
+                        "recipients[1].user",
+                        "recipients[1].locale"
+                    ]
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(parse(b"{"), Err(EdgeError::BadJson(_))));
+        assert!(matches!(
+            parse(br#"{"survey":"s","recipients":[{"email":"a@b.example","colour":1}]}"#),
+            Err(EdgeError::Invalid(_))
+        ));
+        assert!(matches!(
+            parse(br#"{"survey":"s","recipients":[]}"#),
+            Err(EdgeError::Invalid(_))
+        ));
+        let many = format!(
+            r#"{{"survey":"s","recipients":[{}]}}"#,
+            vec![r#"{"email":"a@b.example"}"#; MAX_RECIPIENTS + 1].join(",")
+        );
+        assert!(matches!(parse(many.as_bytes()), Err(EdgeError::Invalid(_))));
+    }
+
+    #[test]
+    fn the_same_batch_gives_the_same_link_and_another_batch_another() {
+        let r = Recipient {
+            email: "Ann@Example.com".into(),
+            user: None,
+            account: None,
+            order: Some("A-1".into()),
+            locale: Some("fr".into()),
+        };
+        assert_eq!(r.key(), "ann@example.com");
+        let a = claims(&site(), b"k", "nps", "b1", &r, 1_000_000);
+        assert_eq!(a, claims(&site(), b"k", "nps", "b1", &r, 1_000_000));
+        assert_ne!(
+            a.nonce,
+            claims(&site(), b"k", "nps", "b2", &r, 1_000_000).nonce
+        );
+        assert_eq!(a.expires_s, 1_000 + 30 * 86_400);
+        assert_eq!((a.order.as_deref(), a.lang()), (Some("A-1"), "fr"));
+    }
+}
