@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import Ajv2020 from "ajv/dist/2020.js";
 import { ROOT, eventually } from "../e2e/harness.mjs";
-import { ADMIN, AGENT, FOREIGN, HELPDESK, METRICS, ORIGIN, READ, TARGETS, signed, startTarget } from "./targets.mjs";
+import { ADMIN, AGENT, FOREIGN, HELPDESK, LINK_BASE, METRICS, ORIGIN, READ, TARGETS, linkToken, signed, startTarget } from "./targets.mjs";
 
 const DOC = JSON.parse(readFileSync(join(ROOT, "edge/app/openapi.json"), "utf8"));
 const BASE = "https://nps.dev/openapi.json";
@@ -74,7 +74,7 @@ for (const kind of TARGETS) {
     });
 
     /** One request; the answer is checked against the document and recorded for coverage. */
-    async function req(method, path, { origin, token, body, contentType = "application/json", headers = {}, documented = true } = {}) {
+    async function req(method, path, { origin, token, body, contentType = "application/json", headers = {}, documented = true, redirect = "follow" } = {}) {
       const h = { ...headers };
       if (origin) h.origin = origin;
       if (token) h.authorization = `Bearer ${token}`;
@@ -82,6 +82,7 @@ for (const kind of TARGETS) {
       const res = await fetch(t.url + path, {
         method,
         headers: h,
+        redirect,
         body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
       });
       const text = await res.text();
@@ -514,6 +515,87 @@ for (const kind of TARGETS) {
       problem(await hook("x".repeat(17 * 1024)), 413, "too-large");
       problem(await req("PATCH", d.path, { token: AGENT, body: { external_ref: 7 } }), 422, "invalid");
       assert.equal((await d.status()).status, "open");
+    });
+
+    it("survey links and invitations: the page, its form, every refusal", async () => {
+      const local = (u) => u.slice(LINK_BASE.length);
+      const invite = (site, body, opts = {}) => req("POST", `/v1/sites/${site}/invitations`, { token: ADMIN, body, ...opts });
+      const who = uid("u");
+      const one = { survey: "links", recipients: [{ email: "ann@example.com", user: who, order: "A-1001", locale: "fr" }] };
+      problem(await invite("other", one), 409, "links-off");
+      problem(await req("POST", "/v1/sites/demo/invitations", { body: one }), 401);
+      problem(await req("POST", "/v1/sites/demo/invitations", { token: READ, body: one }), 403);
+      problem(await invite("nowhere", one), 404);
+      problem(await invite("demo", "{", {}), 400, "bad-json");
+      problem(await invite("demo", "<x/>", { contentType: "application/xml" }), 415);
+      problem(await invite("demo", JSON.stringify({ survey: "links", recipients: [], pad: "x".repeat(600 * 1024) })), 413);
+      const bad = await invite("demo", { survey: "links", recipients: [{ email: "nope" }, { email: "b@example.com", locale: "??" }] });
+      problem(bad, 422, "invalid");
+      assert.deepEqual(bad.json.errors.map((e) => e.field), ["recipients[0].email", "recipients[1].locale"]);
+      const made = await invite("demo", one);
+      assert.equal(made.status, 200, made.text);
+      const inv = made.json.invitations[0];
+      assert.equal(inv.score_urls.length, 11);
+      assert.ok(inv.score_urls[0].endsWith("?score=0") && inv.score_urls[10].endsWith("?score=10"));
+      // The page: a bare GET (what a link scanner does) records nothing.
+      const page = await req("GET", local(inv.score_urls[3]));
+      assert.equal(page.status, 200);
+      assert.match(page.headers.get("content-type"), /^text\/html/);
+      assert.match(page.headers.get("content-security-policy"), /default-src 'none'.*form-action 'self'/);
+      assert.match(page.text, /lang="fr"/);
+      assert.match(page.text, /data-auto/, "the chosen score, for the page to send");
+      assert.equal((await t.rows("SELECT id FROM responses WHERE site = 'demo' AND id = ?", inv.response_id)).length, 0, "a GET stored nothing");
+      const form = (path, fields, extra = {}) => req("POST", path, { body: new URLSearchParams(fields).toString(), contentType: "application/x-www-form-urlencoded", redirect: "manual", ...extra });
+      const scored = await form(local(inv.url), { score: "3", rev: "1" });
+      assert.equal(scored.status, 303, scored.text);
+      assert.match(scored.headers.get("location"), /\?answered=3&rev=2$/);
+      const follow = await req("GET", scored.headers.get("location"));
+      assert.equal(follow.status, 200);
+      assert.match(follow.text, /name="contact_ok"/, "a detractor is asked whether they may be contacted");
+      const commented = await form(local(inv.url), { score: "3", rev: "2", step: "comment", comment: "Livraison en retard", contact_ok: "1" });
+      assert.equal(commented.status, 303);
+      assert.match(commented.headers.get("location"), /\?done$/);
+      const twice = await invite("demo", { ...one, batch: "second" });
+      assert.deepEqual(twice.json.skipped, [{ recipient: "ann@example.com", reason: "open_case" }], "the detractor's case is open: not asked again");
+      // Refusals: in the page's words, nothing stored.
+      const claims = { s: "demo", v: "links", u: who, m: "ann@example.com", x: Math.floor(Date.now() / 1000) + 3600, n: "second" };
+      const forged = linkToken(claims, "not-the-site-secret-0123456789abcdef");
+      const expired = linkToken({ ...claims, l: "de", x: 1000 });
+      for (const m of ["GET", "POST"]) {
+        const f = m === "GET" ? (p) => req("GET", p) : (p) => form(p, { score: "9" });
+        assert.equal((await f("/s/not-a-token")).status, 400);
+        assert.equal((await f(`/s/${forged}`)).status, 403);
+        const gone = await f(`/s/${expired}`);
+        assert.equal(gone.status, 410);
+        assert.match(gone.text, /lang="de"/, "the expired page speaks the link's language");
+      }
+      assert.equal((await form(local(inv.url), { score: "11" })).status, 400);
+      // A second link of the same person (another nonce) inside the window: told, not stored.
+      const again = await form(`/s/${linkToken(claims)}`, { score: "9", rev: "1" });
+      assert.equal(again.status, 200);
+      assert.match(again.text, /recently|récemment/);
+      // Rate limited on a tight site.
+      const tight = `/s/${linkToken({ ...claims, s: "tight", n: uid("n") })}`;
+      let limited;
+      for (let i = 0; i < 5 && !limited; i++) {
+        const r = await form(tight, { score: "8", rev: String(i + 1) });
+        if (r.status === 429) limited = r;
+      }
+      assert.ok(limited, "the tight site's bucket ran out");
+      assert.ok(Number(limited.headers.get("retry-after")) >= 1);
+      // A failing store: the page says to retry; invitations are a 503 problem.
+      await t.sql("ALTER TABLE responses RENAME TO responses_off");
+      try {
+        assert.equal((await form(`/s/${linkToken({ ...claims, n: uid("n") })}`, { score: "8" })).status, 503);
+      } finally {
+        await t.sql("ALTER TABLE responses_off RENAME TO responses");
+      }
+      await t.sql("ALTER TABLE cases RENAME TO cases_off");
+      try {
+        problem(await invite("demo", { survey: "links", recipients: [{ email: "c@example.com", user: uid("u") }] }), 503, "unavailable");
+      } finally {
+        await t.sql("ALTER TABLE cases_off RENAME TO cases");
+      }
     });
 
     it("erasure of a person: by user id or e-mail, counts, idempotent, scoped to admins", async () => {

@@ -22,6 +22,10 @@ export const AGENT = "conformance-agent-demo-token-0";
 export const IDENTITY = "conformance-identity-secret-0";
 export const SECRET = "whsec_" + Buffer.from("conformance-secret-0123456789abc").toString("base64");
 /** The secret site `demo`'s helpdesk signs its events with. */
+/** The link secret of sites `demo` and `tight`. */
+export const LINK_SECRET = "conformance-link-secret-0123456789abcdef";
+/** The public address links are built on (the tests replace it with the edge's own). */
+export const LINK_BASE = "https://nps.example";
 export const HELPDESK = "whsec_" + Buffer.from("conformance-helpdesk-0123456789").toString("base64");
 
 /** Standard Webhooks headers for `body` signed with `secret` at `ts` (Unix seconds). */
@@ -29,6 +33,15 @@ export function signed(secret, body, { id = `msg_${Math.random().toString(36).sl
   const key = Buffer.from(secret.slice("whsec_".length), "base64");
   const sig = "v1," + createHmac("sha256", key).update(`${id}.${ts}.${body}`).digest("base64");
   return { "webhook-id": id, "webhook-timestamp": String(ts), "webhook-signature": sig };
+}
+
+/**
+ * A survey link token, signed as a site's own server would sign one (docs/links.md):
+ * base64url(claims JSON) "." base64url(HMAC-SHA256(secret, first part)).
+ */
+export function linkToken(claims, secret = LINK_SECRET) {
+  const body = Buffer.from(JSON.stringify(claims)).toString("base64url");
+  return `${body}.${createHmac("sha256", secret).update(body).digest("base64url")}`;
 }
 
 /** The one config document both runtimes run. */
@@ -40,6 +53,8 @@ origins = ["${ORIGIN}", "http://localhost:*"]
 rate_limit = { per_minute = 600000, burst = 10000 }
 # Re-survey as soon as a case is resolved (the tests cannot wait a week); a helpdesk may resolve.
 cases = { resurvey_after_seconds = 0, helpdesk_secret = "env:NPS_HELPDESK_SECRET" }
+# Signed survey links: the tests map the base URL onto the edge they run.
+links = { secret = "env:NPS_LINK_SECRET", base_url = "${LINK_BASE}", brand = "Maison Lumière" }
 
 [[sites]]
 id = "other"
@@ -50,6 +65,7 @@ rate_limit = { per_minute = 600000, burst = 10000 }
 id = "tight"
 origins = ["${ORIGIN}"]
 rate_limit = { per_minute = 1, burst = 2 }
+links = { secret = "env:NPS_LINK_SECRET", base_url = "${LINK_BASE}" }
 
 [[sites]]
 id = "report"
@@ -143,6 +159,7 @@ queue = "DELIVERIES"
 const SECRETS = {
   NPS_ADMIN_TOKEN: ADMIN, NPS_READ_TOKEN: READ, NPS_READ_DEMO_TOKEN: READ_DEMO, NPS_METRICS_TOKEN: METRICS, NPS_AGENT_TOKEN: AGENT,
   NPS_WEBHOOK_SECRET: SECRET, NPS_IDENTITY_SECRET: IDENTITY, NPS_HELPDESK_SECRET: HELPDESK,
+  NPS_LINK_SECRET: LINK_SECRET,
 };
 
 /** A webhook receiver that verifies signatures and records `{sink, id, body}`. */

@@ -15,6 +15,24 @@ use nps_edge_core::EdgeError;
 /// [`Body::TooLarge`].
 pub const MAX_REQUEST_BYTES: usize = nps_protocol::limits::MAX_BODY_BYTES;
 
+/// Largest body of a bulk route (invitations: up to 1,000 recipients); see [`is_bulk_path`].
+pub const MAX_BULK_REQUEST_BYTES: usize = 512 * 1024;
+
+/// True for the paths whose bodies may reach [`MAX_BULK_REQUEST_BYTES`] (admin routes behind a
+/// token): a runtime reads that much only for them.
+pub fn is_bulk_path(path: &str) -> bool {
+    path.starts_with("/v1/sites/") && path.ends_with("/invitations")
+}
+
+/// The longest body a runtime reads for `path`.
+pub fn max_request_bytes(path: &str) -> usize {
+    if is_bulk_path(path) {
+        MAX_BULK_REQUEST_BYTES
+    } else {
+        MAX_REQUEST_BYTES
+    }
+}
+
 /// Request methods the application knows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Method {

@@ -10,7 +10,7 @@ use axum::extract::{ConnectInfo, Request as AxumRequest, State};
 use axum::http::{header, HeaderName, HeaderValue, Method as AxumMethod, StatusCode};
 use axum::response::{IntoResponse, Response as AxumResponse};
 use axum::Router;
-use nps_edge_app::http::{Body, Method, Request, Response, MAX_REQUEST_BYTES, READ_HEADERS};
+use nps_edge_app::http::{max_request_bytes, Body, Method, Request, Response, READ_HEADERS};
 use nps_edge_app::routes::is_api_path;
 use nps_edge_app::statics::STATIC_FILE_HEADER;
 
@@ -41,7 +41,7 @@ async fn handle(State(st): State<AppState>, req: AxumRequest) -> AxumResponse {
         })
         .collect();
     // A client that trickles its body holds a connection: it gets BODY_TIMEOUT in all.
-    let read = tokio::time::timeout(BODY_TIMEOUT, to_bytes(body, MAX_REQUEST_BYTES)).await;
+    let read = tokio::time::timeout(BODY_TIMEOUT, to_bytes(body, max_request_bytes(path))).await;
     let body = match read {
         Err(_) => Body::Unreadable("the body did not arrive in time".into()),
         Ok(Ok(b)) => Body::Bytes(b.into()),

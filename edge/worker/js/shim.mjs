@@ -34,12 +34,19 @@ let HEADERS;
 const LIMIT = glue.maxRequestBytes();
 const NO_BODY = new Set(["GET", "HEAD", "OPTIONS"]);
 
-/** The body, or undefined when it is longer than LIMIT (never reads more than that). */
+/** The body, or undefined when it is longer than the path's limit (never reads more than
+ * that): LIMIT, or the bulk limit on the few paths the application names. */
 async function readBody(request) {
   if (NO_BODY.has(request.method) || request.body === null) return new Uint8Array(0);
+  let limit = LIMIT;
+  const over = (n) => {
+    if (n <= limit) return false;
+    if (limit === LIMIT && glue.isBulkPath(new URL(request.url).pathname)) limit = glue.maxBulkRequestBytes();
+    return n > limit;
+  };
   const declared = request.headers.get("content-length");
   if (declared !== null) {
-    return Number(declared) > LIMIT ? undefined : new Uint8Array(await request.arrayBuffer());
+    return over(Number(declared)) ? undefined : new Uint8Array(await request.arrayBuffer());
   }
   const reader = request.body.getReader();
   const chunks = [];
@@ -48,7 +55,7 @@ async function readBody(request) {
     const { done, value } = await reader.read();
     if (done) break;
     n += value.length;
-    if (n > LIMIT) {
+    if (over(n)) {
       await reader.cancel();
       return undefined;
     }

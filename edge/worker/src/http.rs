@@ -3,7 +3,10 @@
 //! gets the answer back as one string it turns into a `Response`: two boundary crossings where
 //! the runtime's objects would take dozens (see edge/README.md, "One application").
 
-use nps_edge_app::http::{Body, Method, Request, Response, MAX_REQUEST_BYTES, READ_HEADERS};
+use nps_edge_app::http::{
+    is_bulk_path, Body, Method, Request, Response, MAX_BULK_REQUEST_BYTES, MAX_REQUEST_BYTES,
+    READ_HEADERS,
+};
 use nps_edge_app::statics::STATIC_FILE_HEADER;
 use nps_edge_app::ApiError;
 use nps_edge_core::EdgeError;
@@ -29,6 +32,19 @@ pub fn request_headers(env: Env) -> String {
 #[wasm_bindgen(js_name = maxRequestBytes)]
 pub fn max_request_bytes() -> usize {
     MAX_REQUEST_BYTES
+}
+
+/// The longest body the shell reads for a bulk path (see [`is_bulk`]).
+#[wasm_bindgen(js_name = maxBulkRequestBytes)]
+pub fn max_bulk_request_bytes() -> usize {
+    MAX_BULK_REQUEST_BYTES
+}
+
+/// True when the shell may read up to [`max_bulk_request_bytes`] for this path (asked only of
+/// a body longer than [`max_request_bytes`]).
+#[wasm_bindgen(js_name = isBulkPath)]
+pub fn is_bulk(path: &str) -> bool {
+    is_bulk_path(path)
 }
 
 /// Answers one request (see the module doc for the shapes). `headers` holds the values of

@@ -13,7 +13,7 @@ use nps_protocol::json::{push_str, ObjectWriter};
 
 use crate::backend::Backend;
 use crate::handlers::eligibility::{hold_back, Person, Reason};
-use crate::handlers::{any_body, known_site, param, scope};
+use crate::handlers::{bulk_body, known_site, param, scope};
 use crate::http::{ApiError, Request, Response};
 use crate::mail::{self, Invitation};
 use crate::routes::Params;
@@ -36,7 +36,8 @@ links, so a retried request invites nobody twice. Needs the site's `links` secti
         (status = 403, description = "The token is not an admin token of this site.", body = crate::openapi::Problem, content_type = "application/problem+json"),
         (status = 404, description = "Unknown site.", body = crate::openapi::Problem, content_type = "application/problem+json"),
         (status = 409, description = "The site has no link secret (`links.secret`).", body = crate::openapi::Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body over the size limit.", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not JSON content.", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body over 512 KiB.", body = crate::openapi::Problem, content_type = "application/problem+json"),
         (status = 422, description = "Bad fields, all listed (`recipients[3].email`…).", body = crate::openapi::Problem, content_type = "application/problem+json"),
         (status = 503, description = "The store cannot answer right now.", body = crate::openapi::Problem, content_type = "application/problem+json"),
     )
@@ -55,7 +56,8 @@ pub(crate) async fn post_invitations<B: Backend>(
     ) else {
         return Err(EdgeError::NoLinks.into());
     };
-    let body = invitations::parse(any_body(req)?)?;
+    nps_edge_core::ingest::check_content_type(req.header("content-type"))?;
+    let body = invitations::parse(bulk_body(req)?)?;
     let now = app.backend().now_ms();
     let batch = body.batch.clone().unwrap_or_else(|| now.to_string());
     let brand = links::brand(site_cfg);

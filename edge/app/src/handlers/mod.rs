@@ -47,6 +47,20 @@ pub(crate) fn any_body(req: &Request) -> Result<&[u8], EdgeError> {
     }
 }
 
+/// The body of a bulk request (see [`crate::http::is_bulk_path`]), within the bulk limit.
+pub(crate) fn bulk_body(req: &Request) -> Result<&[u8], EdgeError> {
+    let limit = crate::http::MAX_BULK_REQUEST_BYTES;
+    let declared = req
+        .header("content-length")
+        .and_then(|v| v.trim().parse::<usize>().ok());
+    match &req.body {
+        _ if declared.is_some_and(|n| n > limit) => Err(EdgeError::TooLarge),
+        Body::Bytes(b) if b.len() <= limit => Ok(b),
+        Body::Bytes(_) | Body::TooLarge => Err(EdgeError::TooLarge),
+        Body::Unreadable(m) => Err(EdgeError::BadJson(format!("could not read body: {m}"))),
+    }
+}
+
 /// The configured site named in the path, or 404.
 pub(crate) fn known_site<'a, B: Backend>(
     app: &'a App<B>,
