@@ -24,7 +24,7 @@ mod logs;
 mod ops;
 mod site_state;
 
-pub use http::{max_request_bytes, request_headers};
+pub use http::{is_bulk, max_bulk_request_bytes, max_request_bytes, request_headers};
 pub use site_state::SiteState;
 
 use wasm_bindgen::prelude::*;

@@ -110,9 +110,9 @@ fn verify<'a, B: Backend>(
     })
 }
 
-/// The stored `(rev, score)` of the link's answer; none when nothing is stored yet (or the
-/// runtime has no store).
-async fn stored<B: Backend>(app: &App<B>, link: &Link<'_>) -> Result<Option<(u32, u8)>, EdgeError> {
+/// The link's stored answer: its rev, score, comment and contact consent; none when nothing is
+/// stored yet (or the runtime has no store).
+async fn stored<B: Backend>(app: &App<B>, link: &Link<'_>) -> Result<Option<Stored>, EdgeError> {
     let params = vec![
         SqlValue::Text(link.claims.site.clone()),
         SqlValue::Text(link.answer_id()),
@@ -132,7 +132,20 @@ async fn stored<B: Backend>(app: &App<B>, link: &Link<'_>) -> Result<Option<(u32
     let v: serde_json::Value = serde_json::from_str(body).unwrap_or_default();
     let rev = v["rev"].as_u64().and_then(|r| u32::try_from(r).ok());
     let score = v["score"].as_u64().and_then(|s| u8::try_from(s).ok());
-    Ok(rev.zip(score))
+    Ok(rev.zip(score).map(|(rev, score)| Stored {
+        rev,
+        score,
+        comment: v["comment"].as_str().map(str::to_string),
+        contact_ok: v["contact_ok"].as_bool(),
+    }))
+}
+
+/// What is stored of a link's answer.
+struct Stored {
+    rev: u32,
+    score: u8,
+    comment: Option<String>,
+    contact_ok: Option<bool>,
 }
 
 fn query_u32(pairs: &[(String, String)], key: &str) -> Option<u32> {
@@ -192,11 +205,14 @@ pub(crate) async fn get_page<B: Backend>(
             None
         }
     };
-    let rev = known.map_or(1, |(r, _)| r.saturating_add(1)).min(MAX_REV);
+    let rev = known
+        .as_ref()
+        .map_or(1, |k| k.rev.saturating_add(1))
+        .min(MAX_REV);
     let view = match score_of(query_u32(&q, "score")) {
         Some(score) => View::Confirm { score, rev },
         None => View::Scale {
-            selected: known.map(|(_, s)| s),
+            selected: known.map(|k| k.score),
             rev,
         },
     };
@@ -211,12 +227,33 @@ fn field<'a>(pairs: &'a [(String, String)], key: &str) -> Option<&'a str> {
         .map(|(_, v)| v.as_str())
 }
 
-/// The answer a link's form sends.
-fn answer(link: &Link<'_>, score: u8, rev: u32, form: &[(String, String)]) -> Answer {
+/// The answer a link's form sends. A new score keeps the comment already given (an answer is
+/// sent whole, and the score buttons carry none); the follow-up form sets it.
+fn answer(
+    link: &Link<'_>,
+    score: u8,
+    rev: u32,
+    form: &[(String, String)],
+    known: Option<Stored>,
+) -> Answer {
     let c = &link.claims;
-    let comment = field(form, "comment")
-        .map(nps_protocol::text::clean_comment)
-        .filter(|s| !s.is_empty());
+    let detractor = nps_protocol::Segment::of(score) == Some(nps_protocol::Segment::Detractor);
+    let (comment, contact_ok) = if field(form, "step") == Some("comment") {
+        (
+            field(form, "comment")
+                .map(nps_protocol::text::clean_comment)
+                .filter(|s| !s.is_empty()),
+            detractor.then(|| field(form, "contact_ok") == Some("1")),
+        )
+    } else {
+        let k = known.unwrap_or(Stored {
+            rev: 0,
+            score,
+            comment: None,
+            contact_ok: None,
+        });
+        (k.comment, k.contact_ok.filter(|_| detractor))
+    };
     let mut r = Answer {
         visitor: links::visitor_id(link.secret.as_bytes(), &c.site, c.recipient()),
         id: link.answer_id(),
@@ -226,8 +263,7 @@ fn answer(link: &Link<'_>, score: u8, rev: u32, form: &[(String, String)]) -> An
         score,
         comment,
         locale: c.locale.clone(),
-        contact_ok: (nps_protocol::Segment::of(score) == Some(nps_protocol::Segment::Detractor))
-            .then(|| field(form, "contact_ok") == Some("1")),
+        contact_ok,
         user: Some(User {
             id: c.user.clone(),
             account: c.account.clone(),
@@ -288,9 +324,9 @@ pub(crate) async fn post_page<B: Backend>(
         Err(e) => return Ok(later(&link, &e)),
     };
     let rev = given
-        .max(known.map_or(1, |(r, _)| r.saturating_add(1)))
+        .max(known.as_ref().map_or(1, |k| k.rev.saturating_add(1)))
         .clamp(1, MAX_REV);
-    let r = answer(&link, score, rev, &form);
+    let r = answer(&link, score, rev, &form, known);
     if !nps_protocol::validate::validate_response(&r).is_empty() {
         return Ok(link.page(400, View::Message(t.malformed)));
     }

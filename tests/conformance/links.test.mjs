@@ -1,0 +1,129 @@
+// The e-mail touchpoint on both runtimes with the same assertions: an invitation's e-mail holds
+// the links the API gave, every click of one link updates one answer, the answer carries the
+// customer's context and opens a case like any other, and who must not be asked is skipped.
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { eventually } from "../e2e/harness.mjs";
+import { ADMIN, LINK_BASE, ORIGIN, READ, TARGETS, requester, startTarget } from "./targets.mjs";
+
+let seq = 0;
+const uid = (p) => `${p}-${process.pid}-${Date.now().toString(36)}-${++seq}`;
+
+for (const kind of TARGETS) {
+  describe(`survey links on the ${kind} edge`, () => {
+    let t;
+    before(async () => {
+      t = await startTarget(kind);
+    });
+    after(async () => {
+      await t?.stop();
+    });
+
+    const req = requester(() => t);
+    const local = (u) => u.slice(LINK_BASE.length);
+    const invite = async (recipients, extra = {}) => {
+      const r = await req("POST", "/v1/sites/demo/invitations", { token: ADMIN, body: { survey: "post-purchase", recipients, ...extra } });
+      assert.equal(r.status, 200, r.text);
+      return r.json;
+    };
+    /** What a browser without script does: GET the page, press a button of its form. */
+    const press = async (url, fields) => {
+      const res = await fetch(t.url + local(url), {
+        method: "POST",
+        redirect: "manual",
+        headers: { "content-type": "application/x-www-form-urlencoded" },
+        body: new URLSearchParams(fields).toString(),
+      });
+      return { status: res.status, location: res.headers.get("location"), text: await res.text() };
+    };
+    const hidden = (html, name) => html.match(new RegExp(`name="${name}" value="(\\d+)"`))?.[1];
+
+    it("the e-mail holds the API's links, in the recipient's language, and a bare GET of any of them records nothing", async () => {
+      const user = uid("u");
+      const { invitations } = await invite([{ email: "lea@example.com", user, order: "A-2001", locale: "fr" }]);
+      const inv = invitations[0];
+      assert.equal(inv.email.subject, "Maison Lumière : une petite question");
+      const hrefs = [...inv.email.html.matchAll(/href="([^"]+)"/g)].map((m) => m[1].replaceAll("&amp;", "&"));
+      for (const u of inv.score_urls) assert.ok(hrefs.includes(u), `the HTML links ${u}`);
+      assert.ok(hrefs.includes(inv.url), "and the page");
+      for (const u of inv.score_urls) assert.ok(inv.email.text.includes(u), "the text part has every link");
+      assert.match(inv.email.html, /lang="fr"/);
+      assert.match(inv.email.html, /Quelle est la probabilité que vous recommandiez Maison Lumière/);
+      for (const u of [inv.url, ...inv.score_urls]) assert.equal((await fetch(t.url + local(u))).status, 200);
+      assert.equal((await t.rows("SELECT id FROM responses WHERE site = 'demo' AND id = ?", inv.response_id)).length, 0);
+    });
+
+    it("every click of one link updates one answer; it carries the order, opens a case and reaches the webhook", async () => {
+      const user = uid("u");
+      const { invitations } = await invite([{ email: "max@example.com", user, account: "acme", order: "A-3003" }]);
+      const inv = invitations[0];
+      // Click 3 in the e-mail: the page pre-selects it and its form sends it.
+      const page = await (await fetch(t.url + local(inv.score_urls[3]))).text();
+      assert.match(page, /value="3" aria-pressed="true"/);
+      const first = await press(inv.url, { score: "3", rev: hidden(page, "rev") });
+      assert.equal(first.status, 303, first.text);
+      const follow = await (await fetch(t.url + first.location)).text();
+      const done = await press(inv.url, { score: "3", rev: hidden(follow, "rev"), step: "comment", comment: "Colis abîmé", contact_ok: "1" });
+      assert.equal(done.status, 303);
+      // A second click of the same e-mail, on 6, days later: the same answer, a higher rev.
+      const again = await (await fetch(t.url + local(inv.score_urls[6]))).text();
+      assert.equal((await press(inv.url, { score: "6", rev: hidden(again, "rev") })).status, 303);
+      const stored = await eventually(async () => {
+        const r = await req("GET", `/v1/sites/demo/responses/${inv.response_id}`, { token: READ });
+        return r.status === 200 && r.json.score === 6 && r.json;
+      }, { what: "the updated answer" });
+      assert.equal(stored.rev, 3);
+      assert.equal(stored.comment, "Colis abîmé", "a new score keeps the comment given");
+      assert.equal(stored.user.order, "A-3003");
+      assert.equal(stored.user.account, "acme");
+      assert.equal(stored.user.email, "max@example.com");
+      assert.equal(stored.properties.touchpoint, "email");
+      const rows = await t.rows("SELECT id FROM responses WHERE site = 'demo' AND user_id = ?", user);
+      assert.equal(rows.length, 1, "one answer for every click of the link");
+      const c = await eventually(async () => {
+        const r = await req("GET", `/v1/sites/demo/cases/${inv.response_id}`, { token: READ });
+        return r.status === 200 && r.json;
+      }, { what: "the case" });
+      assert.equal(c.order, "A-3003");
+      assert.equal(c.email, "max@example.com");
+      const hook = await eventually(() => t.receiver.received.find((m) => m.sink === "all" && m.body.type === "nps.response" && m.body.data?.id === inv.response_id), { what: "the webhook" });
+      assert.equal(hook.body.data.properties.touchpoint, "email");
+    });
+
+    it("who must not be asked is skipped, with the reason; the others are invited", async () => {
+      const suppressed = uid("u");
+      assert.equal((await req("PUT", `/v1/sites/demo/suppressions/${suppressed}`, { token: ADMIN, body: { reason: "asked not to" } })).status < 300, true);
+      const answered = uid("u");
+      const r = { id: uid("r"), rev: 1, site: "demo", survey: "post-purchase", score: 9, visitor: uid("v"), user: { id: answered } };
+      assert.equal((await req("POST", "/v1/responses", { origin: ORIGIN, body: r })).status, 202);
+      const fresh = uid("u");
+      const out = await invite([
+        { email: "a@example.com", user: suppressed },
+        { email: "b@example.com", user: answered },
+        { email: "c@example.com", user: fresh },
+        { email: "d@example.com", user: fresh },
+        { email: "only-mail@example.com" },
+      ]);
+      assert.deepEqual(out.skipped, [
+        { recipient: "a@example.com", reason: "suppressed" },
+        { recipient: "b@example.com", reason: "answered" },
+        { recipient: "d@example.com", reason: "repeated" },
+      ]);
+      assert.deepEqual(out.invitations.map((i) => i.recipient), ["c@example.com", "only-mail@example.com"]);
+      // A person known by e-mail alone who answered is one respondent across invitations.
+      const mail = out.invitations[1];
+      assert.equal((await press(mail.url, { score: "10" })).status, 303);
+      const later = await invite([{ email: "Only-Mail@example.com" }], { batch: "reminder-batch" });
+      assert.deepEqual(later.skipped, [{ recipient: "Only-Mail@example.com", reason: "answered" }]);
+    });
+
+    it("the same batch gives the same links (a retried request invites nobody twice)", async () => {
+      const who = [{ email: "e@example.com", user: uid("u") }];
+      const a = await invite(who, { batch: "order-42" });
+      const b = await invite(who, { batch: "order-42" });
+      assert.equal(a.invitations[0].url, b.invitations[0].url);
+      const c = await invite(who, { batch: "order-43" });
+      assert.notEqual(a.invitations[0].response_id, c.invitations[0].response_id);
+    });
+  });
+}
