@@ -4,7 +4,6 @@
 //! limits, each link's claims, and why a recipient is skipped.
 
 use hmac::{Hmac, Mac};
-use serde::Deserialize;
 use sha2::Sha256;
 
 use nps_protocol::limits::is_valid_id;
@@ -18,22 +17,17 @@ use crate::links::Claims;
 pub const MAX_RECIPIENTS: usize = 1000;
 
 /// One recipient as the site sends it.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Recipient {
     /// Where the e-mail goes (also the recipient key when no user id is given).
     pub email: String,
     /// The site's user id.
-    #[serde(default)]
     pub user: Option<String>,
     /// Account id.
-    #[serde(default)]
     pub account: Option<String>,
     /// The order the survey is about.
-    #[serde(default)]
     pub order: Option<String>,
     /// BCP 47 locale of the e-mail and the page (default `en`).
-    #[serde(default)]
     pub locale: Option<String>,
 }
 
@@ -47,34 +41,77 @@ impl Recipient {
 }
 
 /// The request body.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Request {
     /// Survey id.
     pub survey: String,
     /// The batch's name (an order number, a campaign): the same batch and recipient give the
     /// same links, so a retried request sends nobody a second, different link. Default: the
     /// time of the request.
-    #[serde(default)]
     pub batch: Option<String>,
     /// Who to ask.
     pub recipients: Vec<Recipient>,
 }
 
+/// Reads the body's shape (read over `serde_json::Value`, not derived: the worker's bundle pays
+/// for each derived deserializer); wrong types and unknown fields are problems.
+fn shape(body: &[u8], p: &mut Vec<Problem>) -> Result<Request, EdgeError> {
+    let v: serde_json::Value =
+        serde_json::from_slice(body).map_err(|e| EdgeError::BadJson(e.to_string()))?;
+    let serde_json::Value::Object(o) = v else {
+        return Err(EdgeError::NotObject);
+    };
+    let mut bad =
+        |field: String, reason: &str| p.push(Problem::new(field, ProblemCode::Format, reason));
+    let text =
+        |v: Option<&serde_json::Value>, field: &str, bad: &mut dyn FnMut(String, &str)| match v {
+            None | Some(serde_json::Value::Null) => None,
+            Some(serde_json::Value::String(s)) => Some(s.clone()),
+            Some(_) => {
+                bad(field.to_string(), "must be a string");
+                None
+            }
+        };
+    let mut req = Request::default();
+    for (k, v) in &o {
+        match k.as_str() {
+            "survey" => req.survey = text(Some(v), "survey", &mut bad).unwrap_or_default(),
+            "batch" => req.batch = text(Some(v), "batch", &mut bad),
+            "recipients" => match v.as_array() {
+                Some(list) => {
+                    for (i, r) in list.iter().enumerate() {
+                        let Some(r) = r.as_object() else {
+                            bad(format!("recipients[{i}]"), "must be an object");
+                            continue;
+                        };
+                        let mut one = Recipient::default();
+                        for (rk, rv) in r {
+                            let f = format!("recipients[{i}].{rk}");
+                            let val = text(Some(rv), &f, &mut bad);
+                            match rk.as_str() {
+                                "email" => one.email = val.unwrap_or_default(),
+                                "user" => one.user = val,
+                                "account" => one.account = val,
+                                "order" => one.order = val,
+                                "locale" => one.locale = val,
+                                _ => bad(f, "is not a field of a recipient"),
+                            }
+                        }
+                        req.recipients.push(one);
+                    }
+                }
+                None => bad("recipients".into(), "must be an array"),
+            },
+            other => bad(other.to_string(), "is not a field of this request"),
+        }
+    }
+    Ok(req)
+}
+
 /// Parses and checks a request; every bad field is listed (422).
 pub fn parse(body: &[u8]) -> Result<Request, EdgeError> {
-    let req: Request = serde_json::from_slice(body).map_err(|e| {
-        if e.is_data() {
-            EdgeError::Invalid(vec![Problem::new(
-                "body",
-                ProblemCode::Format,
-                e.to_string(),
-            )])
-        } else {
-            EdgeError::BadJson(e.to_string())
-        }
-    })?;
     let mut p = Vec::new();
+    let req = shape(body, &mut p)?;
     if !is_valid_id(&req.survey) {
         p.push(Problem::new(
             "survey",

@@ -121,39 +121,71 @@ impl LinksConfig {
     }
 }
 
-/// What a link says. Short keys: they travel in every link.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// What a link says. Short keys (`s v u m a o l x n`): they travel in every link. Written and
+/// read by hand over `serde_json::Value` rather than derived: the worker's bundle pays for each
+/// derived deserializer.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Claims {
-    /// Site id.
-    #[serde(rename = "s")]
+    /// Site id (`s`).
     pub site: String,
-    /// Survey id.
-    #[serde(rename = "v")]
+    /// Survey id (`v`).
     pub survey: String,
-    /// The site's user id, when known.
-    #[serde(rename = "u", default, skip_serializing_if = "Option::is_none")]
+    /// The site's user id, when known (`u`).
     pub user: Option<String>,
-    /// The recipient's e-mail.
-    #[serde(rename = "m", default, skip_serializing_if = "Option::is_none")]
+    /// The recipient's e-mail (`m`).
     pub email: Option<String>,
-    /// Account id.
-    #[serde(rename = "a", default, skip_serializing_if = "Option::is_none")]
+    /// Account id (`a`).
     pub account: Option<String>,
-    /// Order id.
-    #[serde(rename = "o", default, skip_serializing_if = "Option::is_none")]
+    /// Order id (`o`).
     pub order: Option<String>,
-    /// BCP 47 locale of the page and the e-mail.
-    #[serde(rename = "l", default, skip_serializing_if = "Option::is_none")]
+    /// BCP 47 locale of the page and the e-mail (`l`).
     pub locale: Option<String>,
-    /// Expiry, seconds since the Unix epoch.
-    #[serde(rename = "x")]
+    /// Expiry, seconds since the Unix epoch (`x`).
     pub expires_s: u64,
-    /// Random, per invitation: two invitations of one person are two answers.
-    #[serde(rename = "n")]
+    /// Per invitation: two invitations of one person are two answers (`n`).
     pub nonce: String,
 }
 
 impl Claims {
+    /// The JSON of the claims (the signed part of a token, before base64url).
+    pub fn to_json(&self) -> String {
+        let mut out = String::with_capacity(160);
+        let mut w = nps_protocol::json::ObjectWriter::new(&mut out);
+        w.str("s", &self.site)
+            .str("v", &self.survey)
+            .opt_str("u", self.user.as_deref())
+            .opt_str("m", self.email.as_deref())
+            .opt_str("a", self.account.as_deref())
+            .opt_str("o", self.order.as_deref())
+            .opt_str("l", self.locale.as_deref())
+            .num("x", self.expires_s)
+            .str("n", &self.nonce);
+        w.end();
+        out
+    }
+
+    /// Reads claims from their JSON; `None` when a field is missing or of the wrong type.
+    pub fn from_json(raw: &[u8]) -> Option<Claims> {
+        let v: serde_json::Value = serde_json::from_slice(raw).ok()?;
+        let o = v.as_object()?;
+        let text = |k: &str| o.get(k).and_then(|x| x.as_str()).map(str::to_string);
+        let opt = |k: &str| match o.get(k) {
+            None | Some(serde_json::Value::Null) => Some(None),
+            Some(x) => x.as_str().map(|s| Some(s.to_string())),
+        };
+        Some(Claims {
+            site: text("s")?,
+            survey: text("v")?,
+            user: opt("u")?,
+            email: opt("m")?,
+            account: opt("a")?,
+            order: opt("o")?,
+            locale: opt("l")?,
+            expires_s: o.get("x")?.as_u64()?,
+            nonce: text("n")?,
+        })
+    }
+
     /// The recipient key: the user id when known, else the e-mail.
     pub fn recipient(&self) -> &str {
         self.user
@@ -196,7 +228,7 @@ fn mac(secret: &[u8]) -> Hmac<Sha256> {
 
 /// Signs `claims` with `secret`: the token.
 pub fn sign(secret: &[u8], claims: &Claims) -> String {
-    let body = URL_SAFE_NO_PAD.encode(serde_json::to_vec(claims).expect("plain data"));
+    let body = URL_SAFE_NO_PAD.encode(claims.to_json());
     let mut m = mac(secret);
     m.update(body.as_bytes());
     let tag = URL_SAFE_NO_PAD.encode(m.finalize().into_bytes());
@@ -216,7 +248,7 @@ pub fn verify(config: &Config, token: &str, now_s: u64) -> Result<Claims, LinkEr
     let raw = URL_SAFE_NO_PAD
         .decode(body)
         .map_err(|_| LinkError::Malformed)?;
-    let claims: Claims = serde_json::from_slice(&raw).map_err(|_| LinkError::Malformed)?;
+    let claims = Claims::from_json(&raw).ok_or(LinkError::Malformed)?;
     let secret = config
         .site(&claims.site)
         .and_then(|s| s.links.secret.as_deref())
@@ -255,7 +287,7 @@ fn claims_valid(c: &Claims) -> bool {
 pub fn response_id(secret: &[u8], claims: &Claims) -> String {
     let mut m = mac(secret);
     m.update(b"nps-link-response\0");
-    m.update(&serde_json::to_vec(claims).expect("plain data"));
+    m.update(claims.to_json().as_bytes());
     prefixed_hex("lnk-", &m.finalize().into_bytes()[..16])
 }
 
