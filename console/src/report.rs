@@ -128,12 +128,12 @@ pub fn Report() -> impl IntoView {
             <form class="filters" on:submit=|ev: leptos::ev::SubmitEvent| ev.prevent_default()>
                 <label for="r-survey">"Survey"</label>
                 <select id="r-survey" on:change=move |ev| f.survey.set(event_target_value(&ev))>
-                    <option value="" selected=move || f.survey.get().is_empty()>"All surveys"</option>
+                    <option value="" prop:selected=move || f.survey.get().is_empty()>"All surveys"</option>
                     {move || surveys().into_iter().map(|s| {
                         let this = s.clone();
                         let selected = move || f.survey.get() == this;
                         let label = s.clone();
-                        view! { <option value=s selected=selected>{label}</option> }
+                        view! { <option value=s prop:selected=selected>{label}</option> }
                     }).collect_view()}
                 </select>
                 <label for="r-period">"Period"</label>
@@ -152,10 +152,9 @@ pub fn Report() -> impl IntoView {
                     }).collect_view()}
                 </select>
                 <label for="r-interval">"By"</label>
-                <select id="r-interval" prop:value=move || f.interval.get()
-                    on:change=move |ev| f.interval.set(event_target_value(&ev))>
-                    <option value="day">"day"</option>
-                    <option value="week">"week"</option>
+                <select id="r-interval" on:change=move |ev| f.interval.set(event_target_value(&ev))>
+                    <option value="day" prop:selected=move || f.interval.get() == "day">"day"</option>
+                    <option value="week" prop:selected=move || f.interval.get() == "week">"week"</option>
                 </select>
                 <CsvButton f=f/>
             </form>
