@@ -37,8 +37,8 @@ pub fn nps_text(v: Option<f64>) -> String {
     match v.map(f64::round) {
         None => "—".into(),
         Some(n) if n > 0.0 => format!("+{n}"),
-        // `-0` rounds from small negatives; it is 0.
-        Some(n) if n == 0.0 => "0".into(),
+        // `-0` rounds from small negatives; it is 0 (and -0.0 matches 0.0).
+        Some(0.0) => "0".into(),
         Some(n) => format!("{n}"),
     }
 }
@@ -107,10 +107,13 @@ pub fn Report() -> impl IntoView {
         interval: RwSignal::new("day".into()),
         segment: RwSignal::new(String::new()),
     };
-    // Another site has other surveys.
+    // Another site has other surveys. (Only when one is chosen: setting a signal notifies even
+    // with the same value, and every loader would ask the API again.)
     Effect::new(move |_| {
         ctx.session.site.track();
-        f.survey.set(String::new());
+        if !f.survey.get_untracked().is_empty() {
+            f.survey.set(String::new());
+        }
     });
     let surveys = move || {
         let site = ctx.session.site.get();
@@ -491,11 +494,11 @@ fn trend(s: &Summary) -> impl IntoView {
     // Runs of buckets with an NPS: a line cannot cross a bucket with no answer.
     let mut runs: Vec<Vec<(f64, f64, usize)>> = vec![Vec::new()];
     for (i, b) in s.series.iter().enumerate() {
-        match b.nps {
-            Some(v) => runs.last_mut().map(|r| r.push((x(i), y(v), i))),
-            None if runs.last().is_some_and(|r| !r.is_empty()) => Some(runs.push(Vec::new())),
-            None => None,
-        };
+        match (b.nps, runs.last_mut()) {
+            (Some(v), Some(run)) => run.push((x(i), y(v), i)),
+            (None, Some(run)) if !run.is_empty() => runs.push(Vec::new()),
+            _ => {}
+        }
     }
     runs.retain(|r| !r.is_empty());
     let lines = runs

@@ -172,7 +172,9 @@ pub fn SitePicker() -> impl IntoView {
             "Site "
             <select on:change=move |ev| {
                 s.site.set(Some(event_target_value(&ev)));
+                // A case or an answer belongs to the site it was opened on.
                 ctx.selected.set(None);
+                ctx.focus.set(None);
             }>
                 {move || {
                     let current = s.site.get();

@@ -163,6 +163,8 @@ for (const kind of TARGETS) {
       const { context, page } = await open(`/console?view=report#token=${READ}&site=${SITE}`);
       const all = await summary(30);
       await showing(page, all);
+      await page.locator(".answers-card .answer").first().waitFor();
+      await page.screenshot({ path: join(SHOTS, `${kind}-report-first-screen.png`) });
       // Each survey's answers and NPS, as the API gives them.
       for (const survey of ["checkout", "onboarding"]) {
         const one = await api(`/v1/sites/${SITE}/summary?from=${day(29)}&to=${day(0)}&survey=${survey}&interval=week`);
