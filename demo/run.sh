@@ -90,7 +90,7 @@ cat <<MSG
     Order confirmation (survey inline):  $shop/checkout/thanks
     Product page (survey floats in):     $shop/
     Responses + signed webhooks:          $shop/responses
-    NPS report:                           $edge/report#token=$NPS_READ_TOKEN
+    NPS report (the console):             $edge/console?view=report#token=$NPS_READ_TOKEN
     Cases console (team's daily view):    $edge/console#token=$NPS_ADMIN_TOKEN
     Edge metrics (admin token):           curl -H "Authorization: Bearer \$(cat $data/admin-token)" $edge/metrics
 

@@ -52,7 +52,7 @@ const mf = new Miniflare({
     NPS_IDENTITY_SECRET: process.env.NPS_IDENTITY_SECRET ?? "",
   },
   durableObjects: { SITE_STATE: { className: "SiteState", useSQLite: true } },
-  // The report page and the OpenAPI document, as wrangler.toml's [assets] (the worker runs first).
+  // The console and the OpenAPI document, as wrangler.toml's [assets] (the worker runs first).
   assets: { directory: join(dist, "assets"), binding: "ASSETS", routerConfig: { has_user_worker: true, invoke_user_worker_ahead_of_assets: true } },
   d1Databases: ["DB"],
   queueProducers: { DELIVERIES: { queueName: "nps-deliveries" } },

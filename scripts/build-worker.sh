@@ -30,13 +30,11 @@ cp "$ROOT/edge/worker/js/shim.mjs" "$OUT/shim.mjs"
   --external:./index_bg.wasm --external:cloudflare:* --outfile="$OUT/index.js" --log-level=warning
 rm -rf "$OUT/glue" "$OUT/shim.mjs"
 
-# The static files (report page, OpenAPI document) for the assets binding, named as
-# nps_edge_app::statics::FILES names them (the worker tests check every one is served).
-mkdir -p "$OUT/assets/report"
-cp "$ROOT/edge/app/src/report_page/index.html" "$ROOT/edge/app/src/report_page/report.js" \
-  "$ROOT/edge/app/src/report_page/report.css" "$OUT/assets/report/"
+# The static files for the assets binding, named as nps_edge_app::statics::FILES names them (the
+# worker tests check every one is served): the OpenAPI document.
+mkdir -p "$OUT/assets"
 cp "$ROOT/edge/app/openapi.json" "$OUT/assets/openapi.json"
-# The team's console (its own build), served at /console.
+# The team's console (its own build), served at /console; /report redirects to its report view.
 bash "$ROOT/scripts/build-console.sh"
 cp -r "$ROOT/dist/console" "$OUT/assets/console"
 

@@ -27,11 +27,10 @@ suite "clippy (wasm)" cargo clippy --locked --target wasm32-unknown-unknown -p n
 # One cargo invocation for every native test (a separate `-p` selection would resolve features
 # again and rebuild shared dependencies).
 suite "protocol, edge core, edge application, native server (cargo test)" cargo test --locked --workspace --exclude nps-widget --exclude nps-console
-suite "report page in Chromium (native edge)" env NPS_SKIP_CARGO_TESTS=1 bash scripts/test-report.sh
 suite "widget (wasm-bindgen-test + browser)" bash scripts/test-widget.sh
 suite "worker in workerd" env NPS_SKIP_CLIPPY=1 bash scripts/test-worker.sh
 suite "conformance + security: one API contract, the attacks, on both runtimes" env NPS_CONFORMANCE_PREBUILT=1 bash scripts/test-conformance.sh
-suite "console in Chromium, on both runtimes" env NPS_CONSOLE_PREBUILT=1 bash scripts/test-console.sh
+suite "console (report and cases) in Chromium, on both runtimes" env NPS_CONSOLE_PREBUILT=1 bash scripts/test-console.sh
 suite "signed identity: the server-side snippets of docs/identity.md sign as the edge does" bash scripts/test-identity-snippets.sh
 suite "end to end: browser -> widget -> edge -> sinks" env NPS_E2E_PREBUILT=1 bash scripts/test-e2e.sh
 

@@ -19,6 +19,6 @@ echo "== nps-worker: build"
 "$ROOT/scripts/build-worker.sh"
 
 echo "== nps-worker: HTTP suites in Miniflare/workerd"
-# The workerd self-host config is exercised too (tests/workerd.test.mjs); the report page is
-# rendered in headless Chromium (/usr/bin/chromium, tests/report_page.test.mjs).
+# The workerd self-host config is exercised too (tests/workerd.test.mjs). The console (and its
+# report view) in Chromium is scripts/test-console.sh.
 timeout 600 "$NODE" --test --test-concurrency=1 edge/worker/tests/*.test.mjs

@@ -52,9 +52,12 @@ struct SiteList {
     sites: Vec<Site>,
 }
 
-#[derive(Deserialize)]
-struct Site {
-    id: String,
+/// A site this token reads, with the surveys that have answers.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Site {
+    pub id: String,
+    #[serde(default)]
+    pub surveys: Vec<String>,
 }
 
 /// The follow-up figures of the summary (cases opened in the period).
@@ -78,16 +81,111 @@ pub struct Interval {
     pub high: f64,
 }
 
-/// The part of the summary the console shows.
+/// Answers per segment.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Deserialize)]
+pub struct Segments {
+    pub detractor: u64,
+    pub passive: u64,
+    pub promoter: u64,
+}
+
+/// One bucket (a day or an ISO week) of the summary's series.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+pub struct Bucket {
+    pub start: String,
+    pub responses: u64,
+    pub nps: Option<f64>,
+}
+
+/// The period a summary is compared with, and whether the NPS moved beyond its noise.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+pub struct Comparison {
+    pub from: String,
+    pub to: String,
+    pub responses: u64,
+    pub nps: Option<f64>,
+    pub difference: Option<f64>,
+    pub significant: Option<bool>,
+}
+
+/// The summary of a period (`GET …/summary`).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default)]
 pub struct Summary {
+    pub site: String,
+    pub survey: Option<String>,
+    pub from: String,
+    pub to: String,
+    pub interval: String,
     pub responses: u64,
     pub nps: Option<f64>,
     pub nps_ci: Option<Interval>,
     pub low_sample: bool,
+    pub by_segment: Segments,
+    pub by_score: Vec<u64>,
+    pub shown: u64,
+    pub dismissed: u64,
     pub response_rate: Option<f64>,
     pub non_respondents: u64,
     pub cases: Figures,
+    pub series: Vec<Bucket>,
+    pub comparison: Option<Comparison>,
+}
+
+/// Who answered, as the site identified them.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct User {
+    pub id: Option<String>,
+    pub account: Option<String>,
+    pub order: Option<String>,
+    pub email: Option<String>,
+}
+
+/// An answer (`GET …/responses`, `GET …/responses/{id}`).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct Answer {
+    pub id: String,
+    pub survey: String,
+    pub score: u8,
+    pub segment: Option<String>,
+    pub comment: Option<String>,
+    pub locale: Option<String>,
+    pub page: Option<String>,
+    pub contact_ok: Option<bool>,
+    pub review_clicked: Option<bool>,
+    pub user: Option<User>,
+    pub received_at: String,
+}
+
+/// A page of answers, newest first.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+pub struct Page {
+    pub items: Vec<Answer>,
+    pub next_cursor: Option<String>,
+}
+
+/// Which answers, over which days (`YYYY-MM-DD`, UTC, inclusive).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Period {
+    pub from: String,
+    pub to: String,
+    pub survey: String,
+}
+
+impl Period {
+    fn query(&self) -> Vec<String> {
+        let mut q = vec![format!("from={}", self.from), format!("to={}", self.to)];
+        if !self.survey.is_empty() {
+            q.push(format!("survey={}", enc(&self.survey)));
+        }
+        q
+    }
+}
+
+fn enc(s: &str) -> String {
+    String::from(js_sys::encode_uri_component(s.trim()))
 }
 
 #[derive(Deserialize)]
@@ -107,7 +205,6 @@ pub struct Filter {
 impl Filter {
     fn query(&self) -> String {
         let mut q = vec!["limit=200".to_string()];
-        let enc = |s: &str| String::from(js_sys::encode_uri_component(s.trim()));
         if !self.status.is_empty() {
             q.push(format!("status={}", enc(&self.status)));
         }
@@ -156,9 +253,9 @@ fn site_path(site: &str) -> String {
 }
 
 /// The sites this token can read.
-pub async fn sites(token: &str) -> Result<Vec<String>, String> {
+pub async fn sites(token: &str) -> Result<Vec<Site>, String> {
     let list: SiteList = read(authed(Request::get("/v1/sites"), token).send().await).await?;
-    Ok(list.sites.into_iter().map(|s| s.id).collect())
+    Ok(list.sites)
 }
 
 /// A page of cases, overdue first.
@@ -207,4 +304,75 @@ pub async fn note(token: &str, site: &str, id: &str, text: &str) -> Result<Case,
 pub async fn summary(token: &str, site: &str) -> Result<Summary, String> {
     let url = format!("{}/summary", site_path(site));
     read(authed(Request::get(&url), token).send().await).await
+}
+
+/// A period's summary by `interval` (`day` or `week`), compared with `previous` when given.
+pub async fn report(
+    token: &str,
+    site: &str,
+    p: &Period,
+    interval: &str,
+    previous: Option<(&str, &str)>,
+) -> Result<Summary, String> {
+    let mut q = p.query();
+    q.push(format!("interval={}", enc(interval)));
+    if let Some((from, to)) = previous {
+        q.push(format!("compare_from={from}&compare_to={to}"));
+    }
+    let url = format!("{}/summary?{}", site_path(site), q.join("&"));
+    read(authed(Request::get(&url), token).send().await).await
+}
+
+fn responses_url(site: &str, p: &Period, segment: &str, extra: &[String]) -> String {
+    let mut q = p.query();
+    if !segment.is_empty() {
+        q.push(format!("segment={}", enc(segment)));
+    }
+    q.extend_from_slice(extra);
+    format!("{}/responses?{}", site_path(site), q.join("&"))
+}
+
+/// A page of a period's answers (one segment, or all), after `cursor`.
+pub async fn answers(
+    token: &str,
+    site: &str,
+    p: &Period,
+    segment: &str,
+    cursor: Option<&str>,
+    limit: u32,
+) -> Result<Page, String> {
+    let mut extra = vec![format!("limit={limit}")];
+    if let Some(c) = cursor {
+        extra.push(format!("cursor={}", enc(c)));
+    }
+    let url = responses_url(site, p, segment, &extra);
+    read(authed(Request::get(&url), token).send().await).await
+}
+
+/// One answer (the one a chat alert links to).
+pub async fn answer(token: &str, site: &str, id: &str) -> Result<Answer, String> {
+    let url = format!(
+        "{}/responses/{}",
+        site_path(site),
+        js_sys::encode_uri_component(id)
+    );
+    read(authed(Request::get(&url), token).send().await).await
+}
+
+/// Every answer of a period (one segment, or all) as CSV text.
+pub async fn csv(token: &str, site: &str, p: &Period, segment: &str) -> Result<String, String> {
+    let url = responses_url(site, p, segment, &["format=csv".to_string()]);
+    let r = Request::get(&url)
+        .header("Authorization", &format!("Bearer {token}"))
+        .header("Accept", "text/csv")
+        .send()
+        .await
+        .map_err(|e| format!("The edge cannot be reached: {e}"))?;
+    if r.ok() {
+        return r.text().await.map_err(|e| e.to_string());
+    }
+    Err(match r.json::<Problem>().await {
+        Ok(p) => p.detail,
+        Err(_) => format!("HTTP {}", r.status()),
+    })
 }

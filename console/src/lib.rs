@@ -1,12 +1,14 @@
-//! The team's console (`/console`): the follow-up figures, the cases board (overdue first) with
-//! its filters, and one case — the customer's words and context, notes, status, owner, and the
-//! before/after of a resolved case. A client-side Leptos app over the edge's API (gloo-net, the
-//! bearer token from the URL fragment as the report page takes it). Everything from answers is
-//! text: no HTML is ever built from it.
+//! The team's console (`/console`), two views: the report (NPS with its interval and comparison,
+//! trend, segments, scores, surveys, the latest answers, CSV) and the cases (the follow-up
+//! figures, the board, overdue first, with its filters, and one case — the customer's words and
+//! context, notes, status, owner, and the before/after of a resolved case). A client-side Leptos
+//! app over the edge's API (gloo-net, the bearer token from the URL fragment or typed in).
+//! Everything from answers is text: no HTML is ever built from it.
 
 pub mod api;
 pub mod board;
 pub mod case_view;
+pub mod report;
 pub mod session;
 
 use leptos::prelude::*;
@@ -20,12 +22,60 @@ pub fn start() {
     leptos::mount::mount_to_body(App);
 }
 
-/// What the whole console shares: the session, the selected case, a message for the live region,
-/// and a counter that makes the board and the figures read again after a change.
+/// The console's views.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum View {
+    Report,
+    Cases,
+}
+
+impl View {
+    fn name(self) -> &'static str {
+        match self {
+            View::Report => "report",
+            View::Cases => "cases",
+        }
+    }
+
+    /// The view a link asks for: `?view=report` (where `/report` redirects), an answer
+    /// (`#response=…`, a chat alert's link) or a case (`#case=…`); the cases otherwise.
+    fn from_location() -> View {
+        let search = web_sys::window()
+            .and_then(|w| w.location().search().ok())
+            .unwrap_or_default();
+        let asked = session::query(&search, "view").or_else(|| session::in_fragment("view"));
+        match asked.as_deref() {
+            Some("report") => View::Report,
+            Some("cases") => View::Cases,
+            _ if session::in_fragment("case").is_some() => View::Cases,
+            _ if session::in_fragment("response").is_some() => View::Report,
+            _ => View::Cases,
+        }
+    }
+
+    /// Keeps the view in the address (`?view=…`), so a reload or a bookmark comes back to it;
+    /// the fragment (site, case, answer; never the token, already gone) stays.
+    fn remember(self) {
+        let Some(w) = web_sys::window() else {
+            return;
+        };
+        let hash = w.location().hash().unwrap_or_default();
+        if let Ok(h) = w.history() {
+            let url = format!("/console?view={}{hash}", self.name());
+            let _ = h.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&url));
+        }
+    }
+}
+
+/// What the whole console shares: the session, the view, the selected case, the answer a link
+/// points to, a message for the live region, and a counter that makes the views read again
+/// after a change.
 #[derive(Clone, Copy)]
 pub struct Ctx {
     pub session: Session,
+    pub view: RwSignal<View>,
     pub selected: RwSignal<Option<String>>,
+    pub focus: RwSignal<Option<String>>,
     pub status: RwSignal<String>,
     pub reload: RwSignal<u32>,
 }
@@ -39,33 +89,54 @@ impl Ctx {
 
 #[component]
 fn App() -> impl IntoView {
+    let view = View::from_location();
     let session = Session::from_location();
     let ctx = Ctx {
         session,
-        selected: RwSignal::new(session::case_in_fragment()),
+        view: RwSignal::new(view),
+        selected: RwSignal::new(session::in_fragment("case")),
+        focus: RwSignal::new(session::in_fragment("response")),
         status: RwSignal::new(String::new()),
         reload: RwSignal::new(0),
     };
     provide_context(ctx);
+    let tab = move |v: View, label: &'static str| {
+        view! {
+            <button type="button" class="tab" data-view=v.name()
+                aria-current=move || (ctx.view.get() == v).then_some("page")
+                on:click=move |_| {
+                    ctx.view.set(v);
+                    v.remember();
+                }>
+                {label}
+            </button>
+        }
+    };
     view! {
         <header class="top">
             <h1>"NPS console"</h1>
             <Show when=move || session.token.get().is_some() fallback=|| ()>
+                <nav class="views" aria-label="Views">
+                    {tab(View::Report, "Report")}
+                    {tab(View::Cases, "Cases")}
+                </nav>
                 <session::SitePicker/>
-                <a class="link" href=move || format!("/report#site={}", session.site.get().unwrap_or_default())>
-                    "Report"
-                </a>
                 <button type="button" class="quiet" on:click=move |_| session.sign_out()>"Sign out"</button>
             </Show>
         </header>
         <p class="live" role="status" aria-live="polite">{move || ctx.status.get()}</p>
         <Show when=move || session.token.get().is_some() fallback=|| view! { <session::SignIn/> }>
             <Show when=move || session.site.get().is_some() fallback=|| view! { <p class="empty">"Loading sites…"</p> }>
-                <board::Figures/>
-                <main class="split">
-                    <board::Board/>
-                    <case_view::CaseView/>
-                </main>
+                {move || match ctx.view.get() {
+                    View::Report => view! { <main><report::Report/></main> }.into_any(),
+                    View::Cases => view! {
+                        <board::Figures/>
+                        <main class="split">
+                            <board::Board/>
+                            <case_view::CaseView/>
+                        </main>
+                    }.into_any(),
+                }}
             </Show>
         </Show>
     }

@@ -1,13 +1,14 @@
-//! Who is signed in, on which site. The token comes as the report page takes it: typed in, or in
-//! the URL fragment (`#token=…`, never sent to a server), kept in `sessionStorage` (the same key
-//! as the report page, so one sign-in opens both) and removed from the address bar.
+//! Who is signed in, on which site. The token is typed in, or comes in the URL fragment
+//! (`#token=…`, never sent to a server); it is kept in `sessionStorage` (this tab only) and
+//! removed from the address bar at once.
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::api;
 
-/// The `sessionStorage` key the report page uses too.
+/// The `sessionStorage` key. The former report page (`/report`, now a redirect here) used it
+/// too: a tab signed in there stays signed in.
 const TOKEN_KEY: &str = "nps-report-token";
 
 /// The token and the site.
@@ -15,7 +16,7 @@ const TOKEN_KEY: &str = "nps-report-token";
 pub struct Session {
     pub token: RwSignal<Option<String>>,
     pub site: RwSignal<Option<String>>,
-    pub sites: RwSignal<Vec<String>>,
+    pub sites: RwSignal<Vec<api::Site>>,
     /// Why the last sign-in failed.
     pub message: RwSignal<String>,
 }
@@ -24,11 +25,9 @@ fn storage() -> Option<web_sys::Storage> {
     web_sys::window()?.session_storage().ok()?
 }
 
-fn fragment() -> Vec<(String, String)> {
-    let hash = web_sys::window()
-        .and_then(|w| w.location().hash().ok())
-        .unwrap_or_default();
-    hash.trim_start_matches('#')
+/// The `key=value` pairs of a fragment or a query string, decoded.
+fn pairs(raw: &str) -> Vec<(String, String)> {
+    raw.trim_start_matches(['#', '?'])
         .split('&')
         .filter_map(|kv| kv.split_once('='))
         .map(|(k, v)| {
@@ -38,11 +37,27 @@ fn fragment() -> Vec<(String, String)> {
         .collect()
 }
 
-/// The case named in the fragment (`#case=…`), e.g. by a chat alert's link.
-pub fn case_in_fragment() -> Option<String> {
+fn fragment() -> Vec<(String, String)> {
+    let hash = web_sys::window()
+        .and_then(|w| w.location().hash().ok())
+        .unwrap_or_default();
+    pairs(&hash)
+}
+
+/// A value of a query string (`?view=report`).
+pub fn query(search: &str, key: &str) -> Option<String> {
+    pairs(search)
+        .into_iter()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v)
+}
+
+/// A value of the fragment: the case (`#case=…`) or the answer (`#response=…`) a chat alert's
+/// link names, the site, the view.
+pub fn in_fragment(key: &str) -> Option<String> {
     fragment()
         .into_iter()
-        .find(|(k, _)| k == "case")
+        .find(|(k, _)| k == key)
         .map(|(_, v)| v)
 }
 
@@ -61,9 +76,12 @@ impl Session {
                 .filter(|(k, _)| k != "token")
                 .map(|(k, v)| format!("{k}={}", js_sys::encode_uri_component(v)))
                 .collect();
-            if let Some(h) = web_sys::window().and_then(|w| w.history().ok()) {
-                let url = format!("/console#{}", rest.join("&"));
-                let _ = h.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&url));
+            if let Some(w) = web_sys::window() {
+                let search = w.location().search().unwrap_or_default();
+                let url = format!("/console{search}#{}", rest.join("&"));
+                if let Ok(h) = w.history() {
+                    let _ = h.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&url));
+                }
             }
         }
         let token = token.or_else(|| storage()?.get_item(TOKEN_KEY).ok()?);
@@ -88,8 +106,8 @@ impl Session {
             match api::sites(&token).await {
                 Ok(list) => {
                     let pick = wanted
-                        .filter(|w| list.contains(w))
-                        .or_else(|| list.first().cloned());
+                        .filter(|w| list.iter().any(|s| &s.id == w))
+                        .or_else(|| list.first().map(|s| s.id.clone()));
                     s.sites.set(list);
                     s.site.set(pick);
                 }
@@ -154,14 +172,17 @@ pub fn SitePicker() -> impl IntoView {
             "Site "
             <select on:change=move |ev| {
                 s.site.set(Some(event_target_value(&ev)));
+                // A case or an answer belongs to the site it was opened on.
                 ctx.selected.set(None);
+                ctx.focus.set(None);
             }>
                 {move || {
                     let current = s.site.get();
                     s.sites
                         .get()
                         .into_iter()
-                        .map(|id| {
+                        .map(|site| {
+                            let id = site.id;
                             let selected = current.as_deref() == Some(id.as_str());
                             view! { <option value=id.clone() selected=selected>{id.clone()}</option> }
                         })

@@ -79,8 +79,10 @@ for (const kind of TARGETS) {
       if (origin) h.origin = origin;
       if (token) h.authorization = `Bearer ${token}`;
       if (body !== undefined && contentType) h["content-type"] = contentType;
+      // Redirects are answers to check, not to follow.
       const res = await fetch(t.url + path, {
         method,
+        redirect: "manual",
         headers: h,
         redirect,
         body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
@@ -367,9 +369,16 @@ for (const kind of TARGETS) {
       }
       problem(await req("GET", "/v1/sites/report/summary?interval=month", { token: READ }), 422, "invalid");
       problem(await req("GET", "/v1/sites/report/responses?limit=0", { token: READ }), 422, "invalid");
-      const page = await req("GET", "/report");
-      assert.match(page.headers.get("content-security-policy"), /default-src 'none'/);
-      for (const p of ["/report/", "/report/report.js", "/report/report.css"]) assert.equal((await req("GET", p)).status, 200);
+      // The former report page: a redirect to the console's report view (the browser keeps the
+      // fragment: #token=…&site=…&response=…); its script and style sheet are gone.
+      for (const p of ["/report", "/report/", "/report?site=report"]) {
+        const moved = await req("GET", p);
+        assert.equal(moved.status, 302, p);
+        assert.equal(moved.headers.get("location"), "/console?view=report", p);
+        assert.match(moved.headers.get("content-security-policy"), /default-src 'none'/);
+        assert.equal(moved.headers.get("x-frame-options"), "DENY");
+      }
+      for (const p of ["/report/report.js", "/report/report.css"]) problem(await req("GET", p, { documented: false }), 404, "not-found");
     });
 
     it("cases: a detractor opens one; list, filters, read, move, notes, withdrawal; every refusal", async () => {

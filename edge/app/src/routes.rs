@@ -98,10 +98,8 @@ routes! {
     GET     "/healthz"                                   => system::healthz,
     GET     "/metrics"                                   => system::metrics,
     GET     "/openapi.json"                              => system::openapi_json,
-    GET     "/report"                                    => page::report_html,
-    GET     "/report/"                                   => page::report_html_slash,
-    GET     "/report/report.js"                          => page::report_js,
-    GET     "/report/report.css"                         => page::report_css,
+    GET     "/report"                                    => page::report_redirect,
+    GET     "/report/"                                   => page::report_redirect_slash,
     GET     "/console"                                   => page::console_html,
     GET     "/console/{file}"                            => page::console_file,
 }

@@ -1,4 +1,4 @@
-//! The static files the edge serves: the report page and the OpenAPI document. Natively they are
+//! The static files the edge serves as text: the OpenAPI document. Natively they are
 //! compiled into the binary (feature `embedded-static`); the worker fetches them from its
 //! static-assets binding instead (`scripts/build-worker.sh` copies [`FILES`] there), so that they
 //! do not weigh on its wasm, whose size is its cold start.
@@ -11,20 +11,12 @@ pub const STATIC_FILE_HEADER: &str = "x-nps-static";
 
 /// Every static file: its name (the path under the assets directory) and where it comes from,
 /// relative to `edge/app`.
-pub const FILES: [(&str, &str); 4] = [
-    ("report/index.html", "src/report_page/index.html"),
-    ("report/report.js", "src/report_page/report.js"),
-    ("report/report.css", "src/report_page/report.css"),
-    ("openapi.json", "openapi.json"),
-];
+pub const FILES: [(&str, &str); 1] = [("openapi.json", "openapi.json")];
 
 /// A compiled-in file by name.
 #[cfg(feature = "embedded-static")]
 pub fn embedded(name: &str) -> Option<&'static str> {
     Some(match name {
-        "report/index.html" => include_str!("report_page/index.html"),
-        "report/report.js" => include_str!("report_page/report.js"),
-        "report/report.css" => include_str!("report_page/report.css"),
         "openapi.json" => include_str!("../openapi.json"),
         _ => return None,
     })

@@ -77,8 +77,9 @@ pub struct AlertSinkConfig {
     /// How long to wait for a comment after a score without one, in ms. Default 20000.
     #[serde(default = "default_grace_ms")]
     pub grace_ms: u64,
-    /// Public URL of the report page (e.g. `https://nps.example.com/report`); when set, every
-    /// alert links to the response there.
+    /// Public URL of the report (e.g. `https://nps.example.com/report`, which redirects to the
+    /// console's report view with the fragment kept); when set, every alert links to the
+    /// response there.
     #[serde(default)]
     pub report_url: Option<String>,
     /// Per-attempt timeout. Default 5000 ms.
@@ -264,7 +265,7 @@ pub fn plan(
     }
 }
 
-/// Link to a response on the report page: `{report_url}#site=…&response=…` (ids are URL-safe by
+/// Link to a response in the report: `{report_url}#site=…&response=…` (ids are URL-safe by
 /// construction: `[A-Za-z0-9_.:-]`).
 pub fn response_link(report_url: &str, site: &str, id: &str) -> String {
     format!(
@@ -326,7 +327,7 @@ impl AlertSinkConfig {
 }
 
 /// The message body for `format`. `received_ms` is the receive time of the first rev;
-/// `report_url` the report page (see [`response_link`]).
+/// `report_url` the report (see [`response_link`]).
 pub fn message(
     format: AlertFormat,
     r: &Response,
@@ -496,7 +497,7 @@ fn capitalise(s: &str) -> String {
     }
 }
 
-/// Link to a case in the console, which the edge serves next to the report page:
+/// Link to a case in the console, which the edge serves next to the report's address:
 /// `{report_url minus /report}/console#site=…&case=…`.
 pub fn case_link(report_url: &str, site: &str, case_id: &str) -> String {
     let base = report_url.trim_end_matches('#').trim_end_matches('/');

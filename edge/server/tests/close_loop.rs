@@ -813,31 +813,27 @@ fn responses_pages_and_csv_escaping() {
 }
 
 #[test]
-fn report_page_is_served_with_a_strict_csp() {
+fn the_former_report_page_redirects_to_the_consoles_report() {
     let s = edge("page", "");
-    for (path, ct) in [
-        ("/report", "text/html; charset=utf-8"),
-        ("/report/report.js", "text/javascript; charset=utf-8"),
-        ("/report/report.css", "text/css; charset=utf-8"),
-    ] {
+    for path in ["/report", "/report/", "/report?site=demo"] {
         let r = request(s.addr, "GET", path, &[], b"");
-        assert_eq!(r.status, 200, "{path}");
-        assert_eq!(r.header("content-type"), Some(ct));
+        assert_eq!(r.status, 302, "{path}");
+        // Fixed, same-origin: nothing of the request is reflected into it.
+        assert_eq!(r.header("location"), Some("/console?view=report"), "{path}");
+        assert_eq!(r.header("cache-control"), Some("no-cache"));
+        assert_eq!(r.header("x-frame-options"), Some("DENY"));
+        assert_eq!(r.header("referrer-policy"), Some("no-referrer"));
         let csp = r.header("content-security-policy").unwrap();
-        assert!(
-            csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"),
-            "{csp}"
-        );
+        assert!(csp.contains("default-src 'none'"), "{csp}");
     }
     assert_eq!(request(s.addr, "POST", "/report", &[], b"").status, 405);
-    let html = request(s.addr, "GET", "/report", &[], b"").body;
-    assert!(
-        !html.contains("<script>") && !html.contains("style="),
-        "no inline script/style"
-    );
-    assert!(!request(s.addr, "GET", "/report/report.js", &[], b"")
-        .body
-        .contains("innerHTML"));
+    for gone in [
+        "/report/report.js",
+        "/report/report.css",
+        "/report/index.html",
+    ] {
+        assert_eq!(request(s.addr, "GET", gone, &[], b"").status, 404, "{gone}");
+    }
 }
 
 #[test]

@@ -132,7 +132,7 @@ fn load(env: &Env) -> Result<Loaded, ConfigError> {
         key: String::new(),
         reason: format!("no random source: {e}"),
     })?;
-    // Optional: without it the report page and /openapi.json answer 503 (and say why in the log).
+    // Optional: without it the console and /openapi.json answer 503 (and say why in the log).
     let assets = binding::<Assets>(env, &w.assets);
     let backend = WorkerBackend::new(config.worker.clone(), state, d1, assets);
     Ok(Loaded {

@@ -320,17 +320,15 @@ describe("summary and report page", () => {
     assert.deepEqual(sites.find((x) => x.id === "rep").surveys, ["checkout", "onboarding"]);
   });
 
-  it("serves the native report page with its strict headers", async () => {
-    const page = await call(w.url, "/report");
-    assert.equal(page.status, 200);
-    assert.match(page.headers.get("content-type"), /^text\/html/);
-    assert.match(page.headers.get("content-security-policy"), /default-src 'none'; script-src 'self'/);
-    assert.equal(page.headers.get("x-content-type-options"), "nosniff");
-    assert.match(page.text, /report\.js/);
-    const js = await call(w.url, "/report/report.js");
-    assert.match(js.headers.get("content-type"), /^text\/javascript/);
-    assert.ok(js.text.includes("/v1/sites"));
-    assert.equal((await call(w.url, "/report/report.css")).status, 200);
+  it("redirects the former report page to the console's report view, with the page headers", async () => {
+    for (const path of ["/report", "/report/"]) {
+      const page = await fetch(w.url + path, { redirect: "manual" });
+      assert.equal(page.status, 302, path);
+      assert.equal(page.headers.get("location"), "/console?view=report");
+      assert.match(page.headers.get("content-security-policy"), /default-src 'none'/);
+      assert.equal(page.headers.get("x-content-type-options"), "nosniff");
+    }
+    assert.equal((await call(w.url, "/report/report.js")).status, 404);
     assert.equal((await call(w.url, "/report", { method: "POST", body: "x" })).status, 405);
   });
 });

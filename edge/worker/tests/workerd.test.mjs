@@ -59,10 +59,12 @@ describe("workerd self-host config", () => {
     assert.equal((await post(port, r)).json.status, "duplicate");
     assert.equal((await post(port, { ...r, rev: 2 })).json.status, "updated");
     // The static files come from the assets directory, with the application's headers.
-    const page = await fetch(`http://127.0.0.1:${port}/report`);
+    const page = await fetch(`http://127.0.0.1:${port}/console`);
     assert.equal(page.status, 200);
     assert.match(page.headers.get("content-security-policy"), /default-src 'none'/);
-    assert.match(await page.text(), /report\.js/);
+    assert.match(await page.text(), /\/console\/boot\.js/);
+    const moved = await fetch(`http://127.0.0.1:${port}/report`, { redirect: "manual" });
+    assert.equal(moved.headers.get("location"), "/console?view=report");
     const doc = await fetch(`http://127.0.0.1:${port}/openapi.json`);
     assert.equal((await doc.json()).info.title, "NPS edge API");
     await stop();

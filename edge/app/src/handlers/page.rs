@@ -1,5 +1,7 @@
-//! The report page: static HTML, JS and CSS, served with a strict Content-Security-Policy (no
-//! inline script or style; the data comes from the report API with the read token).
+//! The pages: the team's console (a Leptos app: its page, style sheet, boot module, glue and
+//! wasm, served with a strict Content-Security-Policy — no inline script or style; the data
+//! comes from the API with the bearer token), the redirect of the former report page to it, and
+//! the static files read from the runtime (the OpenAPI document).
 
 use std::borrow::Cow;
 
@@ -9,11 +11,6 @@ use crate::backend::Backend;
 use crate::http::{ApiError, Request, Response};
 use crate::routes::Params;
 use crate::{unavailable, App};
-
-/// Content-Security-Policy of the report page.
-pub(crate) const REPORT_CSP: &str =
-    "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; \
-img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 /// A static file from the runtime (compiled in natively, the assets binding on the worker).
 pub(crate) async fn static_file<B: Backend>(
@@ -33,20 +30,7 @@ pub(crate) async fn static_file<B: Backend>(
     }
 }
 
-async fn asset<B: Backend>(
-    app: &App<B>,
-    content_type: &str,
-    name: &'static str,
-) -> Result<Response, ApiError> {
-    let body = static_file(app, name).await?;
-    Ok(page_headers(
-        Response::new(200, content_type, body),
-        REPORT_CSP,
-        "no-cache",
-    ))
-}
-
-/// The headers every file of the report page and the console carries.
+/// The headers every page answer carries (the console's files, the report redirect).
 fn page_headers(r: Response, csp: &str, cache: &str) -> Response {
     r.set("cache-control", cache)
         .set("content-security-policy", csp)
@@ -55,56 +39,40 @@ fn page_headers(r: Response, csp: &str, cache: &str) -> Response {
         .set("x-frame-options", "DENY")
 }
 
-/// The page (`#token=…` in the fragment, never sent to a server).
+/// Where the report lives now: the console's report view. The report page's links and
+/// bookmarks carry their state in the fragment (`#token=…&site=…&response=…`), which the
+/// browser keeps across the redirect, so the location needs no part of the request (and
+/// reflects none).
+pub(crate) const REPORT_LOCATION: &str = "/console?view=report";
+
+/// The former report page: a redirect to the console's report view, so that bookmarks and the
+/// chat alerts' "Open in report" links keep working. Not cached: the place may move again.
 #[cfg_attr(feature = "openapi", utoipa::path(
     get, path = "/report", tag = "report",
-    responses((status = 200, description = "The report page.", body = String, content_type = "text/html; charset=utf-8"))
+    responses((status = 302, description = "To the console's report view (`/console?view=report`); the browser keeps the fragment (`#token=…&site=…&response=…`).",
+        headers(("location" = String, description = "/console?view=report"))))
 ))]
-pub(crate) async fn report_html<B: Backend>(
-    app: &App<B>,
+pub(crate) async fn report_redirect<B: Backend>(
+    _: &App<B>,
     _: &Request,
     _: &Params,
 ) -> Result<Response, ApiError> {
-    asset(app, "text/html; charset=utf-8", "report/index.html").await
+    let r = Response::empty(302).set("location", REPORT_LOCATION);
+    Ok(page_headers(r, CONSOLE_CSP, "no-cache"))
 }
 
-/// The page, with a trailing slash.
+/// The former report page, with a trailing slash: the same redirect.
 #[cfg_attr(feature = "openapi", utoipa::path(
     get, path = "/report/", tag = "report",
-    responses((status = 200, description = "The report page.", body = String, content_type = "text/html; charset=utf-8"))
+    responses((status = 302, description = "To the console's report view, as `/report`.",
+        headers(("location" = String, description = "/console?view=report"))))
 ))]
-pub(crate) async fn report_html_slash<B: Backend>(
+pub(crate) async fn report_redirect_slash<B: Backend>(
     app: &App<B>,
     req: &Request,
     p: &Params,
 ) -> Result<Response, ApiError> {
-    report_html(app, req, p).await
-}
-
-/// The page's script.
-#[cfg_attr(feature = "openapi", utoipa::path(
-    get, path = "/report/report.js", tag = "report",
-    responses((status = 200, description = "The page's script.", body = String, content_type = "text/javascript; charset=utf-8"))
-))]
-pub(crate) async fn report_js<B: Backend>(
-    app: &App<B>,
-    _: &Request,
-    _: &Params,
-) -> Result<Response, ApiError> {
-    asset(app, "text/javascript; charset=utf-8", "report/report.js").await
-}
-
-/// The page's style sheet.
-#[cfg_attr(feature = "openapi", utoipa::path(
-    get, path = "/report/report.css", tag = "report",
-    responses((status = 200, description = "The page's style sheet.", body = String, content_type = "text/css; charset=utf-8"))
-))]
-pub(crate) async fn report_css<B: Backend>(
-    app: &App<B>,
-    _: &Request,
-    _: &Params,
-) -> Result<Response, ApiError> {
-    asset(app, "text/css; charset=utf-8", "report/report.css").await
+    report_redirect(app, req, p).await
 }
 
 /// Content-Security-Policy of the console: its own scripts and wasm, its own API, nothing else.
@@ -129,7 +97,7 @@ fn console_asset(name: &str, content_type: &str, cache: &str) -> Response {
     page_headers(r, CONSOLE_CSP, cache)
 }
 
-/// The team's console: the cases board, one case, the follow-up figures (`#token=…`).
+/// The team's console: the report, the cases board, one case, the follow-up figures (`#token=…`).
 #[cfg_attr(feature = "openapi", utoipa::path(
     get, path = "/console", tag = "report",
     responses((status = 200, description = "The console page (a Leptos app; its files are under /console/).", body = String, content_type = "text/html; charset=utf-8"))
