@@ -74,7 +74,7 @@ for (const kind of TARGETS) {
     });
 
     /** One request; the answer is checked against the document and recorded for coverage. */
-    async function req(method, path, { origin, token, body, contentType = "application/json", headers = {}, documented = true, redirect = "follow" } = {}) {
+    async function req(method, path, { origin, token, body, contentType = "application/json", headers = {}, documented = true } = {}) {
       const h = { ...headers };
       if (origin) h.origin = origin;
       if (token) h.authorization = `Bearer ${token}`;
@@ -84,7 +84,6 @@ for (const kind of TARGETS) {
         method,
         redirect: "manual",
         headers: h,
-        redirect,
         body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
       });
       const text = await res.text();
@@ -592,6 +591,23 @@ for (const kind of TARGETS) {
       }
       assert.ok(limited, "the tight site's bucket ran out");
       assert.ok(Number(limited.headers.get("retry-after")) >= 1);
+      // The funnel: this batch's figures, and who has not answered.
+      const funnel = await req("GET", "/v1/sites/demo/invitations?survey=links", { token: READ });
+      assert.equal(funnel.status, 200, funnel.text);
+      const b = funnel.json.batches.find((x) => x.batch === made.json.batch);
+      assert.deepEqual([b.invited, b.opened, b.answered, b.commented], [1, 1, 1, 1]);
+      problem(await req("GET", "/v1/sites/demo/invitations"), 401);
+      problem(await req("GET", "/v1/sites/other/invitations", { token: AGENT }), 403);
+      problem(await req("GET", "/v1/sites/nowhere/invitations", { token: READ }), 404);
+      const unknown = await req("GET", "/v1/sites/demo/invitations?colour=red&batch=a%20b", { token: READ });
+      problem(unknown, 422, "invalid");
+      assert.deepEqual(unknown.json.errors.map((e) => e.field), ["colour", "batch"]);
+      await t.sql("ALTER TABLE invitations RENAME TO invitations_off");
+      try {
+        problem(await req("GET", "/v1/sites/demo/invitations", { token: READ }), 503, "unavailable");
+      } finally {
+        await t.sql("ALTER TABLE invitations_off RENAME TO invitations");
+      }
       // A failing store: the page says to retry; invitations are a 503 problem.
       await t.sql("ALTER TABLE responses RENAME TO responses_off");
       try {

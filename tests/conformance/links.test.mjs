@@ -117,6 +117,35 @@ for (const kind of TARGETS) {
       assert.deepEqual(later.skipped, [{ recipient: "Only-Mail@example.com", reason: "answered" }]);
     });
 
+    it("the funnel counts each batch's invited, opened, answered and commented, and lists who did not answer", async () => {
+      const batch = uid("b");
+      const people = ["f1", "f2", "f3"].map((n) => ({ email: `${n}-${batch}@example.com`, user: uid("u"), order: `O-${n}` }));
+      const { invitations } = await invite(people, { batch });
+      // f1 answers with a comment, f2 opens the page only, f3 does nothing.
+      const p1 = await (await fetch(t.url + local(invitations[0].url))).text();
+      const s1 = await press(invitations[0].url, { score: "9", rev: hidden(p1, "rev") });
+      await press(invitations[0].url, { score: "9", rev: "2", step: "comment", comment: "Parfait" });
+      assert.equal(s1.status, 303);
+      await fetch(t.url + local(invitations[1].url));
+      const f = await eventually(async () => {
+        const r = await req("GET", `/v1/sites/demo/invitations?survey=post-purchase&batch=${batch}`, { token: READ });
+        const b = r.json?.batches?.[0];
+        return b?.commented === 1 && r.json;
+      }, { what: "the funnel" });
+      assert.deepEqual(f.batches, [{
+        survey: "post-purchase", batch, invited: 3, sent: 0, delivered: 0, opened: 2, answered: 1, commented: 1,
+        response_rate: 0.3333, first_invited_at: f.batches[0].first_invited_at,
+      }]);
+      assert.deepEqual(f.non_respondents.map((n) => [n.recipient, n.order, n.opened_at !== undefined]).sort(), [
+        [people[1].email, "O-f2", true],
+        [people[2].email, "O-f3", false],
+      ]);
+      // Erasing a person takes their invitations too.
+      assert.equal((await req("DELETE", `/v1/sites/demo/people/${encodeURIComponent(people[2].email)}`, { token: ADMIN })).status, 200);
+      const after = (await req("GET", `/v1/sites/demo/invitations?batch=${batch}`, { token: READ })).json;
+      assert.equal(after.batches[0].invited, 2);
+    });
+
     it("the same batch gives the same links (a retried request invites nobody twice)", async () => {
       const who = [{ email: "e@example.com", user: uid("u") }];
       const a = await invite(who, { batch: "order-42" });

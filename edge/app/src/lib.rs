@@ -104,7 +104,16 @@ impl<B: Backend> App<B> {
             let Some(cutoff) = site.retention_cutoff_ms(now) else {
                 continue;
             };
-            let purged = self.backend.purge(site, cutoff).await?;
+            let mut purged = self.backend.purge(site, cutoff).await?;
+            let params = vec![
+                backend::SqlValue::Text(site.id.clone()),
+                backend::SqlValue::Int(cutoff as i64),
+            ];
+            match self.backend.execute(store::PURGE_INVITATIONS, params).await {
+                Ok(n) => purged.other += n,
+                Err(BackendError::NoStore) => {}
+                Err(e) => return Err(e),
+            }
             if purged != backend::Purged::default() {
                 tracing::info!(
                     site = %site.id,

@@ -179,6 +179,51 @@ pub struct Invitations {
     skipped: Vec<InvitationSkipped>,
 }
 
+/// One survey and batch of the e-mail funnel.
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FunnelBatch {
+    survey: String,
+    batch: String,
+    invited: u64,
+    /// Handed to the site's mail sink.
+    sent: u64,
+    /// Accepted by the mail server (SMTP natively; the receiver's 2xx for a webhook).
+    delivered: u64,
+    /// The page was loaded (link scanners count too).
+    opened: u64,
+    answered: u64,
+    /// Answered with a comment.
+    commented: u64,
+    /// answered / invited.
+    response_rate: f64,
+    first_invited_at: Option<String>,
+}
+
+/// Someone invited who has not answered.
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NonRespondent {
+    recipient: String,
+    user: Option<String>,
+    account: Option<String>,
+    order: Option<String>,
+    survey: String,
+    batch: String,
+    invited_at: Option<String>,
+    sent_at: Option<String>,
+    opened_at: Option<String>,
+    reminded_at: Option<String>,
+}
+
+/// 200 of `GET /v1/sites/{site}/invitations`.
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InvitationFunnel {
+    batches: Vec<FunnelBatch>,
+    non_respondents: Vec<NonRespondent>,
+}
+
 /// 202 of `POST /v1/responses`.
 #[derive(ToSchema)]
 #[serde(deny_unknown_fields)]

@@ -93,6 +93,7 @@ routes! {
     POST    "/v1/sites/{site}/cases/{id}/notes"          => cases::add_note,
     POST    "/v1/sites/{site}/helpdesk"                  => helpdesk::post_event,
     POST    "/v1/sites/{site}/invitations"               => invitations::post_invitations,
+    GET     "/v1/sites/{site}/invitations"               => invitations::get_funnel,
     GET     "/s/{token}"                                 => survey_link::get_page,
     POST    "/s/{token}"                                 => survey_link::post_page,
     GET     "/healthz"                                   => system::healthz,

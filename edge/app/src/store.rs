@@ -421,3 +421,53 @@ pub fn case_of_row(row: &[SqlValue]) -> Option<nps_edge_core::cases::Case> {
 pub const CASES_OPENED: &str = "SELECT status, opened_ms, due_ms, first_touch_ms, resolved_ms, \
 resurvey_score FROM cases WHERE site = ?1 AND (?2 IS NULL OR survey = ?2) AND opened_ms >= ?3 \
 AND opened_ms < ?4";
+
+/// Records the invitations of one request: site `?1`, created `?2` ms, and `?3` a JSON array of
+/// `[response_id, survey, batch, email, user_id, account, order_id, locale, nonce, expires_ms]`.
+/// A link made again (same batch, same person) keeps its row: its funnel goes on.
+pub const INSERT_INVITATIONS: &str = "INSERT OR IGNORE INTO invitations (site, response_id, \
+survey, batch, email, user_id, account, order_id, locale, nonce, expires_ms, created_ms) \
+SELECT ?1, json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]'), \
+json_extract(value, '$[3]'), json_extract(value, '$[4]'), json_extract(value, '$[5]'), \
+json_extract(value, '$[6]'), json_extract(value, '$[7]'), json_extract(value, '$[8]'), \
+json_extract(value, '$[9]'), ?2 FROM json_each(?3)";
+
+/// The first opening of a link's page: site `?1`, response id `?2`, at `?3` ms.
+pub const MARK_OPENED: &str = "UPDATE invitations SET opened_ms = ?3 \
+WHERE site = ?1 AND response_id = ?2 AND opened_ms IS NULL";
+
+/// An invitation handed to its delivery sink: site `?1`, response id `?2`, at `?3` ms. Changes
+/// one row the first time only (so a batch made again sends nobody a second e-mail).
+pub const MARK_SENT: &str = "UPDATE invitations SET sent_ms = ?3 \
+WHERE site = ?1 AND response_id = ?2 AND sent_ms IS NULL";
+
+/// An invitation the mail server accepted: site `?1`, response id `?2`, at `?3` ms.
+pub const MARK_DELIVERED: &str = "UPDATE invitations SET delivered_ms = ?3 \
+WHERE site = ?1 AND response_id = ?2 AND delivered_ms IS NULL";
+
+/// The funnel per survey and batch of site `?1` (survey `?2`, batch `?3` when not NULL), newest
+/// first. Columns: survey, batch, invited, sent, delivered, opened, answered, commented, first
+/// invitation ms.
+pub const INVITATION_FUNNEL: &str = "SELECT i.survey, i.batch, count(*), count(i.sent_ms), \
+count(i.delivered_ms), count(i.opened_ms), count(r.id), \
+count(CASE WHEN r.comment IS NOT NULL AND r.comment <> '' THEN 1 END), min(i.created_ms) \
+FROM invitations i LEFT JOIN responses r ON r.site = i.site AND r.id = i.response_id \
+WHERE i.site = ?1 AND (?2 IS NULL OR i.survey = ?2) AND (?3 IS NULL OR i.batch = ?3) \
+GROUP BY i.survey, i.batch ORDER BY min(i.created_ms) DESC, i.batch LIMIT 200";
+
+/// Who was invited and did not answer, on site `?1` (survey `?2`, batch `?3` when not NULL),
+/// newest first, at most 1,000. Columns: email, user_id, account, order_id, survey, batch,
+/// created_ms, sent_ms, opened_ms, reminded_ms.
+pub const NON_RESPONDENTS: &str = "SELECT i.email, i.user_id, i.account, i.order_id, i.survey, \
+i.batch, i.created_ms, i.sent_ms, i.opened_ms, i.reminded_ms FROM invitations i \
+WHERE i.site = ?1 AND (?2 IS NULL OR i.survey = ?2) AND (?3 IS NULL OR i.batch = ?3) \
+AND NOT EXISTS (SELECT 1 FROM responses r WHERE r.site = i.site AND r.id = i.response_id) \
+ORDER BY i.created_ms DESC, i.email LIMIT 1000";
+
+/// Erases a person's invitations: site `?1`, user ids `?2` (a JSON array) or e-mail `?3`
+/// (without regard to ASCII case; NULL when the key is not one).
+pub const ERASE_INVITATIONS: &str = "DELETE FROM invitations WHERE site = ?1 AND (user_id IN \
+(SELECT value FROM json_each(?2)) OR (?3 IS NOT NULL AND lower(email) = lower(?3)))";
+
+/// Deletes invitations made before `?2` ms on site `?1` (retention).
+pub const PURGE_INVITATIONS: &str = "DELETE FROM invitations WHERE site = ?1 AND created_ms < ?2";

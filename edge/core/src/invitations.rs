@@ -172,6 +172,40 @@ pub fn parse(body: &[u8]) -> Result<Request, EdgeError> {
     }
 }
 
+/// The `survey` and `batch` filters of the funnel (`GET …/invitations`); anything else is a 422.
+pub fn parse_funnel_query(raw: &str) -> Result<(Option<String>, Option<String>), EdgeError> {
+    let mut p = Vec::new();
+    let (mut survey, mut batch) = (None, None);
+    for (k, v) in crate::report_api::parse_query(raw) {
+        let slot = match k.as_str() {
+            "survey" => &mut survey,
+            "batch" => &mut batch,
+            _ => {
+                p.push(Problem::new(
+                    k,
+                    ProblemCode::Format,
+                    "is not a parameter of this request",
+                ));
+                continue;
+            }
+        };
+        if is_valid_id(&v) {
+            *slot = Some(v);
+        } else {
+            p.push(Problem::new(
+                k,
+                ProblemCode::Charset,
+                "must be 1-64 characters of A-Z a-z 0-9 _ . : -",
+            ));
+        }
+    }
+    if p.is_empty() {
+        Ok((survey, batch))
+    } else {
+        Err(EdgeError::Invalid(p))
+    }
+}
+
 /// The claims of one recipient's link. The nonce is a keyed hash of the batch and the person,
 /// so the same request made twice gives the same links (and the same answers).
 pub fn claims(

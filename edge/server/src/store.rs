@@ -69,6 +69,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0005_helpdesk",
         include_str!("../migrations/0005_helpdesk.sql"),
     ),
+    (
+        "0006_invitations",
+        include_str!("../migrations/0006_invitations.sql"),
+    ),
 ];
 
 /// Applies the migrations a database has not seen, each in its own transaction with its

@@ -84,7 +84,7 @@ fn native_and_d1_migrations_build_the_same_response_store() {
     for (_, sql) in d1_migrations() {
         d1.execute_batch(&sql).unwrap();
     }
-    for table in ["responses", "events", "cases", "case_notes"] {
+    for table in ["responses", "events", "cases", "case_notes", "invitations"] {
         assert_eq!(shape(&native, table), shape(&d1, table), "table {table}");
     }
     // The statements the application shares run on both.
@@ -113,6 +113,14 @@ fn native_and_d1_migrations_build_the_same_response_store() {
             store::ERASE_EVENTS,
             store::PURGE_RESPONSES,
             store::PURGE_EVENTS,
+            store::INSERT_INVITATIONS,
+            store::MARK_OPENED,
+            store::MARK_SENT,
+            store::MARK_DELIVERED,
+            store::INVITATION_FUNNEL,
+            store::NON_RESPONDENTS,
+            store::ERASE_INVITATIONS,
+            store::PURGE_INVITATIONS,
         ] {
             c.prepare(sql).unwrap_or_else(|e| panic!("{e}: {sql}"));
         }

@@ -11,12 +11,14 @@ use nps_edge_core::EdgeError;
 use nps_protocol::i18n::strings_for;
 use nps_protocol::json::{push_str, ObjectWriter};
 
-use crate::backend::Backend;
+use crate::backend::{Backend, BackendError, SqlValue};
 use crate::handlers::eligibility::{hold_back, Person, Reason};
 use crate::handlers::{bulk_body, known_site, param, scope};
 use crate::http::{ApiError, Request, Response};
 use crate::mail::{self, Invitation};
 use crate::routes::Params;
+use crate::store::{INSERT_INVITATIONS, INVITATION_FUNNEL, NON_RESPONDENTS};
+use crate::unavailable;
 use crate::App;
 
 /// Links and e-mails for up to 1,000 recipients.
@@ -68,6 +70,8 @@ pub(crate) async fn post_invitations<B: Backend>(
     push_str(&mut out, &batch);
     out.push_str(",\"invitations\":[");
     let mut first = true;
+    // The rows of INSERT_INVITATIONS, one JSON array each.
+    let mut rows = String::from("[");
     for r in &body.recipients {
         let key = r.key();
         let claims = invitations::claims(site_cfg, secret.as_bytes(), &body.survey, &batch, r, now);
@@ -99,6 +103,34 @@ pub(crate) async fn post_invitations<B: Backend>(
             w.end();
             continue;
         }
+        let response_id = links::response_id(secret.as_bytes(), &claims);
+        if rows.len() > 1 {
+            rows.push(',');
+        }
+        rows.push('[');
+        for (i, v) in [
+            Some(response_id.as_str()),
+            Some(body.survey.as_str()),
+            Some(batch.as_str()),
+            Some(r.email.as_str()),
+            r.user.as_deref(),
+            r.account.as_deref(),
+            r.order.as_deref(),
+            r.locale.as_deref(),
+            Some(claims.nonce.as_str()),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            if i > 0 {
+                rows.push(',');
+            }
+            match v {
+                Some(v) => push_str(&mut rows, v),
+                None => rows.push_str("null"),
+            }
+        }
+        rows.push_str(&format!(",{}]", claims.expires_s * 1000));
         let token = links::sign(secret.as_bytes(), &claims);
         let url = format!("{base}/s/{token}");
         let score_urls: Vec<String> = (0..=10).map(|n| format!("{url}?score={n}")).collect();
@@ -149,9 +181,121 @@ pub(crate) async fn post_invitations<B: Backend>(
             .raw("email", &mail_json);
         w.end();
     }
+    rows.push(']');
+    if rows.len() > 2 {
+        let params = vec![
+            SqlValue::Text(site.to_string()),
+            SqlValue::Int(now as i64),
+            SqlValue::Text(rows),
+        ];
+        match app.backend().execute(INSERT_INVITATIONS, params).await {
+            Ok(_) | Err(BackendError::NoStore) => {}
+            Err(e) => return Err(unavailable(e).into()),
+        }
+    }
     out.push_str("],\"skipped\":[");
     out.push_str(&skipped);
     out.push_str("]}");
     tracing::info!(site, survey = %body.survey, batch = %batch, "invitations made");
+    Ok(Response::json(200, out).set("cache-control", "no-store"))
+}
+
+/// The e-mail funnel: per survey and batch, and who did not answer.
+#[cfg_attr(feature = "openapi", utoipa::path(
+    get, path = "/v1/sites/{site}/invitations", tag = "links",
+    description = "Per survey and batch, newest first (at most 200): invited, sent (handed to the mail sink), \
+delivered (accepted by the mail server), opened (the page was loaded; link scanners count too), answered, with a \
+comment, and the response rate (answered / invited). Then the non-respondents (at most 1,000, newest first): \
+who was invited and has not answered.",
+    params(
+        ("site" = String, Path, description = "Site id."),
+        ("survey" = Option<String>, Query, description = "One survey."),
+        ("batch" = Option<String>, Query, description = "One batch."),
+    ),
+    responses(
+        (status = 200, description = "The funnel and the non-respondents.", body = crate::openapi::InvitationFunnel),
+        (status = 401, description = "No bearer token.", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The token does not grant reading this site.", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Unknown site.", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A bad or unknown parameter.", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The store cannot answer right now (or this runtime has none).", body = crate::openapi::Problem, content_type = "application/problem+json"),
+    )
+))]
+pub(crate) async fn get_funnel<B: Backend>(
+    app: &App<B>,
+    req: &Request,
+    params: &Params,
+) -> Result<Response, ApiError> {
+    let site = param(params, 0);
+    scope(app, req, Role::Read, Some(site))?;
+    known_site(app, site)?;
+    let (survey, batch) = invitations::parse_funnel_query(&req.query)?;
+    let args = || {
+        vec![
+            SqlValue::Text(site.to_string()),
+            SqlValue::opt_text(survey.as_deref()),
+            SqlValue::opt_text(batch.as_deref()),
+        ]
+    };
+    let funnel = app
+        .backend()
+        .query(INVITATION_FUNNEL, args())
+        .await
+        .map_err(unavailable)?;
+    let missing = app
+        .backend()
+        .query(NON_RESPONDENTS, args())
+        .await
+        .map_err(unavailable)?;
+    let int = |r: &[SqlValue], i: usize| r.get(i).and_then(SqlValue::as_i64).unwrap_or(0);
+    let text = |r: &[SqlValue], i: usize| r.get(i).and_then(SqlValue::as_str).map(str::to_string);
+    let time = |r: &[SqlValue], i: usize| {
+        r.get(i)
+            .and_then(SqlValue::as_i64)
+            .map(|ms| nps_edge_core::time::rfc3339_ms(ms.max(0) as u64))
+    };
+    let mut out = String::from("{\"batches\":[");
+    for (n, r) in funnel.iter().enumerate() {
+        if n > 0 {
+            out.push(',');
+        }
+        let (invited, answered) = (int(r, 2), int(r, 6));
+        let rate = if invited > 0 {
+            answered as f64 / invited as f64
+        } else {
+            0.0
+        };
+        let mut w = ObjectWriter::new(&mut out);
+        w.str("survey", &text(r, 0).unwrap_or_default())
+            .str("batch", &text(r, 1).unwrap_or_default())
+            .num("invited", invited as u64)
+            .num("sent", int(r, 3) as u64)
+            .num("delivered", int(r, 4) as u64)
+            .num("opened", int(r, 5) as u64)
+            .num("answered", answered as u64)
+            .num("commented", int(r, 7) as u64)
+            .raw("response_rate", &format!("{:.4}", rate))
+            .opt_str("first_invited_at", time(r, 8).as_deref());
+        w.end();
+    }
+    out.push_str("],\"non_respondents\":[");
+    for (n, r) in missing.iter().enumerate() {
+        if n > 0 {
+            out.push(',');
+        }
+        let mut w = ObjectWriter::new(&mut out);
+        w.str("recipient", &text(r, 0).unwrap_or_default())
+            .opt_str("user", text(r, 1).as_deref())
+            .opt_str("account", text(r, 2).as_deref())
+            .opt_str("order", text(r, 3).as_deref())
+            .str("survey", &text(r, 4).unwrap_or_default())
+            .str("batch", &text(r, 5).unwrap_or_default())
+            .opt_str("invited_at", time(r, 6).as_deref())
+            .opt_str("sent_at", time(r, 7).as_deref())
+            .opt_str("opened_at", time(r, 8).as_deref())
+            .opt_str("reminded_at", time(r, 9).as_deref());
+        w.end();
+    }
+    out.push_str("]}");
     Ok(Response::json(200, out).set("cache-control", "no-store"))
 }

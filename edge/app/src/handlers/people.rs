@@ -3,11 +3,11 @@
 use nps_edge_core::auth::Role;
 use nps_edge_core::erasure::{self, Person};
 
-use crate::backend::{Backend, BackendError, Erasure};
+use crate::backend::{Backend, BackendError, Erasure, SqlValue};
 use crate::handlers::{known_site, param, scope};
 use crate::http::{ApiError, Request, Response};
 use crate::routes::Params;
-use crate::store::{Found, PERSON_RESPONSES};
+use crate::store::{Found, ERASE_INVITATIONS, PERSON_RESPONSES};
 use crate::{unavailable, App};
 
 /// Erases everything a site holds about one person.
@@ -53,6 +53,20 @@ pub(crate) async fn erase_person<B: Backend>(
         })
         .await
         .map_err(unavailable)?;
+    // Their invitations (the e-mail address, the order), by user id or e-mail.
+    let (users, email) = match &person {
+        Person::User(id) => (vec![id.clone()], None),
+        Person::Email(e) => (Vec::new(), Some(e.as_str())),
+    };
+    let params = vec![
+        SqlValue::Text(site.to_string()),
+        SqlValue::Text(erasure::string_array(&users)),
+        SqlValue::opt_text(email),
+    ];
+    match app.backend().execute(ERASE_INVITATIONS, params).await {
+        Ok(_) | Err(BackendError::NoStore) => {}
+        Err(e) => return Err(unavailable(e).into()),
+    }
     // The key names a person: the log says what was done, not to whom.
     tracing::info!(
         site,

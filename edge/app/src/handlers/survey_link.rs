@@ -21,7 +21,7 @@ use crate::handlers::{any_body, ingest, param};
 use crate::http::{ApiError, Request, Response};
 use crate::link_page::{self, View};
 use crate::routes::Params;
-use crate::store::ONE_RESPONSE;
+use crate::store::{MARK_OPENED, ONE_RESPONSE};
 use crate::App;
 
 /// Property of an answer given through a link: the touchpoint it came from.
@@ -187,6 +187,7 @@ pub(crate) async fn get_page<B: Backend>(
         Ok(l) => l,
         Err(page) => return Ok(*page),
     };
+    mark_opened(app, &link, now).await;
     let q = parse_query(&req.query);
     let has = |k: &str| q.iter().any(|(key, _)| key == k);
     if has("done") {
@@ -217,6 +218,20 @@ pub(crate) async fn get_page<B: Backend>(
         },
     };
     Ok(link.page(200, view))
+}
+
+/// The invitation's funnel: its page was loaded (the first time counts). A failure is logged:
+/// the page is worth more than the figure.
+async fn mark_opened<B: Backend>(app: &App<B>, link: &Link<'_>, now: u64) {
+    let params = vec![
+        SqlValue::Text(link.claims.site.clone()),
+        SqlValue::Text(link.answer_id()),
+        SqlValue::Int(now as i64),
+    ];
+    match app.backend().execute(MARK_OPENED, params).await {
+        Ok(_) | Err(BackendError::NoStore) => {}
+        Err(e) => tracing::warn!(error = %e, "survey link: opening not recorded"),
+    }
 }
 
 /// A form field's value.
