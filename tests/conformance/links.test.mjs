@@ -146,11 +146,42 @@ for (const kind of TARGETS) {
       assert.equal(after.batches[0].invited, 2);
     });
 
-    it("the same batch gives the same links (a retried request invites nobody twice)", async () => {
+    it("sent through the site's mail service: signed nps.invitation events, each link's e-mail once, the funnel counts sent and delivered", async () => {
+      const batch = uid("b");
+      const people = [{ email: `m1-${batch}@example.com`, user: uid("u"), order: "O-1", locale: "de" }];
+      const first = await invite(people, { batch, send: true });
+      assert.equal(first.sent, 1);
+      const inv = first.invitations[0];
+      const msg = await eventually(() => t.receiver.received.find((m) => m.sink === "mailer" && m.body.data?.response_id === inv.response_id), { what: "the invitation event" });
+      assert.equal(msg.id, `invitation.demo.${inv.response_id}`);
+      assert.equal(msg.body.type, "nps.invitation");
+      assert.equal(msg.body.data.to, people[0].email);
+      assert.equal(msg.body.data.subject, inv.email.subject);
+      assert.equal(msg.body.data.html, inv.email.html);
+      assert.equal(msg.body.data.user.order, "O-1");
+      assert.match(msg.body.data.subject, /eine kurze Frage/);
+      const f = await eventually(async () => {
+        const b = (await req("GET", `/v1/sites/demo/invitations?batch=${batch}`, { token: READ })).json?.batches?.[0];
+        return b?.delivered === 1 && b;
+      }, { what: "delivered in the funnel" });
+      assert.equal(f.sent, 1);
+      const again = await invite(people, { batch, send: true });
+      assert.equal(again.sent, 0, "a link's e-mail is sent once");
+      await new Promise((r) => setTimeout(r, 500));
+      assert.equal(t.receiver.received.filter((m) => m.sink === "mailer" && m.body.data?.response_id === inv.response_id).length, 1);
+      assert.ok(t.receiver.received.filter((m) => m.sink === "mailer").every((m) => m.body.type === "nps.invitation"), "the mail service gets no answers");
+      // A site without a mail sink cannot send.
+      const refused = await req("POST", "/v1/sites/tight/invitations", { token: ADMIN, body: { survey: "s", send: true, recipients: people } });
+      assert.equal(refused.status, 422);
+      assert.deepEqual(refused.json.errors.map((e) => e.field), ["send"]);
+    });
+
+    it("the same batch gives the same answers (a retried request invites nobody twice)", async () => {
       const who = [{ email: "e@example.com", user: uid("u") }];
       const a = await invite(who, { batch: "order-42" });
+      await new Promise((r) => setTimeout(r, 1100)); // a later request: a later expiry
       const b = await invite(who, { batch: "order-42" });
-      assert.equal(a.invitations[0].url, b.invitations[0].url);
+      assert.equal(a.invitations[0].response_id, b.invitations[0].response_id);
       const c = await invite(who, { batch: "order-43" });
       assert.notEqual(a.invitations[0].response_id, c.invitations[0].response_id);
     });

@@ -54,7 +54,7 @@ rate_limit = { per_minute = 600000, burst = 10000 }
 # Re-survey as soon as a case is resolved (the tests cannot wait a week); a helpdesk may resolve.
 cases = { resurvey_after_seconds = 0, helpdesk_secret = "env:NPS_HELPDESK_SECRET" }
 # Signed survey links: the tests map the base URL onto the edge they run.
-links = { secret = "env:NPS_LINK_SECRET", base_url = "${LINK_BASE}", brand = "Maison Lumière" }
+links = { secret = "env:NPS_LINK_SECRET", base_url = "${LINK_BASE}", brand = "Maison Lumière", deliver = "mailer" }
 
 [[sites]]
 id = "other"
@@ -134,6 +134,14 @@ url = "${receiver}/detractors"
 secret = "env:NPS_WEBHOOK_SECRET"
 segments = ["detractor"]
 sites = ["demo"]
+
+# The site's mail service: it takes the invitations (nps.invitation), no answers.
+[[sinks]]
+type = "webhook"
+name = "mailer"
+url = "${receiver}/mailer"
+secret = "env:NPS_WEBHOOK_SECRET"
+answers = false
 
 # Overdue cases of survey "late" are told to this chat (unsigned, as chat webhooks are).
 [[sinks]]

@@ -130,10 +130,13 @@ pub struct InvitationRecipient {
 #[serde(deny_unknown_fields)]
 pub struct InvitationsBody {
     survey: String,
-    /// Names the batch: the same batch and recipient give the same links. Default: the time.
+    /// Names the batch: the same batch and recipient give the same answer. Default: the time.
     batch: Option<String>,
     /// 1 to 1,000.
     recipients: Vec<InvitationRecipient>,
+    /// Send the e-mails through the site's `links.deliver` sink (default false: the caller
+    /// sends them).
+    send: Option<bool>,
 }
 
 /// A rendered e-mail.
@@ -177,6 +180,9 @@ pub struct Invitations {
     batch: String,
     invitations: Vec<Invitation>,
     skipped: Vec<InvitationSkipped>,
+    /// E-mails handed to the site's mail sink by this request (`"send": true`; a link's e-mail
+    /// is sent once, whatever the number of requests).
+    sent: u64,
 }
 
 /// One survey and batch of the e-mail funnel.

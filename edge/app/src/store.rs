@@ -441,6 +441,10 @@ WHERE site = ?1 AND response_id = ?2 AND opened_ms IS NULL";
 pub const MARK_SENT: &str = "UPDATE invitations SET sent_ms = ?3 \
 WHERE site = ?1 AND response_id = ?2 AND sent_ms IS NULL";
 
+/// Undoes [`MARK_SENT`] when the hand-over failed: site `?1`, response id `?2` (`?3` unused).
+pub const UNMARK_SENT: &str = "UPDATE invitations SET sent_ms = NULL \
+WHERE site = ?1 AND response_id = ?2 AND ?3 IS NULL";
+
 /// An invitation the mail server accepted: site `?1`, response id `?2`, at `?3` ms.
 pub const MARK_DELIVERED: &str = "UPDATE invitations SET delivered_ms = ?3 \
 WHERE site = ?1 AND response_id = ?2 AND delivered_ms IS NULL";

@@ -61,6 +61,7 @@ pub fn notice_sinks(
         .sinks
         .iter()
         .filter(|s| matches!(s, SinkConfig::Webhook { .. } | SinkConfig::Stdout { .. }))
+        .filter(|s| s.takes_answers())
         .filter(|s| {
             let r = s.route();
             (r.sites.is_empty() || r.sites.iter().any(|x| x == site))

@@ -553,6 +553,10 @@ pub enum SinkConfig {
         /// Per-attempt timeout. Default 5000 ms.
         #[serde(default = "default_timeout_ms")]
         timeout_ms: u64,
+        /// Answers and case events go to it (default). `false` for a site's mail service that
+        /// takes only the invitations (`links.deliver`).
+        #[serde(default = "default_true")]
+        answers: bool,
     },
     /// One JSON line per response on standard output.
     Stdout {
@@ -571,6 +575,39 @@ pub enum SinkConfig {
     },
     /// Chat alert (Slack-compatible or plain JSON) once per response id; see [`crate::alert`].
     Alert(crate::alert::AlertSinkConfig),
+    /// E-mail through an SMTP server (native only): the invitations of the sites whose
+    /// `links.deliver` names it. Never takes answers.
+    Smtp {
+        /// Unique sink name. Default `mail`.
+        #[serde(default = "default_smtp_name")]
+        name: String,
+        /// `smtp://host:port` (plain, e.g. a local relay or MailDev), `smtp://host:587?tls=required`
+        /// (STARTTLS) or `smtps://host:465`; user and password in the URL, or `env:NAME` naming
+        /// a variable that holds the whole URL.
+        url: String,
+        /// The sender, `Maison Lumière <avis@maison-lumiere.fr>`.
+        from: String,
+        /// At most this many e-mails a minute (1–6000). Default 60.
+        #[serde(default = "default_smtp_per_minute")]
+        per_minute: u32,
+        /// Per-attempt timeout. Default 10000 ms.
+        #[serde(default = "default_smtp_timeout_ms")]
+        timeout_ms: u64,
+    },
+}
+
+fn default_true() -> bool {
+    true
+}
+
+fn default_smtp_name() -> String {
+    "mail".into()
+}
+fn default_smtp_per_minute() -> u32 {
+    60
+}
+fn default_smtp_timeout_ms() -> u64 {
+    10_000
 }
 
 /// SQLite `synchronous` level of the native store (see [`NativeConfig::synchronous`]).
@@ -609,8 +646,19 @@ impl SinkConfig {
     pub fn name(&self) -> &str {
         match self {
             SinkConfig::Sqlite { .. } => "sqlite",
-            SinkConfig::Webhook { name, .. } | SinkConfig::Stdout { name, .. } => name,
+            SinkConfig::Webhook { name, .. }
+            | SinkConfig::Stdout { name, .. }
+            | SinkConfig::Smtp { name, .. } => name,
             SinkConfig::Alert(a) => &a.name,
+        }
+    }
+
+    /// True for a sink that answers are routed to (every kind but the mail sink).
+    pub fn takes_answers(&self) -> bool {
+        match self {
+            SinkConfig::Smtp { .. } => false,
+            SinkConfig::Webhook { answers, .. } => *answers,
+            _ => true,
         }
     }
 
@@ -635,7 +683,7 @@ impl SinkConfig {
                 sites,
                 ..
             } => Some((segments, surveys, sites)),
-            SinkConfig::Sqlite { .. } | SinkConfig::Alert(_) => None,
+            SinkConfig::Sqlite { .. } | SinkConfig::Alert(_) | SinkConfig::Smtp { .. } => None,
         }
     }
 
@@ -782,10 +830,61 @@ impl Config {
                 SinkConfig::Stdout { name, .. } => {
                     check_id(format!("{k}.name"), name)?;
                 }
+                SinkConfig::Smtp {
+                    name,
+                    url,
+                    from,
+                    per_minute,
+                    timeout_ms,
+                } => {
+                    check_id(format!("{k}.name"), name)?;
+                    let ok = url.starts_with("smtp://")
+                        || url.starts_with("smtps://")
+                        || (url.starts_with("env:") && url.len() > 4);
+                    if !ok {
+                        return Err(ConfigError::new(
+                            format!("{k}.url"),
+                            "must be smtp://host:port, smtps://host:port or env:NAME",
+                        ));
+                    }
+                    let addr = from.rsplit('<').next().unwrap_or("").trim_end_matches('>');
+                    if !nps_protocol::validate::is_plausible_email(addr.trim()) {
+                        return Err(ConfigError::new(
+                            format!("{k}.from"),
+                            "must be an address, alone or as Name <address>",
+                        ));
+                    }
+                    if !(1..=6000).contains(per_minute) {
+                        return Err(ConfigError::new(
+                            format!("{k}.per_minute"),
+                            "must be between 1 and 6000",
+                        ));
+                    }
+                    if *timeout_ms == 0 {
+                        return Err(ConfigError::new(
+                            format!("{k}.timeout_ms"),
+                            "must be at least 1",
+                        ));
+                    }
+                }
             }
             if let Some((segments, surveys, sites)) = sink.filters() {
                 check_segments(&format!("{k}.segments"), segments)?;
                 check_surveys_and_sites(&k, surveys, sites, |s| self.site(s).is_some())?;
+            }
+        }
+        for (i, site) in self.sites.iter().enumerate() {
+            let Some(d) = &site.links.deliver else {
+                continue;
+            };
+            match self.sinks.iter().find(|s| s.name() == d) {
+                Some(SinkConfig::Smtp { .. } | SinkConfig::Webhook { .. }) => {}
+                _ => {
+                    return Err(ConfigError::new(
+                        format!("sites[{i}].links.deliver"),
+                        format!("{d:?} is not a configured smtp or webhook sink"),
+                    ))
+                }
             }
         }
         if self.native.db.trim().is_empty() {
@@ -859,6 +958,12 @@ impl Config {
         for (i, sink) in self.sinks.iter_mut().enumerate() {
             if let SinkConfig::Alert(a) = sink {
                 a.resolve_secrets(&format!("sinks[{i}]"), &lookup)?;
+            }
+            if let SinkConfig::Smtp { url, .. } = sink {
+                let key = format!("sinks[{i}].url");
+                if let Some((_, value)) = resolve_env(&key, Some(url.as_str()), &lookup)? {
+                    *url = value;
+                }
             }
             if let SinkConfig::Webhook { secret, .. } = sink {
                 let key = format!("sinks[{i}].secret");

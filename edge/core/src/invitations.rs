@@ -46,11 +46,13 @@ pub struct Request {
     /// Survey id.
     pub survey: String,
     /// The batch's name (an order number, a campaign): the same batch and recipient give the
-    /// same links, so a retried request sends nobody a second, different link. Default: the
+    /// same answers, so a retried request sends nobody a second e-mail. Default: the
     /// time of the request.
     pub batch: Option<String>,
     /// Who to ask.
     pub recipients: Vec<Recipient>,
+    /// Send the e-mails through the site's `links.deliver` sink (each at most once per link).
+    pub send: bool,
 }
 
 /// Reads the body's shape (read over `serde_json::Value`, not derived: the worker's bundle pays
@@ -77,6 +79,10 @@ fn shape(body: &[u8], p: &mut Vec<Problem>) -> Result<Request, EdgeError> {
         match k.as_str() {
             "survey" => req.survey = text(Some(v), "survey", &mut bad).unwrap_or_default(),
             "batch" => req.batch = text(Some(v), "batch", &mut bad),
+            "send" => match v.as_bool() {
+                Some(b) => req.send = b,
+                None => bad("send".into(), "must be true or false"),
+            },
             "recipients" => match v.as_array() {
                 Some(list) => {
                     for (i, r) in list.iter().enumerate() {
@@ -207,7 +213,7 @@ pub fn parse_funnel_query(raw: &str) -> Result<(Option<String>, Option<String>),
 }
 
 /// The claims of one recipient's link. The nonce is a keyed hash of the batch and the person,
-/// so the same request made twice gives the same links (and the same answers).
+/// so the same request made twice gives the same answers (the links differ by their expiry).
 pub fn claims(
     site: &Site,
     secret: &[u8],
@@ -239,6 +245,92 @@ pub fn claims(
         expires_s: now_ms / 1000 + u64::from(site.links.ttl_days) * 86_400,
         nonce,
     }
+}
+
+/// `type` of the message that hands an invitation to the site's mail sink.
+pub const INVITATION_TYPE: &str = "nps.invitation";
+
+/// The delivery id of a link's invitation (`reminder` for its one reminder): stable, so a
+/// receiver deduplicates on it (`webhook-id`) and the native mail sink marks the invitation
+/// delivered by it.
+pub fn message_id(site: &str, response_id: &str, reminder: bool) -> String {
+    let kind = if reminder { "reminder" } else { "invitation" };
+    format!("{kind}.{site}.{response_id}")
+}
+
+/// The site and response id of an invitation's delivery id, when it is one.
+pub fn parse_message_id(msg_id: &str) -> Option<(&str, &str)> {
+    let rest = msg_id
+        .strip_prefix("invitation.")
+        .or_else(|| msg_id.strip_prefix("reminder."))?;
+    rest.rsplit_once('.')
+}
+
+/// One e-mail to send, as the mail sink (or the site's mail service) gets it.
+pub struct Outgoing<'a> {
+    /// Site id.
+    pub site: &'a str,
+    /// Survey id.
+    pub survey: &'a str,
+    /// Batch.
+    pub batch: &'a str,
+    /// The link's answer id.
+    pub response_id: &'a str,
+    /// Recipient.
+    pub to: &'a str,
+    /// The person's user id, account and order, when known.
+    pub user: Option<&'a str>,
+    /// Account.
+    pub account: Option<&'a str>,
+    /// Order.
+    pub order: Option<&'a str>,
+    /// Locale.
+    pub locale: Option<&'a str>,
+    /// The page link.
+    pub url: &'a str,
+    /// Subject, HTML and text.
+    pub subject: &'a str,
+    /// HTML part.
+    pub html: &'a str,
+    /// Text part.
+    pub text: &'a str,
+    /// The one reminder.
+    pub reminder: bool,
+}
+
+/// `{"type":"nps.invitation","timestamp","data":{site, survey, batch, response_id, to, user:{id,
+/// account, order, email}, locale, url, reminder, subject, html, text}}`.
+pub fn payload(o: &Outgoing<'_>, now_ms: u64) -> String {
+    use nps_protocol::json::ObjectWriter;
+    let mut user = String::new();
+    let mut u = ObjectWriter::new(&mut user);
+    u.opt_str("id", o.user)
+        .opt_str("account", o.account)
+        .opt_str("order", o.order)
+        .str("email", o.to);
+    u.end();
+    let mut data = String::with_capacity(o.html.len() + o.text.len() + 512);
+    let mut d = ObjectWriter::new(&mut data);
+    d.str("site", o.site)
+        .str("survey", o.survey)
+        .str("batch", o.batch)
+        .str("response_id", o.response_id)
+        .str("to", o.to)
+        .raw("user", &user)
+        .opt_str("locale", o.locale)
+        .str("url", o.url)
+        .opt_bool("reminder", Some(o.reminder))
+        .str("subject", o.subject)
+        .str("html", o.html)
+        .str("text", o.text);
+    d.end();
+    let mut out = String::with_capacity(data.len() + 80);
+    let mut w = ObjectWriter::new(&mut out);
+    w.str("type", INVITATION_TYPE)
+        .str("timestamp", &crate::time::rfc3339_ms(now_ms))
+        .raw("data", &data);
+    w.end();
+    out
 }
 
 /// Why a recipient gets no invitation.
@@ -310,6 +402,18 @@ mod tests {
             vec![r#"{"email":"a@b.example"}"#; MAX_RECIPIENTS + 1].join(",")
         );
         assert!(matches!(parse(many.as_bytes()), Err(EdgeError::Invalid(_))));
+    }
+
+    #[test]
+    fn message_ids_name_their_invitation() {
+        let id = message_id("shop.fr", "lnk-00ff", false);
+        assert_eq!(id, "invitation.shop.fr.lnk-00ff");
+        assert_eq!(parse_message_id(&id), Some(("shop.fr", "lnk-00ff")));
+        assert_eq!(
+            parse_message_id(&message_id("s", "lnk-1", true)),
+            Some(("s", "lnk-1"))
+        );
+        assert_eq!(parse_message_id("case-overdue.s.c"), None);
     }
 
     #[test]

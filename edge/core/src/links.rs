@@ -48,6 +48,11 @@ pub struct LinksConfig {
     /// (1–30). Default 3.
     #[serde(default = "default_reminder_days")]
     pub reminder_days: u32,
+    /// The sink that sends the invitations (`"send": true`) and the reminder: an `smtp` sink
+    /// (native) or a `webhook` sink (the site's own mail service gets `nps.invitation` events).
+    /// Unset: the API gives the e-mails and the site sends them itself.
+    #[serde(default)]
+    pub deliver: Option<String>,
 }
 
 fn default_ttl_days() -> u32 {
@@ -65,6 +70,7 @@ impl Default for LinksConfig {
             ttl_days: default_ttl_days(),
             brand: None,
             reminder_days: default_reminder_days(),
+            deliver: None,
         }
     }
 }
@@ -282,12 +288,15 @@ fn claims_valid(c: &Claims) -> bool {
 }
 
 /// The answer id of a link: the same for every click of it, different for each invitation.
-/// `lnk-` and 32 hex digits of a keyed hash of its claims (not its signature: a re-signed link
-/// with the same claims is the same answer).
+/// `lnk-` and 32 hex digits of a keyed hash of its claims but the expiry (not its signature: a
+/// link signed again, later, for the same person and nonce is the same answer).
 pub fn response_id(secret: &[u8], claims: &Claims) -> String {
     let mut m = mac(secret);
     m.update(b"nps-link-response\0");
-    m.update(claims.to_json().as_bytes());
+    // Not the expiry: the same batch made again later is the same answer.
+    let mut key = claims.clone();
+    key.expires_s = 0;
+    m.update(key.to_json().as_bytes());
     prefixed_hex("lnk-", &m.finalize().into_bytes()[..16])
 }
 
@@ -443,6 +452,13 @@ base_url = "https://nps.other.example"
         let mut again = claims();
         again.nonce = "n2".into();
         assert_ne!(a, response_id(SECRET.as_bytes(), &again));
+        let mut later = claims();
+        later.expires_s += 86_400;
+        assert_eq!(
+            a,
+            response_id(SECRET.as_bytes(), &later),
+            "the expiry is not the answer"
+        );
         assert_ne!(
             a,
             response_id(b"another-secret-of-at-least-32-chars", &claims())

@@ -37,7 +37,7 @@ pub fn sinks_for<'a>(
     config
         .sinks
         .iter()
-        .filter(move |s| s.route().matches_response(r))
+        .filter(move |s| s.takes_answers() && s.route().matches_response(r))
 }
 
 #[cfg(test)]

@@ -99,6 +99,7 @@ fn run(d: &mut Deliverer, store: &Store, stop: &AtomicBool) {
             }
             results.push(DeliveryResult {
                 seq: row.seq,
+                msg_id: row.msg_id.clone(),
                 attempts,
                 next,
                 error,

@@ -107,6 +107,8 @@ pub fn migrate(conn: &mut Connection) -> Result<u32, String> {
 pub struct DeliveryResult {
     /// Outbox row.
     pub seq: i64,
+    /// Its `webhook-id` (an invitation's marks it delivered when done).
+    pub msg_id: String,
     /// Attempts made, this one included.
     pub attempts: u32,
     /// What to do.
@@ -581,6 +583,11 @@ fn record(
             Next::Done => {
                 conn.prepare_cached("DELETE FROM outbox WHERE seq = ?1")?
                     .execute(params![res.seq])?;
+                if let Some((site, id)) = nps_edge_core::invitations::parse_message_id(&res.msg_id)
+                {
+                    conn.prepare_cached(nps_edge_app::store::MARK_DELIVERED)?
+                        .execute(params![site, id, now_ms as i64])?;
+                }
             }
             Next::RetryIn(ms) => {
                 conn.prepare_cached(

@@ -228,6 +228,7 @@ async fn handle_delivery(l: &Loaded, m: &QueueMessage, body: &JsValue, is_dlq: b
     match retry::next(&l.config().retry, outcome, attempts, js_sys::Math::random()) {
         Next::Done => {
             counters.delivered.fetch_add(1, Ordering::Relaxed);
+            mark_delivered(l, &id).await;
             m.ack();
         }
         next @ (Next::DisableSink | Next::DeadLetter) => {
@@ -246,6 +247,28 @@ async fn handle_delivery(l: &Loaded, m: &QueueMessage, body: &JsValue, is_dlq: b
             counters.retries.fetch_add(1, Ordering::Relaxed);
             m.retry(&retry_opts(retry::delay_secs(ms)));
         }
+    }
+}
+
+/// The site's mail service took an invitation: its funnel says delivered. A failure is logged
+/// (the e-mail went; only the figure is late).
+async fn mark_delivered(l: &Loaded, msg_id: &str) {
+    let (Some((site, id)), Some(d1)) = (
+        nps_edge_core::invitations::parse_message_id(msg_id),
+        l.app.backend().d1(),
+    ) else {
+        return;
+    };
+    let params = [
+        SqlValue::Text(site.into()),
+        SqlValue::Text(id.into()),
+        SqlValue::Int(js_sys::Date::now() as i64),
+    ];
+    if let Err(e) = d1
+        .execute(nps_edge_app::store::MARK_DELIVERED, &params)
+        .await
+    {
+        tracing::warn!(site, error = %e.0, "invitation delivered but not marked");
     }
 }
 

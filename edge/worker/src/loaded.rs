@@ -117,6 +117,18 @@ fn load(env: &Env) -> Result<Loaded, ConfigError> {
                 .into(),
         });
     }
+    if let Some(i) = config
+        .sinks
+        .iter()
+        .position(|s| matches!(s, SinkConfig::Smtp { .. }))
+    {
+        return Err(ConfigError {
+            key: format!("sinks[{i}].type"),
+            reason: "an smtp sink needs the native server: on the worker, point links.deliver \
+                     at a webhook sink (the site's mail service gets nps.invitation events)"
+                .into(),
+        });
+    }
     let mut webhook_keys = Vec::new();
     for (i, s) in config.sinks.iter().enumerate() {
         if let SinkConfig::Webhook { name, secret, .. } = s {

@@ -548,7 +548,7 @@ impl Inner {
                             outbox("deliver", name, &msg_id, p, now)?;
                         }
                     }
-                    SinkConfig::Sqlite { .. } => {}
+                    SinkConfig::Sqlite { .. } | SinkConfig::Smtp { .. } => {}
                 }
             }
         }

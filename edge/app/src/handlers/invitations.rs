@@ -17,7 +17,9 @@ use crate::handlers::{bulk_body, known_site, param, scope};
 use crate::http::{ApiError, Request, Response};
 use crate::mail::{self, Invitation};
 use crate::routes::Params;
-use crate::store::{INSERT_INVITATIONS, INVITATION_FUNNEL, NON_RESPONDENTS};
+use crate::store::{
+    INSERT_INVITATIONS, INVITATION_FUNNEL, MARK_SENT, NON_RESPONDENTS, UNMARK_SENT,
+};
 use crate::unavailable;
 use crate::App;
 
@@ -28,7 +30,9 @@ use crate::App;
 e-mail in the recipient's language (subject, HTML, text). Recipients who are suppressed, have an open case, or \
 answered this survey within the site's respondent window are skipped, with the reason (`suppressed`, `open_case`, \
 `answered`; `repeated` for a second entry of one person). The same `batch` and recipient always give the same \
-links, so a retried request invites nobody twice. Needs the site's `links` section (a link secret).",
+answer (a later request's link differs only by its expiry), and `\"send\": true` hands each link's e-mail to the \
+site's `links.deliver` sink once, so a retried request e-mails nobody twice. Needs the site's `links` section \
+(a link secret).",
     params(("site" = String, Path, description = "Site id.")),
     request_body(content = crate::openapi::InvitationsBody, content_type = "application/json"),
     responses(
@@ -40,7 +44,7 @@ links, so a retried request invites nobody twice. Needs the site's `links` secti
         (status = 409, description = "The site has no link secret (`links.secret`).", body = crate::openapi::Problem, content_type = "application/problem+json"),
         (status = 415, description = "Not JSON content.", body = crate::openapi::Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body over 512 KiB.", body = crate::openapi::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Bad fields, all listed (`recipients[3].email`…).", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Bad fields, all listed (`recipients[3].email`…); `send` on a site without a `links.deliver` sink.", body = crate::openapi::Problem, content_type = "application/problem+json"),
         (status = 503, description = "The store cannot answer right now.", body = crate::openapi::Problem, content_type = "application/problem+json"),
     )
 ))]
@@ -60,6 +64,20 @@ pub(crate) async fn post_invitations<B: Backend>(
     };
     nps_edge_core::ingest::check_content_type(req.header("content-type"))?;
     let body = invitations::parse(bulk_body(req)?)?;
+    let deliver = match (body.send, site_cfg.links.deliver.as_deref()) {
+        (false, _) => None,
+        (true, Some(sink)) => Some(sink),
+        (true, None) => {
+            return Err(EdgeError::Invalid(vec![nps_protocol::Problem::new(
+                "send",
+                nps_protocol::ProblemCode::Format,
+                "the site has no links.deliver sink: send the e-mails yourself",
+            )])
+            .into())
+        }
+    };
+    // The e-mails to hand to the mail sink once the invitations are recorded.
+    let mut outgoing: Vec<(String, String)> = Vec::new();
     let now = app.backend().now_ms();
     let batch = body.batch.clone().unwrap_or_else(|| now.to_string());
     let brand = links::brand(site_cfg);
@@ -142,6 +160,25 @@ pub(crate) async fn post_invitations<B: Backend>(
             score_urls: &score_urls,
             reminder: false,
         });
+        if deliver.is_some() {
+            let o = invitations::Outgoing {
+                site,
+                survey: &body.survey,
+                batch: &batch,
+                response_id: &response_id,
+                to: &r.email,
+                user: r.user.as_deref(),
+                account: r.account.as_deref(),
+                order: r.order.as_deref(),
+                locale: r.locale.as_deref(),
+                url: &url,
+                subject: &email.subject,
+                html: &email.html,
+                text: &email.text,
+                reminder: false,
+            };
+            outgoing.push((response_id.clone(), invitations::payload(&o, now)));
+        }
         if !first {
             out.push(',');
         }
@@ -193,11 +230,63 @@ pub(crate) async fn post_invitations<B: Backend>(
             Err(e) => return Err(unavailable(e).into()),
         }
     }
+    let mut sent = 0u64;
+    if let Some(sink) = deliver {
+        for (response_id, payload) in outgoing {
+            if send_once(app, site, sink, &response_id, payload, now).await? {
+                sent += 1;
+            }
+        }
+    }
     out.push_str("],\"skipped\":[");
     out.push_str(&skipped);
-    out.push_str("]}");
-    tracing::info!(site, survey = %body.survey, batch = %batch, "invitations made");
+    out.push_str(&format!("],\"sent\":{sent}}}"));
+    tracing::info!(site, survey = %body.survey, batch = %batch, sent, "invitations made");
     Ok(Response::json(200, out).set("cache-control", "no-store"))
+}
+
+/// Hands one invitation to the mail sink, the first time only: the invitation is marked sent,
+/// then the message is handed over durably (outbox or queue); if that fails the mark is undone
+/// and the request fails (503), so the same batch made again sends it. True when handed over.
+pub(crate) async fn send_once<B: Backend>(
+    app: &App<B>,
+    site: &str,
+    sink: &str,
+    response_id: &str,
+    payload: String,
+    now: u64,
+) -> Result<bool, ApiError> {
+    let key = |extra: SqlValue| {
+        vec![
+            SqlValue::Text(site.to_string()),
+            SqlValue::Text(response_id.to_string()),
+            extra,
+        ]
+    };
+    let first = app
+        .backend()
+        .execute(MARK_SENT, key(SqlValue::Int(now as i64)))
+        .await
+        .map_err(unavailable)?;
+    if first == 0 {
+        return Ok(false);
+    }
+    let msg_id = invitations::message_id(site, response_id, false);
+    if let Err(e) = app
+        .backend()
+        .notify(site, vec![sink.to_string()], msg_id, payload)
+        .await
+    {
+        let undo = app
+            .backend()
+            .execute(UNMARK_SENT, key(SqlValue::Null))
+            .await;
+        if let Err(u) = undo {
+            tracing::error!(site, error = %u, "invitation marked sent but not handed over");
+        }
+        return Err(unavailable(e).into());
+    }
+    Ok(true)
 }
 
 /// The e-mail funnel: per survey and batch, and who did not answer.

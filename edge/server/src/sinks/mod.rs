@@ -6,6 +6,7 @@
 //! (`crate::delivery`).
 
 pub mod alert;
+pub mod smtp;
 pub mod sqlite;
 pub mod stdout;
 pub mod webhook;
@@ -41,6 +42,13 @@ pub fn build(
         SinkConfig::Stdout { .. } => Box::new(stdout::StdoutSink),
         // Keeps its own state next to the store (`db_path`), see alert.rs.
         SinkConfig::Alert(a) => Box::new(alert::AlertSink::new(a, db_path, counters)?),
+        SinkConfig::Smtp {
+            url,
+            from,
+            per_minute,
+            timeout_ms,
+            ..
+        } => Box::new(smtp::SmtpSink::new(url, from, *per_minute, *timeout_ms)?),
     })
 }
 

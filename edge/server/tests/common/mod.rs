@@ -28,6 +28,9 @@ pub const METRICS: &str = "metrics_test_0123456789ab";
 /// The identity secret of the `signed` site.
 pub const IDENTITY: &str = "identity-test-secret-0123";
 
+/// The link secret of the sites with survey links.
+pub const LINK_SECRET: &str = "link-test-secret-0123456789abcdefgh";
+
 /// The test environment's secrets.
 pub fn test_secret(name: &str) -> Option<String> {
     match name {
@@ -35,6 +38,7 @@ pub fn test_secret(name: &str) -> Option<String> {
         "TEST_READ_TOKEN" => Some(READ.into()),
         "TEST_METRICS_TOKEN" => Some(METRICS.into()),
         "TEST_IDENTITY_SECRET" => Some(IDENTITY.into()),
+        "TEST_LINK_SECRET" => Some(LINK_SECRET.into()),
         _ => None,
     }
 }
