@@ -176,6 +176,35 @@ for (const kind of TARGETS) {
       assert.deepEqual(refused.json.errors.map((e) => e.field), ["send"]);
     });
 
+    it("one reminder to who has not answered after the site's delay, never a second, none to who answered", async () => {
+      const batch = uid("b");
+      const people = ["r1", "r2"].map((n) => ({ email: `${n}-${batch}@example.com`, user: uid("u"), locale: "fr" }));
+      const { invitations } = await invite(people, { batch, send: true });
+      // r1 answers; then three days pass (the site's default delay).
+      assert.equal((await press(invitations[0].url, { score: "10" })).status, 303);
+      await eventually(async () => (await t.rows("SELECT id FROM responses WHERE site = 'demo' AND id = ?", invitations[0].response_id)).length === 1, { what: "r1's answer stored" });
+      await t.sql(`UPDATE invitations SET sent_ms = sent_ms - ${4 * 86_400_000} WHERE site = 'demo' AND batch = '${batch}'`);
+      await t.sweep();
+      const reminder = await eventually(() => t.receiver.received.find((m) => m.sink === "mailer" && m.id === `reminder.demo.${invitations[1].response_id}`), { what: "r2's reminder" });
+      assert.match(reminder.body.data.subject, /^Rappel : Maison Lumière/);
+      assert.equal(reminder.body.data.reminder, true);
+      assert.equal(reminder.body.data.to, people[1].email);
+      // The reminder's link is the same answer.
+      const link = reminder.body.data.url;
+      assert.equal((await press(link, { score: "7" })).status, 303);
+      const stored = await eventually(async () => {
+        const r = await req("GET", `/v1/sites/demo/responses/${invitations[1].response_id}`, { token: READ });
+        return r.status === 200 && r.json;
+      }, { what: "r2's answer through the reminder" });
+      assert.equal(stored.score, 7);
+      await t.sweep();
+      await t.sweep();
+      const reminders = t.receiver.received.filter((m) => m.sink === "mailer" && m.id?.startsWith("reminder.") && m.body.data.batch === batch);
+      assert.deepEqual(reminders.map((m) => m.body.data.to), [people[1].email], "one reminder, to r2 only");
+      const nr = (await req("GET", `/v1/sites/demo/invitations?batch=${batch}`, { token: READ })).json;
+      assert.equal(nr.non_respondents.length, 0);
+    });
+
     it("the same batch gives the same answers (a retried request invites nobody twice)", async () => {
       const who = [{ email: "e@example.com", user: uid("u") }];
       const a = await invite(who, { batch: "order-42" });

@@ -21,6 +21,7 @@ mod mail;
 pub mod metrics;
 #[cfg(feature = "openapi")]
 pub mod openapi;
+mod reminders;
 pub mod routes;
 pub mod statics;
 pub mod store;

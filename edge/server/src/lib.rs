@@ -170,7 +170,7 @@ impl Edge {
 /// How often the retention sweep runs (and once at start).
 const RETENTION_EVERY: std::time::Duration = std::time::Duration::from_secs(3600);
 /// The sweeps' thread: [`App::sweep_retention`] at start, then hourly; [`App::sweep_overdue`]
-/// every `native.sweep_seconds`.
+/// and [`App::sweep_reminders`] every `native.sweep_seconds`.
 fn spawn_sweeps(app: Arc<EdgeApp>, stop: Arc<AtomicBool>) -> Result<JoinHandle<()>, String> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -190,6 +190,9 @@ fn spawn_sweeps(app: Arc<EdgeApp>, stop: Arc<AtomicBool>) -> Result<JoinHandle<(
                 }
                 if let Err(e) = rt.block_on(app.sweep_overdue()) {
                     tracing::error!(error = %e, "overdue sweep failed; retried in a minute");
+                }
+                if let Err(e) = rt.block_on(app.sweep_reminders()) {
+                    tracing::error!(error = %e, "reminder sweep failed; retried in a minute");
                 }
                 let next = std::time::Instant::now()
                     + std::time::Duration::from_secs(app.config().native.sweep_seconds);

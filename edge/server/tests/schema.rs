@@ -121,6 +121,10 @@ fn native_and_d1_migrations_build_the_same_response_store() {
             store::NON_RESPONDENTS,
             store::ERASE_INVITATIONS,
             store::PURGE_INVITATIONS,
+            store::UNMARK_SENT,
+            store::DUE_REMINDERS,
+            store::MARK_REMINDED,
+            store::UNMARK_REMINDED,
         ] {
             c.prepare(sql).unwrap_or_else(|e| panic!("{e}: {sql}"));
         }

@@ -21,3 +21,6 @@ CREATE TABLE IF NOT EXISTS invitations (
   PRIMARY KEY (site, response_id)
 );
 CREATE INDEX IF NOT EXISTS invitations_by_batch ON invitations(site, survey, batch);
+-- The reminder sweep: sent, not yet reminded.
+CREATE INDEX IF NOT EXISTS invitations_to_remind ON invitations(site, sent_ms)
+  WHERE reminded_ms IS NULL AND sent_ms IS NOT NULL;

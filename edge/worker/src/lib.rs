@@ -53,7 +53,7 @@ pub async fn queue(
     Ok(JsValue::UNDEFINED)
 }
 
-/// Scheduled entry point (the cron trigger in wrangler.toml): overdue cases, then each site's
+/// Scheduled entry point (the cron trigger in wrangler.toml): overdue cases, reminders, then each site's
 /// retention (both find nothing to do when nothing is due, so every trigger runs both).
 #[wasm_bindgen]
 pub async fn scheduled(env: Env) -> std::result::Result<JsValue, JsValue> {
@@ -61,6 +61,9 @@ pub async fn scheduled(env: Env) -> std::result::Result<JsValue, JsValue> {
     let overdue = l.app.sweep_overdue().await;
     if let Err(e) = &overdue {
         tracing::error!(error = %e, "overdue sweep failed; retried at the next trigger");
+    }
+    if let Err(e) = l.app.sweep_reminders().await {
+        tracing::error!(error = %e, "reminder sweep failed; retried at the next trigger");
     }
     match (l.app.sweep_retention().await, overdue) {
         (Ok(_), Ok(_)) => Ok(JsValue::UNDEFINED),
