@@ -13,12 +13,15 @@ use std::time::Duration;
 
 use common::*;
 
+/// The messages a test SMTP server took: recipients and data.
+type Mails = Arc<Mutex<Vec<(Vec<String>, String)>>>;
+
 /// A minimal SMTP server: records each message's recipients and data; while `down`, greets
 /// with `421` (service not available) and hangs up.
 struct Smtp {
     port: u16,
     down: Arc<AtomicBool>,
-    mails: Arc<Mutex<Vec<(Vec<String>, String)>>>,
+    mails: Mails,
 }
 
 impl Smtp {
@@ -26,7 +29,7 @@ impl Smtp {
         let l = TcpListener::bind("127.0.0.1:0").expect("bind");
         let port = l.local_addr().expect("addr").port();
         let down = Arc::new(AtomicBool::new(true));
-        let mails = Arc::new(Mutex::new(Vec::new()));
+        let mails: Mails = Arc::new(Mutex::new(Vec::new()));
         let (d, m) = (down.clone(), mails.clone());
         std::thread::spawn(move || {
             for conn in l.incoming().flatten() {
