@@ -297,18 +297,23 @@ fn Overview(f: Filters) -> impl IntoView {
             return;
         };
         let n = latest.next();
+        callbacks.set(None);
         let (prev_from, prev_to) = (day(2 * days - 1), day(days));
         spawn_local(async move {
             let previous = Some((prev_from.as_str(), prev_to.as_str()));
             let s = api::report(&token, &site, &p, &interval, previous).await;
-            // Detractors who opted in to be contacted, counted over up to 500.
-            let c = api::answers(&token, &site, &p, "detractor", None, 500).await;
             if !latest.is(n) {
                 return;
             }
             match s {
                 Ok(s) => summary.set(Some(s)),
                 Err(e) => ctx.status.set(e),
+            }
+            // Detractors who opted in to be contacted, counted over up to 500 (the figures above
+            // are drawn meanwhile).
+            let c = api::answers(&token, &site, &p, "detractor", None, 500).await;
+            if !latest.is(n) {
+                return;
             }
             if let Ok(page) = c {
                 let n = page
