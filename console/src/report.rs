@@ -32,6 +32,15 @@ fn day(back: i64) -> String {
     String::from(d.to_iso_string()).chars().take(10).collect()
 }
 
+/// The last `days` days, today included.
+fn last(days: i64, survey: String) -> Period {
+    Period {
+        from: day(days - 1),
+        to: day(0),
+        survey,
+    }
+}
+
 /// An NPS as people write it: signed, whole.
 pub fn nps_text(v: Option<f64>) -> String {
     match v.map(f64::round) {
@@ -70,12 +79,12 @@ struct Filters {
 impl Filters {
     /// The period chosen (tracked: an effect that reads it runs again when it changes).
     fn period(&self) -> Period {
-        let days = self.days.get();
-        Period {
-            from: day(days - 1),
-            to: day(0),
-            survey: self.survey.get(),
-        }
+        last(self.days.get(), self.survey.get())
+    }
+
+    /// The period chosen, for an action (not tracked).
+    fn untracked_period(&self) -> Period {
+        last(self.days.get_untracked(), self.survey.get_untracked())
     }
 }
 
@@ -203,18 +212,6 @@ fn CsvButton(f: Filters) -> impl IntoView {
         <button type="button" id="r-csv" class="quiet" on:click=download disabled=move || busy.get()>
             "Download CSV"
         </button>
-    }
-}
-
-impl Filters {
-    /// The period chosen, for an action (not tracked).
-    fn untracked_period(&self) -> Period {
-        let days = self.days.get_untracked();
-        Period {
-            from: day(days - 1),
-            to: day(0),
-            survey: self.survey.get_untracked(),
-        }
     }
 }
 
