@@ -32,6 +32,15 @@ fn day(back: i64) -> String {
     String::from(d.to_iso_string()).chars().take(10).collect()
 }
 
+/// The last `days` days, today included.
+fn last(days: i64, survey: String) -> Period {
+    Period {
+        from: day(days - 1),
+        to: day(0),
+        survey,
+    }
+}
+
 /// An NPS as people write it: signed, whole.
 pub fn nps_text(v: Option<f64>) -> String {
     match v.map(f64::round) {
@@ -70,12 +79,12 @@ struct Filters {
 impl Filters {
     /// The period chosen (tracked: an effect that reads it runs again when it changes).
     fn period(&self) -> Period {
-        let days = self.days.get();
-        Period {
-            from: day(days - 1),
-            to: day(0),
-            survey: self.survey.get(),
-        }
+        last(self.days.get(), self.survey.get())
+    }
+
+    /// The period chosen, for an action (not tracked).
+    fn untracked_period(&self) -> Period {
+        last(self.days.get_untracked(), self.survey.get_untracked())
     }
 }
 
@@ -206,18 +215,6 @@ fn CsvButton(f: Filters) -> impl IntoView {
     }
 }
 
-impl Filters {
-    /// The period chosen, for an action (not tracked).
-    fn untracked_period(&self) -> Period {
-        let days = self.days.get_untracked();
-        Period {
-            from: day(days - 1),
-            to: day(0),
-            survey: self.survey.get_untracked(),
-        }
-    }
-}
-
 /// Hands `text` to the browser as a file named `name`.
 fn save(name: &str, text: &str) -> Result<(), JsValue> {
     let opts = web_sys::BlobPropertyBag::new();
@@ -297,18 +294,23 @@ fn Overview(f: Filters) -> impl IntoView {
             return;
         };
         let n = latest.next();
+        callbacks.set(None);
         let (prev_from, prev_to) = (day(2 * days - 1), day(days));
         spawn_local(async move {
             let previous = Some((prev_from.as_str(), prev_to.as_str()));
             let s = api::report(&token, &site, &p, &interval, previous).await;
-            // Detractors who opted in to be contacted, counted over up to 500.
-            let c = api::answers(&token, &site, &p, "detractor", None, 500).await;
             if !latest.is(n) {
                 return;
             }
             match s {
                 Ok(s) => summary.set(Some(s)),
                 Err(e) => ctx.status.set(e),
+            }
+            // Detractors who opted in to be contacted, counted over up to 500 (the figures above
+            // are drawn meanwhile).
+            let c = api::answers(&token, &site, &p, "detractor", None, 500).await;
+            if !latest.is(n) {
+                return;
             }
             if let Ok(page) = c {
                 let n = page
