@@ -205,6 +205,25 @@ for (const kind of TARGETS) {
       assert.equal(nr.non_respondents.length, 0);
     });
 
+    it("the summary puts the e-mail's response rate next to the widget's", async () => {
+      const survey = uid("tp");
+      const made = await req("POST", "/v1/sites/demo/invitations", { token: ADMIN, body: { survey, recipients: [{ email: "t1@example.com", user: uid("u") }, { email: "t2@example.com", user: uid("u") }] } });
+      assert.equal(made.status, 200, made.text);
+      assert.equal((await press(made.json.invitations[0].url, { score: "8" })).status, 303);
+      const visitor = uid("v");
+      assert.equal((await req("POST", "/v1/events", { origin: ORIGIN, body: { id: uid("e"), site: "demo", survey, visitor, type: "shown" } })).status, 202);
+      assert.equal((await req("POST", "/v1/responses", { origin: ORIGIN, body: { id: uid("r"), rev: 1, site: "demo", survey, score: 10, visitor } })).status, 202);
+      const tp = await eventually(async () => {
+        const r = await req("GET", `/v1/sites/demo/summary?survey=${survey}`, { token: READ });
+        const x = r.json?.touchpoints;
+        return x?.email.answered === 1 && x?.widget.answered === 1 && x;
+      }, { what: "the touchpoints" });
+      assert.deepEqual(tp, {
+        widget: { shown: 1, answered: 1, response_rate: 1 },
+        email: { invited: 2, sent: 0, answered: 1, response_rate: 0.5 },
+      });
+    });
+
     it("the same batch gives the same answers (a retried request invites nobody twice)", async () => {
       const who = [{ email: "e@example.com", user: uid("u") }];
       const a = await invite(who, { batch: "order-42" });

@@ -573,6 +573,41 @@ pub struct Summary {
     /// Only when `compare_from` and `compare_to` are given.
     #[schema(nullable = false)]
     comparison: Option<SummaryComparison>,
+    /// Each touchpoint's own figures, side by side.
+    touchpoints: SummaryTouchpoints,
+}
+
+/// The widget's and the e-mail's figures in the period.
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SummaryTouchpoints {
+    widget: WidgetTouchpoint,
+    email: EmailTouchpoint,
+}
+
+/// The widget in the period.
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WidgetTouchpoint {
+    /// Impressions.
+    shown: u64,
+    /// Answers given in the widget (not through a link).
+    answered: u64,
+    /// answered / shown, null when nothing was shown.
+    response_rate: Option<f64>,
+}
+
+/// E-mail invitations made in the period.
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EmailTouchpoint {
+    invited: u64,
+    /// Sent by the edge (`"send": true`).
+    sent: u64,
+    /// Answered through their links.
+    answered: u64,
+    /// answered / invited, null without invitations.
+    response_rate: Option<f64>,
 }
 
 /// One stored answer: its latest rev, its segment and when its first rev arrived.

@@ -492,3 +492,17 @@ WHERE site = ?1 AND response_id = ?2 AND reminded_ms IS NULL";
 /// Undoes [`MARK_REMINDED`] when the hand-over failed: site `?1`, response id `?2` (`?3` unused).
 pub const UNMARK_REMINDED: &str = "UPDATE invitations SET reminded_ms = NULL \
 WHERE site = ?1 AND response_id = ?2 AND ?3 IS NULL";
+
+/// The touchpoints of site `?1`, survey `?2` (NULL = all), over `[?3, ?4)` ms: widget
+/// impressions, answers not given through a link, invitations made, sent, and answered.
+pub const TOUCHPOINTS: &str = "SELECT \
+(SELECT count(*) FROM events WHERE site = ?1 AND (?2 IS NULL OR survey = ?2) AND type = 'shown' \
+AND received_ms >= ?3 AND received_ms < ?4), \
+(SELECT count(*) FROM responses WHERE site = ?1 AND (?2 IS NULL OR survey = ?2) \
+AND received_ms >= ?3 AND received_ms < ?4 AND id NOT LIKE 'lnk-%'), \
+(SELECT count(*) FROM invitations WHERE site = ?1 AND (?2 IS NULL OR survey = ?2) \
+AND created_ms >= ?3 AND created_ms < ?4), \
+(SELECT count(sent_ms) FROM invitations WHERE site = ?1 AND (?2 IS NULL OR survey = ?2) \
+AND created_ms >= ?3 AND created_ms < ?4), \
+(SELECT count(*) FROM invitations i JOIN responses r ON r.site = i.site AND r.id = i.response_id \
+WHERE i.site = ?1 AND (?2 IS NULL OR i.survey = ?2) AND i.created_ms >= ?3 AND i.created_ms < ?4)";

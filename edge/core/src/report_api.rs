@@ -570,6 +570,47 @@ fn cases_json(f: &Figures) -> String {
 /// period's counts and cases figures as `other`. Its `difference` is `nps` − its `nps` and
 /// `significant` the 95% test of [`crate::report::compare`], both null when either period has no
 /// responses.
+/// How each touchpoint did in a period: the widget (shown, and the answers it brought) and
+/// e-mail (invited, sent by the edge, and the answers through the links).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Touchpoints {
+    /// Widget impressions.
+    pub shown: u64,
+    /// Answers given in the widget.
+    pub widget_answered: u64,
+    /// E-mail invitations made.
+    pub invited: u64,
+    /// Of which the edge sent.
+    pub sent: u64,
+    /// Answers through the links of those invitations.
+    pub email_answered: u64,
+}
+
+/// Adds `"touchpoints":{"widget":{"shown","answered","response_rate"},"email":{"invited","sent",
+/// "answered","response_rate"}}` to a [`summary_json`] object. Each rate is its touchpoint's own
+/// (answers over impressions, answers over invitations), so the two can be read side by side.
+pub fn add_touchpoints(mut summary: String, t: &Touchpoints) -> String {
+    let rate = |n: u64, d: u64| num_or_null((d > 0).then(|| (n as f64 / d as f64).min(1.0)));
+    if summary.ends_with('}') {
+        summary.pop();
+        if !summary.ends_with('{') {
+            summary.push(',');
+        }
+        summary.push_str(&format!(
+            "\"touchpoints\":{{\"widget\":{{\"shown\":{},\"answered\":{},\"response_rate\":{}}},\
+\"email\":{{\"invited\":{},\"sent\":{},\"answered\":{},\"response_rate\":{}}}}}}}",
+            t.shown,
+            t.widget_answered,
+            rate(t.widget_answered, t.shown),
+            t.invited,
+            t.sent,
+            t.email_answered,
+            rate(t.email_answered, t.invited),
+        ));
+    }
+    summary
+}
+
 pub fn summary_json(
     site: &str,
     q: &SummaryQuery,
@@ -696,6 +737,26 @@ mod tests {
             EdgeError::Invalid(ps) => ps.into_iter().map(|p| p.field).collect(),
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn touchpoints_sit_side_by_side_in_the_summary() {
+        let t = Touchpoints {
+            shown: 40,
+            widget_answered: 10,
+            invited: 8,
+            sent: 8,
+            email_answered: 4,
+        };
+        let v: Value =
+            serde_json::from_str(&add_touchpoints("{\"site\":\"demo\"}".into(), &t)).unwrap();
+        assert_eq!(v["site"], "demo");
+        assert_eq!(v["touchpoints"]["widget"]["response_rate"], 0.25);
+        assert_eq!(v["touchpoints"]["email"]["response_rate"], 0.5);
+        assert_eq!(v["touchpoints"]["email"]["sent"], 8);
+        let none: Value =
+            serde_json::from_str(&add_touchpoints("{}".into(), &Touchpoints::default())).unwrap();
+        assert!(none["touchpoints"]["email"]["response_rate"].is_null());
     }
 
     #[test]

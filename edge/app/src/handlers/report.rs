@@ -102,6 +102,7 @@ pub(crate) async fn summary<B: Backend>(
     let survey = q.survey.as_deref();
     let input = day_counts(app, site, survey, q.range_ms()).await?;
     let cases = case_figures(app, site, survey, q.range_ms()).await?;
+    let touch = touchpoints(app, site, survey, q.range_ms()).await?;
     let other = match q.compare {
         Some(c) => {
             let rows = day_counts(app, site, survey, c.range_ms()).await?;
@@ -116,7 +117,10 @@ pub(crate) async fn summary<B: Backend>(
     match report::summarize(input, q.from, q.to, q.interval) {
         Some(s) => Ok(Response::json(
             200,
-            report_api::summary_json(site, &q, &s, &cases, other),
+            report_api::add_touchpoints(
+                report_api::summary_json(site, &q, &s, &cases, other),
+                &touch,
+            ),
         )),
         None => Err(EdgeError::Invalid(vec![Problem::new(
             "from",
@@ -125,6 +129,41 @@ pub(crate) async fn summary<B: Backend>(
         )])
         .into()),
     }
+}
+
+/// The widget's and the e-mail's figures over `[start, end)` ms ([`store::TOUCHPOINTS`]).
+async fn touchpoints<B: Backend>(
+    app: &App<B>,
+    site: &str,
+    survey: Option<&str>,
+    (start, end): (u64, u64),
+) -> Result<report_api::Touchpoints, ApiError> {
+    let rows = app
+        .backend()
+        .query(
+            store::TOUCHPOINTS,
+            vec![
+                SqlValue::Text(site.to_string()),
+                SqlValue::opt_text(survey),
+                SqlValue::Int(start as i64),
+                SqlValue::Int(end.min(i64::MAX as u64) as i64),
+            ],
+        )
+        .await
+        .map_err(unavailable)?;
+    let n = |i: usize| {
+        rows.first()
+            .and_then(|r| r.get(i))
+            .and_then(SqlValue::as_i64)
+            .map_or(0, |v| v.max(0) as u64)
+    };
+    Ok(report_api::Touchpoints {
+        shown: n(0),
+        widget_answered: n(1),
+        invited: n(2),
+        sent: n(3),
+        email_answered: n(4),
+    })
 }
 
 /// The rows of [`store::DAY_COUNTS`] over `[start, end)` ms, expanded into the core's input.
