@@ -8,6 +8,7 @@
 // the identity signature the shop's SERVER computes for it: hex HMAC-SHA256(identity secret, id).
 // The edge runs the demo site with identity "required", so a forged customer id is refused.
 import { createServer } from "node:http";
+import { connect } from "node:net";
 import { readFile } from "node:fs/promises";
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import { extname, join, normalize } from "node:path";
@@ -22,6 +23,11 @@ const edge = (args.edge ?? "http://127.0.0.1:8787").replace(/\/$/, "");
 const secret = args.secret ?? process.env.NPS_WEBHOOK_SECRET ?? "";
 const readToken = args["read-token"] ?? process.env.NPS_READ_TOKEN ?? "";
 const identitySecret = args["identity-secret"] ?? process.env.NPS_IDENTITY_SECRET ?? "";
+// The shop's own server calls the edge's invitations API with its admin token (never in a page).
+const adminToken = args["admin-token"] ?? process.env.NPS_ADMIN_TOKEN ?? "";
+// The mail server the shop's mail service sends through (MailDev in the demo), and its inbox.
+const [smtpHost, smtpPort] = (args.smtp ?? "127.0.0.1:1025").split(":");
+const inbox = args.inbox ?? "http://127.0.0.1:1080";
 
 /** The signature of a user id: what a shop's server passes to nps('identify', {signature}). */
 const sign = (userId) => createHmac("sha256", identitySecret).update(userId).digest("hex");
@@ -79,6 +85,63 @@ export function verifyWebhook(headers, body, whsec) {
   });
 }
 
+/** One e-mail through SMTP (text and HTML, UTF-8): the shop's mail service, in 40 lines. */
+export function smtpSend({ host, port }, { from, to, subject, text, html }) {
+  const boundary = "nps-" + randomBytes(8).toString("hex");
+  const b64 = (s) => Buffer.from(s, "utf8").toString("base64").replace(/.{76}/g, "$&\r\n");
+  const data = [
+    `From: ${from}`, `To: <${to}>`, `Subject: =?UTF-8?B?${Buffer.from(subject, "utf8").toString("base64")}?=`,
+    "MIME-Version: 1.0", `Content-Type: multipart/alternative; boundary="${boundary}"`, "",
+    `--${boundary}`, "Content-Type: text/plain; charset=utf-8", "Content-Transfer-Encoding: base64", "", b64(text),
+    `--${boundary}`, "Content-Type: text/html; charset=utf-8", "Content-Transfer-Encoding: base64", "", b64(html),
+    `--${boundary}--`, ".",
+  ].join("\r\n");
+  const address = /<([^>]+)>/.exec(from)?.[1] ?? from;
+  const steps = ["EHLO shop.localhost", `MAIL FROM:<${address}>`, `RCPT TO:<${to}>`, "DATA", data, "QUIT"];
+  return new Promise((resolve, reject) => {
+    const sock = connect(Number(port), host);
+    sock.setTimeout(10_000, () => sock.destroy(new Error("smtp timeout")));
+    let buf = "";
+    let step = -1;
+    sock.on("data", (chunk) => {
+      buf += chunk;
+      // A reply is complete at its last line: "250 OK" (a dash after the code continues it).
+      const m = /(?:^|\r\n)(\d{3}) [^\r\n]*\r\n$/.exec(buf);
+      if (!m) return;
+      buf = "";
+      const code = Number(m[1]);
+      if (code >= 400) return sock.destroy(new Error(`smtp ${code} after ${step < 0 ? "greeting" : steps[step].slice(0, 10)}`));
+      step += 1;
+      if (step < steps.length) sock.write(steps[step] + "\r\n");
+      else sock.end();
+    });
+    sock.on("close", () => (step >= steps.length - 1 ? resolve() : reject(new Error("smtp closed early"))));
+    sock.on("error", reject);
+  });
+}
+
+/** After an order, the shop's server asks the edge for the post-purchase invitation and has it
+ * sent (the same order gives the same link: the edge sends it once, however often this runs). */
+async function inviteAfterOrder(customer) {
+  const body = {
+    survey: "post-purchase",
+    batch: `order-o_981-${customer}`,
+    send: true,
+    recipients: [{ email: `camille+${customer}@example.com`, user: customer, order: "o_981", locale: "fr" }],
+  };
+  const r = await fetch(`${edge}/v1/sites/demo/invitations`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${adminToken}`, "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
+  if (!r.ok) throw new Error(`invitations: ${r.status} ${await r.text()}`);
+  const j = await r.json();
+  console.log(`post-purchase invitation for ${customer}: sent ${j.sent}, skipped ${JSON.stringify(j.skipped)}`);
+}
+
+/** Invitations the mail service sent, by webhook-id (the edge may deliver one twice). */
+const mailed = new Set();
+
 async function readBody(req) {
   const chunks = [];
   for await (const c of req) chunks.push(c);
@@ -104,6 +167,26 @@ const server = createServer(async (req, res) => {
         deliveries.unshift({ webhookId: id, receivedAt: new Date().toISOString(), verified: true, payload: JSON.parse(body) });
         deliveries.length = Math.min(deliveries.length, 500);
       }
+      return send(res, 204, "text/plain", "");
+    }
+    if (req.method === "POST" && url.pathname === "/hooks/mail") {
+      // The shop's mail service: a signed nps.invitation event in, an e-mail out. A failure
+      // answers 503, so the edge keeps the invitation and tries again.
+      const body = await readBody(req);
+      if (!verifyWebhook(req.headers, body, secret)) return send(res, 401, "text/plain", "bad signature");
+      const id = req.headers["webhook-id"];
+      if (mailed.has(id)) return send(res, 204, "text/plain", "");
+      const { type, data } = JSON.parse(body);
+      if (type !== "nps.invitation") return send(res, 204, "text/plain", "");
+      try {
+        await smtpSend({ host: smtpHost, port: smtpPort }, {
+          from: "Atelier Lumière <avis@atelier-lumiere.example>", to: data.to, subject: data.subject, text: data.text, html: data.html,
+        });
+      } catch (e) {
+        console.error(`mail to ${data.to} not sent: ${e.message}`);
+        return send(res, 503, "text/plain", "mail server unavailable");
+      }
+      mailed.add(id);
       return send(res, 204, "text/plain", "");
     }
     if (req.method === "POST" && url.pathname === "/hooks/alert") {
@@ -140,11 +223,15 @@ const server = createServer(async (req, res) => {
     if (type.startsWith("text/html")) {
       const customer = customerOf(req);
       if (customer.fresh) headers["set-cookie"] = `demo_customer=${customer.id}; Path=/; SameSite=Lax; HttpOnly`;
+      if (path === "/checkout/thanks.html" && adminToken) {
+        inviteAfterOrder(customer.id).catch((e) => console.error(e.message));
+      }
       data = data
         .toString("utf8")
         .replaceAll("{{ASSETS}}", assetsUrl)
         .replaceAll("{{EDGE}}", edge)
         .replaceAll("{{CUSTOMER}}", customer.id)
+        .replaceAll("{{INBOX}}", inbox)
         .replaceAll("{{SIGNATURE}}", sign(customer.id));
       headers["content-security-policy"] = csp;
     }

@@ -5,7 +5,7 @@
 //   node demo/worker.mjs --port 8787 --shop http://127.0.0.1:8080 [--persist DIR]
 //
 // Secrets come from the environment, as `wrangler secret` would provide them:
-// NPS_WEBHOOK_SECRET, NPS_READ_TOKEN, NPS_ADMIN_TOKEN, NPS_IDENTITY_SECRET.
+// NPS_WEBHOOK_SECRET, NPS_READ_TOKEN, NPS_ADMIN_TOKEN, NPS_IDENTITY_SECRET, NPS_LINK_SECRET.
 import { readFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -50,6 +50,7 @@ const mf = new Miniflare({
     NPS_READ_TOKEN: process.env.NPS_READ_TOKEN ?? "",
     NPS_ADMIN_TOKEN: process.env.NPS_ADMIN_TOKEN ?? "",
     NPS_IDENTITY_SECRET: process.env.NPS_IDENTITY_SECRET ?? "",
+    NPS_LINK_SECRET: process.env.NPS_LINK_SECRET ?? "",
   },
   durableObjects: { SITE_STATE: { className: "SiteState", useSQLite: true } },
   // The console and the OpenAPI document, as wrangler.toml's [assets] (the worker runs first).

@@ -7,6 +7,8 @@ edges=${NPS_E2E_EDGES:-native worker}
 # test-all.sh sets NPS_E2E_PREBUILT=1: the widget and worker suites just built dist/.
 if [[ "${NPS_E2E_PREBUILT:-}" != 1 || ! -f dist/widget/nps-widget_bg.wasm ]]; then bash scripts/build-widget.sh; fi
 cargo build --locked -p nps-edge
+# The demo's mail server (MailDev), pinned in demo/mail/package-lock.json.
+[[ -x demo/mail/node_modules/.bin/maildev ]] || npm ci --prefix demo/mail --no-audit --no-fund --loglevel=error
 if [[ $edges == *worker* && ( "${NPS_E2E_PREBUILT:-}" != 1 || ! -f dist/worker/index_bg.wasm ) ]]; then
   bash scripts/build-worker.sh
 fi

@@ -3,13 +3,14 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { randomBytes } from "node:crypto";
-import { ARTIFACTS, launchBrowser, startShop, eventually, freePort, webhookSecret, sleep } from "./harness.mjs";
+import { createHmac, randomBytes } from "node:crypto";
+import { ARTIFACTS, launchBrowser, startMailServer, startShop, eventually, freePort, webhookSecret, sleep } from "./harness.mjs";
 import { startEdge } from "./edges.mjs";
 
 export function e2e(kind) {
-  let browser, edge, shop;
+  let browser, edge, shop, mail;
   const secret = webhookSecret();
+  const linkSecret = "link-" + randomBytes(24).toString("hex");
   const readToken = "read-" + randomBytes(16).toString("hex");
   const adminToken = "admin-" + randomBytes(16).toString("hex");
   const identitySecret = "identity-" + randomBytes(16).toString("hex");
@@ -21,10 +22,14 @@ export function e2e(kind) {
     const shopOrigin = `http://127.0.0.1:${shopPort}`;
     const env = {
       NPS_WEBHOOK_SECRET: secret, NPS_READ_TOKEN: readToken, NPS_ADMIN_TOKEN: adminToken,
-      NPS_IDENTITY_SECRET: identitySecret, NPS_DEMO_SHOP: shopOrigin,
+      NPS_IDENTITY_SECRET: identitySecret, NPS_DEMO_SHOP: shopOrigin, NPS_LINK_SECRET: linkSecret,
     };
+    mail = await startMailServer();
     edge = await startEdge(kind, { shop: shopOrigin, env });
-    shop = await startShop({ edge: edge.url, secret, readToken, identitySecret, port: shopPort, serveAssets: !!edge.shopServesAssets });
+    shop = await startShop({
+      edge: edge.url, secret, readToken, identitySecret, port: shopPort, serveAssets: !!edge.shopServesAssets,
+      adminToken, smtp: mail.smtp, inbox: mail.inbox,
+    });
     browser = await launchBrowser();
   });
 
@@ -32,6 +37,7 @@ export function e2e(kind) {
     await browser?.close();
     await shop?.stop();
     await edge?.stop();
+    await mail?.stop();
   });
 
   /** A fresh visitor (own localStorage) with console errors and CSP violations recorded. */
@@ -272,6 +278,95 @@ export function e2e(kind) {
     await sleep(1500);
     assert.equal(await survey(page).locator(".s").count(), 0, "re-surveyed once");
     assert.deepEqual(page.problems, [], "no console errors or CSP violations");
+    await context.close();
+  });
+
+  test(`${kind}: the post-purchase e-mail: inbox → score 3 → the page's follow-up → stored with the order, alert, case; the same link again updates it; a scanner's GET and an expired link record nothing`, async () => {
+    // The order: the shop's server invites the customer, its mail service sends the e-mail.
+    const { context, page } = await visitor();
+    await page.goto(shop.url + "/checkout/thanks");
+    const customer = await page.evaluate(() => document.querySelector('meta[name="nps-customer"]').content);
+    const to = `camille+${customer}@example.com`;
+    const message = await eventually(async () => (await mail.list()).find((m) => m.to?.some((t) => t.address === to)), {
+      what: `the e-mail to ${to}`, timeoutMs: 20_000,
+    });
+    assert.match(message.subject, /^Atelier Lumière : une petite question$/);
+    const html = await mail.html(message.id);
+    const links = [...html.matchAll(/href="([^"]+)"/g)].map((m) => m[1].replaceAll("&amp;", "&")).filter((u) => u.startsWith(`${edge.url}/s/`));
+    const score = (n) => links.find((u) => u.endsWith(`?score=${n}`));
+    assert.ok(score(0) && score(10), `eleven score links: ${links.length} in ${html.slice(0, 300)}`);
+    // The e-mail, as a mail client shows it (a page of its own, not under the shop's CSP).
+    const reader = await context.newPage();
+    for (const scheme of ["light", "dark"]) {
+      await reader.emulateMedia({ colorScheme: scheme });
+      await reader.setContent(html);
+      await reader.screenshot({ path: join(ARTIFACTS, `${kind}-mail-1-email-${scheme}.png`), fullPage: true });
+    }
+    // A mail gateway's scanner opens every link: nothing is recorded.
+    for (const u of links) assert.equal((await fetch(u)).status, 200);
+    await sleep(300);
+    const mine = async () => (await stored()).filter((r) => r.user?.id === customer && r.survey === "post-purchase");
+    assert.deepEqual(await mine(), [], "a GET records nothing");
+    // The customer clicks 3 in the e-mail: the page sends it, then asks the detractor follow-up.
+    await reader.emulateMedia({ colorScheme: "light" });
+    // Mail clients open links in a new tab (the buttons say target=_blank).
+    const click = async (n) => {
+      await reader.setContent(html);
+      const [tab] = await Promise.all([reader.waitForEvent("popup"), reader.locator(`a[href$="?score=${n}"]`).click()]);
+      tab.problems = [];
+      tab.on("console", (m) => m.type() === "error" && tab.problems.push(m.text()));
+      await tab.locator("textarea#comment").waitFor({ timeout: 10_000 });
+      return tab;
+    };
+    const tab = await click(3);
+    await tab.screenshot({ path: join(ARTIFACTS, `${kind}-mail-2-followup-light.png`) });
+    await tab.emulateMedia({ colorScheme: "dark" });
+    await tab.screenshot({ path: join(ARTIFACTS, `${kind}-mail-2-followup-dark.png`) });
+    await tab.locator("textarea#comment").fill("La bougie est arrivée cassée");
+    await tab.locator("input[name=contact_ok]").check();
+    await tab.locator("button.send").click();
+    await tab.locator("h1").filter({ hasText: "Merci" }).waitFor();
+    await tab.screenshot({ path: join(ARTIFACTS, `${kind}-mail-3-thanks-dark.png`) });
+    assert.deepEqual(tab.problems, [], "the survey page: no console errors or CSP violations");
+    await tab.close();
+    const row = await eventually(async () => (await mine()).find((r) => r.comment === "La bougie est arrivée cassée"), { what: "the answer" });
+    assert.equal(row.score, 3);
+    assert.equal(row.user.order, "o_981");
+    assert.equal(row.user.email, to);
+    assert.equal(row.contact_ok, true);
+    assert.equal(row.properties?.touchpoint, "email");
+    const api = async (path) => (await fetch(edge.url + path, { headers: { authorization: `Bearer ${adminToken}` } })).json();
+    const kase = await eventually(async () => {
+      const c = await api(`/v1/sites/demo/cases/${row.id}`);
+      return c.status === "open" && c;
+    }, { what: "the case" });
+    assert.equal(kase.order, "o_981");
+    await eventually(async () => (await (await fetch(`${shop.url}/api/alerts`)).json()).some((a) => JSON.stringify(a.message).includes("arrivée cassée")), {
+      what: "the detractor alert", timeoutMs: 30_000,
+    });
+    // The same link, clicked again on 5: the same answer, updated (the comment kept).
+    (await click(5)).close();
+    const again = await eventually(async () => (await mine()).find((r) => r.score === 5), { what: "the updated answer" });
+    assert.equal(again.id, row.id);
+    assert.ok(again.rev > row.rev);
+    assert.equal(again.comment, "La bougie est arrivée cassée");
+    assert.equal((await mine()).length, 1, "one answer for every click");
+    // An expired link: the page says so in French (410), nothing stored.
+    const claims = { s: "demo", v: "post-purchase", u: customer, m: to, o: "o_981", l: "fr", x: 1000, n: "expired" };
+    const body = Buffer.from(JSON.stringify(claims)).toString("base64url");
+    const expired = `${edge.url}/s/${body}.${createHmac("sha256", linkSecret).update(body).digest("base64url")}`;
+    const gone = await page.goto(expired + "?score=9");
+    assert.equal(gone.status(), 410);
+    assert.match(await page.locator("h1").textContent(), /Cette enquête est close/);
+    await page.screenshot({ path: join(ARTIFACTS, `${kind}-mail-4-expired.png`) });
+    assert.equal((await mine()).length, 1);
+    // The funnel: invited, sent, delivered, opened, answered with a comment.
+    const funnel = await eventually(async () => {
+      const f = await api(`/v1/sites/demo/invitations?batch=order-o_981-${customer}`);
+      return f.batches?.[0]?.delivered === 1 && f.batches[0];
+    }, { what: "the funnel" });
+    assert.deepEqual([funnel.invited, funnel.sent, funnel.opened, funnel.answered, funnel.commented], [1, 1, 1, 1, 1]);
+    assert.deepEqual(page.problems.filter((p) => !/status of 410/.test(p)), [], "no console errors or CSP violations");
     await context.close();
   });
 

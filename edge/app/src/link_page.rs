@@ -142,8 +142,8 @@ pub(crate) fn render(s: &Strings, t: &LinkText, brand: &str, action: &str, view:
             let _ = write!(
                 b,
                 "<form method=\"post\" action=\"{action}\" data-auto>\
-<input type=\"hidden\" name=\"rev\" value=\"{rev}\">\
-<button class=\"send\" name=\"score\" value=\"{score}\">{} ({score})</button></form>",
+<input type=\"hidden\" name=\"rev\" value=\"{rev}\"><input type=\"hidden\" name=\"score\" value=\"{score}\">\
+<button class=\"send\" type=\"submit\">{} ({score})</button></form>",
                 esc(t.confirm)
             );
         }

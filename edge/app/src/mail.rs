@@ -172,6 +172,8 @@ mod tests {
         assert!(e.html.contains("lang=\"fr\""));
         assert_eq!(e.subject, "Maison <Lumière> & Co : une petite question");
         assert!(e.text.contains("https://nps.example/s/tok?score=10"));
+        // Nothing loaded from a third party (a web font would tell it who opened the e-mail).
+        assert!(!e.html.contains("googleapis") && !e.html.contains("<link"));
         // Gmail clips an HTML part over 102 KB.
         assert!(e.html.len() < 60_000, "{}", e.html.len());
     }
