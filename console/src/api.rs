@@ -130,6 +130,34 @@ pub struct Summary {
     pub cases: Figures,
     pub series: Vec<Bucket>,
     pub comparison: Option<Comparison>,
+    pub touchpoints: Touchpoints,
+}
+
+/// Each touchpoint's own figures in the period.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct Touchpoints {
+    pub widget: WidgetTouchpoint,
+    pub email: EmailTouchpoint,
+}
+
+/// The widget: impressions and the answers given in it.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct WidgetTouchpoint {
+    pub shown: u64,
+    pub answered: u64,
+    pub response_rate: Option<f64>,
+}
+
+/// E-mail: invitations and the answers through their links.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct EmailTouchpoint {
+    pub invited: u64,
+    pub sent: u64,
+    pub answered: u64,
+    pub response_rate: Option<f64>,
 }
 
 /// Who answered, as the site identified them.

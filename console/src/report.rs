@@ -410,6 +410,20 @@ fn overview(s: Summary, days: i64, callbacks: RwSignal<Option<String>>) -> impl 
                     <dd id="r-rate" class="big">{pct(s.response_rate)}</dd>
                     <dd class="muted">{format!("{} shown · {} dismissed · {} did not answer", s.shown, s.dismissed, s.non_respondents)}</dd>
                 </div>
+                {(s.touchpoints.email.invited > 0).then(|| {
+                    let (w, e) = (&s.touchpoints.widget, &s.touchpoints.email);
+                    let detail = format!(
+                        "{} invited · {} answered · widget {} ({} of {} shown)",
+                        e.invited, e.answered, pct(w.response_rate), w.answered, w.shown
+                    );
+                    view! {
+                        <div class="kpi">
+                            <dt>"E-mail response rate"</dt>
+                            <dd id="r-email-rate" class="big">{pct(e.response_rate)}</dd>
+                            <dd id="r-email-detail" class="muted">{detail}</dd>
+                        </div>
+                    }
+                })}
                 <div class="kpi">
                     <dt>"Detractors to call back"</dt>
                     <dd id="r-callback" class="big">{move || callbacks.get().unwrap_or_else(|| "…".into())}</dd>

@@ -71,6 +71,7 @@ links = { secret = "env:NPS_LINK_SECRET", base_url = "${LINK_BASE}" }
 id = "report"
 origins = ["${ORIGIN}"]
 rate_limit = { per_minute = 600000, burst = 10000 }
+links = { secret = "env:NPS_LINK_SECRET", base_url = "${LINK_BASE}" }
 
 [[sites]]
 id = "signed"

@@ -10,7 +10,7 @@ import { createRequire } from "node:module";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { ARTIFACTS, eventually, launchBrowser } from "../e2e/harness.mjs";
-import { ORIGIN, READ, TARGETS, startTarget } from "../conformance/targets.mjs";
+import { ADMIN, LINK_BASE, ORIGIN, READ, TARGETS, startTarget } from "../conformance/targets.mjs";
 
 const AXE = createRequire(import.meta.url).resolve("axe-core/axe.min.js");
 const SHOTS = join(ARTIFACTS, "..", "console");
@@ -74,6 +74,16 @@ for (const kind of TARGETS) {
         const res = await fetch(t.url + "/v1/responses", { method: "POST", headers: { origin: ORIGIN, "content-type": "application/json" }, body: JSON.stringify(r) });
         assert.equal(res.status, 202);
       }
+      // Two e-mail invitations, one answered through its link.
+      const inv = await fetch(t.url + `/v1/sites/${SITE}/invitations`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" },
+        body: JSON.stringify({ survey: "checkout", recipients: [{ email: "e1@example.com", user: uid("u") }, { email: "e2@example.com", user: uid("u") }] }),
+      });
+      assert.equal(inv.status, 200);
+      const link = (await inv.json()).invitations[0].url.slice(LINK_BASE.length);
+      const pressed = await fetch(t.url + link, { method: "POST", redirect: "manual", headers: { "content-type": "application/x-www-form-urlencoded" }, body: "score=9" });
+      assert.equal(pressed.status, 303);
       for (let i = 0; i < 5; i++) {
         const e = { id: uid("e"), site: SITE, survey: "checkout", visitor: uid("v"), type: "shown" };
         const res = await fetch(t.url + "/v1/events", { method: "POST", headers: { origin: ORIGIN, "content-type": "application/json" }, body: JSON.stringify(e) });
@@ -122,6 +132,10 @@ for (const kind of TARGETS) {
       assert.ok(delta.includes(`${npsText(s.comparison.difference)} vs the previous 30 days (${npsText(s.comparison.nps)}; `), delta);
       assert.ok(delta.endsWith(s.comparison.significant ? "a significant change)" : "within the noise)"), delta);
       assert.equal(await text(page, "#r-rate"), pct(s.response_rate));
+      // The e-mail's response rate next to the widget's.
+      assert.equal(s.touchpoints.email.invited, 2);
+      assert.equal(await text(page, "#r-email-rate"), pct(s.touchpoints.email.response_rate));
+      assert.match(await text(page, "#r-email-detail"), new RegExp(`^2 invited · 1 answered · widget ${pct(s.touchpoints.widget.response_rate).replace(/[.]/g, "\\.")} `));
       assert.equal(await page.locator("#r-low").count(), s.low_sample ? 1 : 0, "the low-sample warning as the API says");
       const detractors = await api(`/v1/sites/${SITE}/responses?from=${day(29)}&to=${day(0)}&segment=detractor&limit=500`);
       const callbacks = detractors.items.filter((a) => a.contact_ok === true).length;
