@@ -572,6 +572,8 @@ for (const kind of TARGETS) {
       for (const m of ["GET", "POST"]) {
         const f = m === "GET" ? (p) => req("GET", p) : (p) => form(p, { score: "9" });
         assert.equal((await f("/s/not-a-token")).status, 400);
+        const lost = await req(m, "/s/not-a-token", { headers: { "accept-language": "es-ES,es;q=0.9,en;q=0.5" }, ...(m === "POST" ? { body: "score=9", contentType: "application/x-www-form-urlencoded" } : {}) });
+        assert.match(lost.text, /lang="es"/, "an unreadable link's page speaks the browser's language");
         assert.equal((await f(`/s/${forged}`)).status, 403);
         const gone = await f(`/s/${expired}`);
         assert.equal(gone.status, 410);

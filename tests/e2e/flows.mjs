@@ -319,6 +319,16 @@ export function e2e(kind) {
       return tab;
     };
     const tab = await click(3);
+    // No layout shift on the hosted page (fixed sizes, its style sheet inline).
+    const cls = await tab.evaluate(() => new Promise((done) => {
+      let sum = 0;
+      new PerformanceObserver((l) => { for (const e of l.getEntries()) if (!e.hadRecentInput) sum += e.value; })
+        .observe({ type: "layout-shift", buffered: true });
+      setTimeout(() => done(sum), 500);
+    }));
+    assert.equal(cls, 0, "cumulative layout shift of the follow-up page");
+    const bytes = await tab.evaluate(() => performance.getEntriesByType("navigation")[0].transferSize);
+    assert.ok(bytes > 0 && bytes < 14 * 1024, `the page in one round trip: ${bytes} bytes on the wire`);
     await tab.screenshot({ path: join(ARTIFACTS, `${kind}-mail-2-followup-light.png`) });
     await tab.emulateMedia({ colorScheme: "dark" });
     await tab.screenshot({ path: join(ARTIFACTS, `${kind}-mail-2-followup-dark.png`) });

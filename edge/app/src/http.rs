@@ -124,7 +124,7 @@ pub struct Request {
 }
 
 /// The request headers the application reads: a runtime may copy only these.
-pub const READ_HEADERS: [&str; 9] = [
+pub const READ_HEADERS: [&str; 10] = [
     "origin",
     "content-type",
     "content-length",
@@ -135,6 +135,8 @@ pub const READ_HEADERS: [&str; 9] = [
     "webhook-id",
     "webhook-timestamp",
     "webhook-signature",
+    // The language of a survey link's error page when the link itself cannot be read.
+    "accept-language",
 ];
 
 impl Request {

@@ -66,11 +66,16 @@ fn html_response(status: u16, html: String) -> Response {
         .set("x-frame-options", "DENY")
 }
 
-/// The error page of a refused link, in the link's language when it can be read.
-fn refused(e: &LinkError) -> Response {
+/// The error page of a refused link, in the link's language when it can be read, else in the
+/// browser's first language.
+fn refused(e: &LinkError, req: &Request) -> Response {
     let lang = match e {
         LinkError::Expired(c) => c.lang().to_string(),
-        _ => "en".to_string(),
+        _ => req
+            .header("accept-language")
+            .and_then(|v| v.split([',', ';']).next())
+            .map(|l| l.trim().to_string())
+            .unwrap_or_else(|| "en".to_string()),
     };
     let t = text_for(&lang);
     let msg = match e {
@@ -84,24 +89,25 @@ fn refused(e: &LinkError) -> Response {
 
 fn verify<'a, B: Backend>(
     app: &'a App<B>,
+    req: &Request,
     params: &Params,
     now_ms: u64,
 ) -> Result<Link<'a>, Box<Response>> {
     let token = param(params, 0);
     let claims = links::verify(app.config(), token, now_ms / 1000).map_err(|e| {
         tracing::info!(reason = e.status(), "survey link refused");
-        Box::new(refused(&e))
+        Box::new(refused(&e, req))
     })?;
     // `verify` found the site and its secret.
     let site = app
         .config()
         .site(&claims.site)
-        .ok_or_else(|| Box::new(refused(&LinkError::Forged)))?;
+        .ok_or_else(|| Box::new(refused(&LinkError::Forged, req)))?;
     let secret = site
         .links
         .secret
         .as_deref()
-        .ok_or_else(|| Box::new(refused(&LinkError::Forged)))?;
+        .ok_or_else(|| Box::new(refused(&LinkError::Forged, req)))?;
     Ok(Link {
         claims,
         site,
@@ -183,7 +189,7 @@ pub(crate) async fn get_page<B: Backend>(
     params: &Params,
 ) -> Result<Response, ApiError> {
     let now = app.backend().now_ms();
-    let link = match verify(app, params, now) {
+    let link = match verify(app, req, params, now) {
         Ok(l) => l,
         Err(page) => return Ok(*page),
     };
@@ -316,7 +322,7 @@ pub(crate) async fn post_page<B: Backend>(
     params: &Params,
 ) -> Result<Response, ApiError> {
     let now = app.backend().now_ms();
-    let link = match verify(app, params, now) {
+    let link = match verify(app, req, params, now) {
         Ok(l) => l,
         Err(page) => return Ok(*page),
     };
