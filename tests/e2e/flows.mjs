@@ -380,6 +380,38 @@ export function e2e(kind) {
     await context.close();
   });
 
+  test(`${kind}: the hosted page in full-page mode: the Leptos widget where the edge serves it, the plain forms where it does not`, async () => {
+    const who = "u_" + randomBytes(6).toString("hex");
+    const r = await fetch(`${edge.url}/v1/sites/demo/invitations`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${adminToken}`, "content-type": "application/json" },
+      body: JSON.stringify({ survey: "post-purchase", recipients: [{ email: `${who}@example.com`, user: who, order: "o_982", locale: "fr" }] }),
+    });
+    assert.equal(r.status, 200);
+    const inv = (await r.json()).invitations[0];
+    const { context, page } = await visitor();
+    await page.goto(inv.url);
+    if (edge.shopServesAssets) {
+      // The worker leaves the widget's files to a CDN: the page stays plain, and works.
+      await sleep(1500);
+      assert.equal(await page.locator("nps-survey").count(), 0);
+      await page.locator('button[name="score"][value="9"]').click();
+      await page.locator("textarea#comment").fill("Parfait, merci");
+      await page.locator("button.send").click();
+    } else {
+      await survey(page).locator(".s").first().waitFor({ timeout: 10_000 });
+      await page.screenshot({ path: join(ARTIFACTS, `${kind}-mail-5-full-page-widget.png`) });
+      await answer(page, 9, "Parfait, merci");
+    }
+    const row = await eventually(async () => (await stored()).find((x) => x.user?.id === who && x.comment === "Parfait, merci"), { what: "the answer from the hosted page" });
+    assert.equal(row.score, 9);
+    assert.equal(row.id, inv.response_id);
+    assert.equal(row.user.order, "o_982");
+    assert.equal(row.properties?.touchpoint, "email");
+    assert.deepEqual(page.problems, [], "no console errors or CSP violations");
+    await context.close();
+  });
+
   test(`${kind}: demo pages load without console errors`, async () => {
     const { context, page } = await visitor();
     for (const path of ["/", "/checkout/thanks", "/responses"]) {

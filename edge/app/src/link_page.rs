@@ -57,35 +57,63 @@ var sent=false;function go(){if(sent||document.visibilityState!=='visible')retur
 if(f.requestSubmit)f.requestSubmit();else f.submit()}\
 document.addEventListener('visibilitychange',go);go()})();";
 
-/// The page's Content-Security-Policy: only its own inline style and script (by hash), forms
-/// to itself, nothing else.
+/// Full-page mode: where the edge serves the widget's files (natively with `--assets`), the
+/// scale is replaced by the Leptos widget, which asks the follow-up in place; each rev it hands
+/// over is posted as the page's own form would be. Without the files (the worker, which leaves
+/// them to a CDN) or without script, the plain page stays.
+const ENHANCE: &str = "(function(){var m=document.querySelector('main[data-site]');if(!m)return;\
+var s=document.createElement('script');s.src='/nps-widget.js';s.onload=function(){\
+fetch('/nps-widget_bg.wasm').then(function(w){if(!w.ok)throw 0;return __npsWidget({module_or_path:w})})\
+.then(function(){var h=document.createElement('nps-survey'),q=Promise.resolve(),d=m.dataset;\
+var ok=__npsWidget.mount(h,{site:d.site,survey:d.survey,visitor:d.visitor,locale:document.documentElement.lang,\
+brand:d.brand,mode:'inline',theme:'auto',autofocus:1},{id:function(){return crypto.randomUUID()},\
+send:function(p,k,b){if(p!='/v1/responses')return;var r=JSON.parse(b),f=new URLSearchParams({score:r.score,rev:r.rev});\
+if('comment' in r||'contact_ok' in r){f.set('step','comment');if(r.comment)f.set('comment',r.comment);\
+if(r.contact_ok)f.set('contact_ok','1')}q=q.then(function(){return fetch(d.action,{method:'POST',body:f,redirect:'manual'})})},\
+emit:function(){},close:function(x){x=='done'&&q.then(function(){location.href=d.action+'?done'})}});\
+if(ok)m.replaceChildren(h)}).catch(function(){})};document.head.appendChild(s)})();";
+
+/// The page's Content-Security-Policy: only its own inline style and scripts (by hash), the
+/// widget's files and wasm from the edge itself, forms and posts to itself, nothing else.
 pub(crate) fn csp() -> &'static str {
     static CSP: OnceLock<String> = OnceLock::new();
     CSP.get_or_init(|| {
         format!(
-            "default-src 'none'; style-src '{}'; script-src '{}'; form-action 'self'; \
-base-uri 'none'; frame-ancestors 'none'",
+            "default-src 'none'; style-src '{}'; script-src 'self' '{}' '{}' 'wasm-unsafe-eval'; \
+connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
             nps_edge_core::links::csp_hash(STYLE),
-            nps_edge_core::links::csp_hash(SCRIPT)
+            nps_edge_core::links::csp_hash(SCRIPT),
+            nps_edge_core::links::csp_hash(ENHANCE)
         )
     })
 }
 
-/// A whole page around `body` (already HTML), in the language of `s`.
-fn document(s: &Strings, title: &str, body: &str, script: bool) -> String {
+/// A whole page around `body` (already HTML), in the language of `s`; `main` holds the
+/// attributes of `<main>` (already HTML), `enhance` adds the full-page mode's script.
+fn document(
+    s: &Strings,
+    title: &str,
+    body: &str,
+    script: bool,
+    main: &str,
+    enhance: bool,
+) -> String {
     let mut out = String::with_capacity(STYLE.len() + body.len() + 600);
     let _ = write!(
         out,
         "<!doctype html><html lang=\"{}\" dir=\"{}\"><head><meta charset=\"utf-8\">\
 <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
 <meta name=\"robots\" content=\"noindex\"><title>{}</title><style>{STYLE}</style></head>\
-<body><main>{body}</main>",
+<body><main{main}>{body}</main>",
         s.lang,
         if s.rtl { "rtl" } else { "ltr" },
         esc(title),
     );
     if script {
         let _ = write!(out, "<script>{SCRIPT}</script>");
+    }
+    if enhance {
+        let _ = write!(out, "<script>{ENHANCE}</script>");
     }
     out.push_str("</body></html>");
     out
@@ -104,6 +132,8 @@ pub(crate) enum View<'a> {
         selected: Option<u8>,
         /// Rev the next answer takes.
         rev: u32,
+        /// The widget's site, survey and visitor, for the full-page mode (none: plain only).
+        widget: Option<(&'a str, &'a str, &'a str)>,
     },
     /// A score from the e-mail, to be sent by the page (automatically with script, by one
     /// click without).
@@ -133,9 +163,23 @@ pub(crate) fn render(s: &Strings, t: &LinkText, brand: &str, action: &str, view:
     let q = esc(&question(s, brand));
     let action = esc(action);
     let mut b = String::with_capacity(2048);
+    let mut main = String::new();
     match view {
-        View::Scale { selected, rev } => {
+        View::Scale {
+            selected,
+            rev,
+            widget,
+        } => {
             scale(&mut b, s, &q, &action, selected, rev);
+            if let Some((site, survey, visitor)) = widget {
+                main = format!(
+                    " data-site=\"{}\" data-survey=\"{}\" data-visitor=\"{}\" data-brand=\"{}\" data-action=\"{action}\"",
+                    esc(site),
+                    esc(survey),
+                    esc(visitor),
+                    esc(brand)
+                );
+            }
         }
         View::Confirm { score, rev } => {
             scale(&mut b, s, &q, &action, Some(score), rev);
@@ -190,7 +234,8 @@ pub(crate) fn render(s: &Strings, t: &LinkText, brand: &str, action: &str, view:
         }
     }
     let auto = b.contains("data-auto");
-    document(s, t.title, &b, auto)
+    let enhance = !main.is_empty();
+    document(s, t.title, &b, auto, &main, enhance)
 }
 
 fn scale(b: &mut String, s: &Strings, q: &str, action: &str, selected: Option<u8>, rev: u32) {
@@ -230,6 +275,7 @@ mod tests {
             View::Scale {
                 selected: Some(3),
                 rev: 2,
+                widget: None,
             },
         );
         assert!(html.contains("lang=\"ar\" dir=\"rtl\""));

@@ -216,11 +216,17 @@ pub(crate) async fn get_page<B: Backend>(
         .as_ref()
         .map_or(1, |k| k.rev.saturating_add(1))
         .min(MAX_REV);
+    let visitor = links::visitor_id(
+        link.secret.as_bytes(),
+        &link.claims.site,
+        link.claims.recipient(),
+    );
     let view = match score_of(query_u32(&q, "score")) {
         Some(score) => View::Confirm { score, rev },
         None => View::Scale {
             selected: known.map(|k| k.score),
             rev,
+            widget: Some((&link.claims.site, &link.claims.survey, &visitor)),
         },
     };
     Ok(link.page(200, view))
