@@ -218,6 +218,13 @@ pub trait Backend: MaybeSend + MaybeSync + 'static {
     /// Wall clock, ms since the Unix epoch.
     fn now_ms(&self) -> u64;
 
+    /// True when this runtime serves the widget's files at `/` (the native server with
+    /// `--assets`): the hosted survey page then offers the widget's full-page mode. The worker
+    /// leaves them to a CDN.
+    fn serves_widget(&self) -> bool {
+        false
+    }
+
     /// In ONE atomic step: load the dedup records, decide with
     /// `nps_edge_core::dedup::decide`, store the answer (conditionally on its rev: a stored
     /// answer is never replaced by a lower rev), claim the respondent, and hand the payload to

@@ -57,10 +57,10 @@ var sent=false;function go(){if(sent||document.visibilityState!=='visible')retur
 if(f.requestSubmit)f.requestSubmit();else f.submit()}\
 document.addEventListener('visibilitychange',go);go()})();";
 
-/// Full-page mode: where the edge serves the widget's files (natively with `--assets`), the
-/// scale is replaced by the Leptos widget, which asks the follow-up in place; each rev it hands
-/// over is posted as the page's own form would be. Without the files (the worker, which leaves
-/// them to a CDN) or without script, the plain page stays.
+/// Full-page mode: where the edge serves the widget's files (natively with `--assets`; the page
+/// carries this script only then), the scale is replaced by the Leptos widget, which asks the
+/// follow-up in place; each rev it hands over is posted as the page's own form would be. If the
+/// files fail to load, or without script, the plain page stays.
 const ENHANCE: &str = "(function(){var m=document.querySelector('main[data-site]');if(!m)return;\
 var s=document.createElement('script');s.src='/nps-widget.js';s.onload=function(){\
 fetch('/nps-widget_bg.wasm').then(function(w){if(!w.ok)throw 0;return __npsWidget({module_or_path:w})})\

@@ -54,6 +54,7 @@ pub(crate) fn value_of(v: ValueRef<'_>) -> SqlValue {
 pub struct SqliteBackend {
     store: Store,
     pool: Arc<Mutex<Vec<Connection>>>,
+    widget: bool,
 }
 
 impl SqliteBackend {
@@ -62,7 +63,14 @@ impl SqliteBackend {
         SqliteBackend {
             store,
             pool: Arc::default(),
+            widget: false,
         }
+    }
+
+    /// Says that the server serves the widget's files (`--assets` holds them).
+    pub fn with_widget(mut self, widget: bool) -> SqliteBackend {
+        self.widget = widget;
+        self
     }
 
     /// The store (writer handle and path).
@@ -118,6 +126,10 @@ impl Backend for SqliteBackend {
 
     fn now_ms(&self) -> u64 {
         crate::now_ms()
+    }
+
+    fn serves_widget(&self) -> bool {
+        self.widget
     }
 
     async fn record_response(&self, new: NewResponse) -> Result<Decision, BackendError> {

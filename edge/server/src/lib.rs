@@ -120,7 +120,9 @@ impl Edge {
             .map_err(StartError::Store)?;
         let mut ip_key = [0u8; 32];
         getrandom::getrandom(&mut ip_key).map_err(|e| StartError::System(e.to_string()))?;
-        let app = Arc::new(App::new(config, SqliteBackend::new(store.clone()), ip_key));
+        let widget = (opts.assets.as_ref()).is_some_and(|d| d.join("nps-widget.js").is_file());
+        let backend = SqliteBackend::new(store.clone()).with_widget(widget);
+        let app = Arc::new(App::new(config, backend, ip_key));
         let stop = Arc::new(AtomicBool::new(false));
         let mut threads = Vec::new();
         for (index, (cfg, poke)) in app.config().sinks.iter().zip(receivers).enumerate() {
@@ -143,7 +145,8 @@ impl Edge {
         let retention = c.sites.iter().any(|s| s.retention_days.is_some());
         let overdue = c.sites.iter().any(|s| s.cases.enabled)
             && c.sinks.iter().any(|s| matches!(s, SinkConfig::Alert(_)));
-        if retention || overdue {
+        let reminders = c.sites.iter().any(|s| s.links.deliver.is_some());
+        if retention || overdue || reminders {
             threads.push(spawn_sweeps(app.clone(), stop.clone()).map_err(StartError::System)?);
         }
         Ok(Edge {

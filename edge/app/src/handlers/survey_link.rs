@@ -226,7 +226,11 @@ pub(crate) async fn get_page<B: Backend>(
         None => View::Scale {
             selected: known.map(|k| k.score),
             rev,
-            widget: Some((&link.claims.site, &link.claims.survey, &visitor)),
+            widget: app.backend().serves_widget().then_some((
+                link.claims.site.as_str(),
+                link.claims.survey.as_str(),
+                visitor.as_str(),
+            )),
         },
     };
     Ok(link.page(200, view))
