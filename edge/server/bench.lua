@@ -17,6 +17,9 @@ function init(args)
   prefix = "b" .. tid .. "-" .. math.random(1, 1e9) .. "-"
   local file, nthreads = args[1], tonumber(args[2] or "1")
   scores = (args[3] == "1") and 7 or 11
+  -- A pause (ms) before each request of a connection: paces the load below saturation, where a
+  -- p99 says how the edge answers at a given rate, not how long wrk's queue is.
+  pause = tonumber(args[4] or "0") or 0
   if file and file ~= "" then
     users = {}
     local i = 0
@@ -28,6 +31,10 @@ function init(args)
       i = i + 1
     end
   end
+end
+
+function delay()
+  return pause
 end
 
 function request()

@@ -7,6 +7,8 @@
 #   CASES=false edge/server/bench.sh    (the site opens no cases)
 #   WEBHOOK=1 edge/server/bench.sh      (a webhook sink listens: every answer, and every case it
 #     opens (nps.case.opened), gets an outbox row; its receiver is down, so nothing drains them)
+#   RATE=22000 edge/server/bench.sh     (paced: each connection waits connections/RATE s less 1 ms
+#     between requests, so the load sits near RATE/s instead of saturating; p99 at that rate)
 #   IDENTITY=required edge/server/bench.sh   (the site verifies signed identities: every request
 #     names a distinct user with its HMAC signature, as a shop's server would sign it)
 set -euo pipefail
@@ -64,10 +66,12 @@ for _ in $(seq 100); do
   curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break
   sleep 0.05
 done
-echo "nps-edge bench: ${DUR}s, ${CONNS} connections, ${THREADS} wrk threads, SQLite store (synchronous=$SYNC), identity $IDENTITY, detractors only: ${DETRACTORS:-0}, webhook: ${WEBHOOK:-0}"
+PAUSE=0
+[ -z "${RATE:-}" ] || PAUSE="$(python3 -c "print(max(0, round($CONNS * 1000 / $RATE - 1.0)))")"
+echo "nps-edge bench: ${DUR}s, ${CONNS} connections, ${THREADS} wrk threads, SQLite store (synchronous=$SYNC), identity $IDENTITY, detractors only: ${DETRACTORS:-0}, webhook: ${WEBHOOK:-0}, paced: ${RATE:-no} (${PAUSE} ms pause)"
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$PID/stat"; }
 BEFORE="$(cpu_ticks)"
-"$WRK" -t"$THREADS" -c"$CONNS" -d"${DUR}s" --latency -s edge/server/bench.lua "http://127.0.0.1:$PORT" -- "$USERS" "$THREADS" "${DETRACTORS:-0}" | tail -n 3 | tee "$TMP/wrk.out"
+"$WRK" -t"$THREADS" -c"$CONNS" -d"${DUR}s" --latency -s edge/server/bench.lua "http://127.0.0.1:$PORT" -- "$USERS" "$THREADS" "${DETRACTORS:-0}" "$PAUSE" | tail -n 3 | tee "$TMP/wrk.out"
 AFTER="$(cpu_ticks)"
 REQS="$(awk '/^requests:/ {print $2}' "$TMP/wrk.out")"
 # Server CPU per request (user + system, all threads): independent of what else runs on the box.

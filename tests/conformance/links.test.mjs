@@ -180,7 +180,10 @@ for (const kind of TARGETS) {
       const batch = uid("b");
       const people = ["r1", "r2"].map((n) => ({ email: `${n}-${batch}@example.com`, user: uid("u"), locale: "fr" }));
       const { invitations } = await invite(people, { batch, send: true });
-      // r1 answers; then three days pass (the site's default delay).
+      // A survey with its own, longer delay (10 days).
+      const slow = await req("POST", "/v1/sites/demo/invitations", { token: ADMIN, body: { survey: "slow", batch, send: true, recipients: [{ email: `r3-${batch}@example.com`, user: uid("u") }] } });
+      assert.equal(slow.json.sent, 1);
+      // r1 answers; then four days pass (past the site's default delay of 3).
       assert.equal((await press(invitations[0].url, { score: "10" })).status, 303);
       await eventually(async () => (await t.rows("SELECT id FROM responses WHERE site = 'demo' AND id = ?", invitations[0].response_id)).length === 1, { what: "r1's answer stored" });
       await t.sql(`UPDATE invitations SET sent_ms = sent_ms - ${4 * 86_400_000} WHERE site = 'demo' AND batch = '${batch}'`);
@@ -200,9 +203,9 @@ for (const kind of TARGETS) {
       await t.sweep();
       await t.sweep();
       const reminders = t.receiver.received.filter((m) => m.sink === "mailer" && m.id?.startsWith("reminder.") && m.body.data.batch === batch);
-      assert.deepEqual(reminders.map((m) => m.body.data.to), [people[1].email], "one reminder, to r2 only");
+      assert.deepEqual(reminders.map((m) => m.body.data.to), [people[1].email], "one reminder, to r2 only (r3's survey waits 10 days)");
       const nr = (await req("GET", `/v1/sites/demo/invitations?batch=${batch}`, { token: READ })).json;
-      assert.equal(nr.non_respondents.length, 0);
+      assert.deepEqual(nr.non_respondents.map((n) => [n.survey, n.reminded_at]), [["slow", undefined]]);
     });
 
     it("the summary puts the e-mail's response rate next to the widget's", async () => {

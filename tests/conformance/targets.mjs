@@ -54,7 +54,7 @@ rate_limit = { per_minute = 600000, burst = 10000 }
 # Re-survey as soon as a case is resolved (the tests cannot wait a week); a helpdesk may resolve.
 cases = { resurvey_after_seconds = 0, helpdesk_secret = "env:NPS_HELPDESK_SECRET" }
 # Signed survey links: the tests map the base URL onto the edge they run.
-links = { secret = "env:NPS_LINK_SECRET", base_url = "${LINK_BASE}", brand = "Maison Lumière", deliver = "mailer" }
+links = { secret = "env:NPS_LINK_SECRET", base_url = "${LINK_BASE}", brand = "Maison Lumière", deliver = "mailer", survey_reminder_days = { slow = 10 } }
 
 [[sites]]
 id = "other"

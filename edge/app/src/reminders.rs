@@ -1,5 +1,5 @@
 //! The one reminder: an invitation sent through the site's mail sink and not answered after the
-//! site's `links.reminder_days` gets one more e-mail (its subject says it is a reminder), through
+//! survey's delay (`links.survey_reminder_days`, else `links.reminder_days`) gets one more e-mail (its subject says it is a reminder), through
 //! the same sink, with the same link (signed again from its row). Never a second one, and none
 //! to whom must not be asked now (suppressed, an open case, answered elsewhere): those are
 //! marked as reminded and left alone.
@@ -24,6 +24,7 @@ struct Due {
     response_id: String,
     batch: String,
     claims: Claims,
+    sent_ms: u64,
 }
 
 fn due_of_row(site: &str, r: &[SqlValue]) -> Option<Due> {
@@ -42,6 +43,7 @@ fn due_of_row(site: &str, r: &[SqlValue]) -> Option<Due> {
             nonce: text(8)?,
             expires_s: u64::try_from(r.get(9)?.as_i64()?).ok()? / 1000,
         },
+        sent_ms: u64::try_from(r.get(10)?.as_i64()?).ok()?,
     })
 }
 
@@ -60,7 +62,8 @@ impl<B: Backend> App<B> {
             ) else {
                 continue;
             };
-            let before = now.saturating_sub(u64::from(site.links.reminder_days) * 86_400_000);
+            let days = |d: u32| u64::from(d) * 86_400_000;
+            let before = now.saturating_sub(days(site.links.shortest_reminder_days()));
             let params = vec![
                 SqlValue::Text(site.id.clone()),
                 SqlValue::Int(before as i64),
@@ -71,7 +74,12 @@ impl<B: Backend> App<B> {
                 Err(BackendError::NoStore) => return Ok(0),
                 r => r?,
             };
-            for due in rows.iter().filter_map(|r| due_of_row(&site.id, r)) {
+            let rows = rows.iter().filter_map(|r| due_of_row(&site.id, r));
+            // Each survey's own delay (the query cut at the shortest).
+            let due = rows.filter(|d| {
+                now.saturating_sub(d.sent_ms) >= days(site.links.reminder_days_of(&d.claims.survey))
+            });
+            for due in due {
                 if self.remind(site, secret, base, sink, &due, now).await? {
                     sent += 1;
                 }

@@ -478,9 +478,9 @@ pub const PURGE_INVITATIONS: &str = "DELETE FROM invitations WHERE site = ?1 AND
 
 /// Invitations of site `?1` due for their one reminder: sent at or before `?2` ms, not reminded,
 /// not expired at `?3`, not answered; oldest first, at most `?4`. Columns: response_id, survey,
-/// batch, email, user_id, account, order_id, locale, nonce, expires_ms.
+/// batch, email, user_id, account, order_id, locale, nonce, expires_ms, sent_ms.
 pub const DUE_REMINDERS: &str = "SELECT i.response_id, i.survey, i.batch, i.email, i.user_id, \
-i.account, i.order_id, i.locale, i.nonce, i.expires_ms FROM invitations i \
+i.account, i.order_id, i.locale, i.nonce, i.expires_ms, i.sent_ms FROM invitations i \
 WHERE i.site = ?1 AND i.sent_ms IS NOT NULL AND i.sent_ms <= ?2 AND i.reminded_ms IS NULL \
 AND i.expires_ms > ?3 AND NOT EXISTS (SELECT 1 FROM responses r WHERE r.site = i.site \
 AND r.id = i.response_id) ORDER BY i.sent_ms LIMIT ?4";

@@ -48,6 +48,9 @@ pub struct LinksConfig {
     /// (1–30). Default 3.
     #[serde(default = "default_reminder_days")]
     pub reminder_days: u32,
+    /// Another delay for some surveys (`{ "post-delivery" = 7 }`), 1–30 days each.
+    #[serde(default)]
+    pub survey_reminder_days: std::collections::BTreeMap<String, u32>,
     /// The sink that sends the invitations (`"send": true`) and the reminder: an `smtp` sink
     /// (native) or a `webhook` sink (the site's own mail service gets `nps.invitation` events).
     /// Unset: the API gives the e-mails and the site sends them itself.
@@ -70,12 +73,29 @@ impl Default for LinksConfig {
             ttl_days: default_ttl_days(),
             brand: None,
             reminder_days: default_reminder_days(),
+            survey_reminder_days: Default::default(),
             deliver: None,
         }
     }
 }
 
 impl LinksConfig {
+    /// The reminder delay of `survey`, in days.
+    pub fn reminder_days_of(&self, survey: &str) -> u32 {
+        self.survey_reminder_days
+            .get(survey)
+            .copied()
+            .unwrap_or(self.reminder_days)
+    }
+
+    /// The shortest reminder delay of the site, in days (the sweep's first cut).
+    pub fn shortest_reminder_days(&self) -> u32 {
+        self.survey_reminder_days
+            .values()
+            .copied()
+            .fold(self.reminder_days, u32::min)
+    }
+
     /// Checks the section at `k` (`sites[0].links`).
     pub fn validate(&self, k: &str, resolved: bool) -> Result<(), ConfigError> {
         if !(1..=365).contains(&self.ttl_days) {
@@ -89,6 +109,14 @@ impl LinksConfig {
                 format!("{k}.reminder_days"),
                 "must be between 1 and 30",
             ));
+        }
+        for (survey, days) in &self.survey_reminder_days {
+            if !nps_protocol::limits::is_valid_id(survey) || !(1..=30).contains(days) {
+                return Err(ConfigError::new(
+                    format!("{k}.survey_reminder_days.{survey}"),
+                    "must name a survey id and be between 1 and 30",
+                ));
+            }
         }
         if let Some(s) = &self.secret {
             if !resolved && (!s.starts_with("env:") || s.len() <= 4) {
@@ -487,6 +515,10 @@ base_url = "https://nps.other.example"
         );
         bad("ttl_days = 0", "sites[0].links.ttl_days");
         bad("reminder_days = 31", "sites[0].links.reminder_days");
+        bad(
+            "survey_reminder_days = { late = 0 }",
+            "sites[0].links.survey_reminder_days.late",
+        );
         bad("brand = \"\"", "sites[0].links.brand");
         let e = Config::from_toml_str(
             "[[sites]]\nid = \"shop\"\norigins = [\"https://shop.example\"]\n[sites.links]\ncolour = 1",
