@@ -131,6 +131,32 @@ pub(crate) async fn summary<B: Backend>(
     }
 }
 
+/// The parameters of a period statement: `?1` site, `?2` survey or NULL, `[?3, ?4)` ms.
+fn range_params(site: &str, survey: Option<&str>, (start, end): (u64, u64)) -> Vec<SqlValue> {
+    vec![
+        SqlValue::Text(site.to_string()),
+        SqlValue::opt_text(survey),
+        SqlValue::Int(start as i64),
+        SqlValue::Int(end.min(i64::MAX as u64) as i64),
+    ]
+}
+
+/// The rows of a period statement.
+async fn in_range<B: Backend>(
+    app: &App<B>,
+    sql: &'static str,
+    site: &str,
+    survey: Option<&str>,
+    range: (u64, u64),
+) -> Result<crate::backend::Rows, ApiError> {
+    let params = range_params(site, survey, range);
+    Ok(app
+        .backend()
+        .query(sql, params)
+        .await
+        .map_err(unavailable)?)
+}
+
 /// The widget's and the e-mail's figures over `[start, end)` ms ([`store::TOUCHPOINTS`]).
 async fn touchpoints<B: Backend>(
     app: &App<B>,
@@ -138,19 +164,7 @@ async fn touchpoints<B: Backend>(
     survey: Option<&str>,
     (start, end): (u64, u64),
 ) -> Result<report_api::Touchpoints, ApiError> {
-    let rows = app
-        .backend()
-        .query(
-            store::TOUCHPOINTS,
-            vec![
-                SqlValue::Text(site.to_string()),
-                SqlValue::opt_text(survey),
-                SqlValue::Int(start as i64),
-                SqlValue::Int(end.min(i64::MAX as u64) as i64),
-            ],
-        )
-        .await
-        .map_err(unavailable)?;
+    let rows = in_range(app, store::TOUCHPOINTS, site, survey, (start, end)).await?;
     let n = |i: usize| {
         rows.first()
             .and_then(|r| r.get(i))
@@ -173,19 +187,7 @@ async fn day_counts<B: Backend>(
     survey: Option<&str>,
     (start, end): (u64, u64),
 ) -> Result<Vec<Row>, ApiError> {
-    let rows = app
-        .backend()
-        .query(
-            store::DAY_COUNTS,
-            vec![
-                SqlValue::Text(site.to_string()),
-                SqlValue::opt_text(survey),
-                SqlValue::Int(start as i64),
-                SqlValue::Int(end.min(i64::MAX as u64) as i64),
-            ],
-        )
-        .await
-        .map_err(unavailable)?;
+    let rows = in_range(app, store::DAY_COUNTS, site, survey, (start, end)).await?;
     let mut input = Vec::new();
     for r in &rows {
         let (Some(day), Some(kind), Some(n)) = (
@@ -220,14 +222,9 @@ async fn case_figures<B: Backend>(
     app: &App<B>,
     site: &str,
     survey: Option<&str>,
-    (start, end): (u64, u64),
+    range: (u64, u64),
 ) -> Result<Figures, ApiError> {
-    let params = vec![
-        SqlValue::Text(site.to_string()),
-        SqlValue::opt_text(survey),
-        SqlValue::Int(start as i64),
-        SqlValue::Int(end.min(i64::MAX as u64) as i64),
-    ];
+    let params = range_params(site, survey, range);
     let rows = match app.backend().query(store::CASES_OPENED, params).await {
         Ok(rows) => rows,
         Err(BackendError::NoStore) => Vec::new(),
