@@ -227,6 +227,19 @@ for (const kind of TARGETS) {
       });
     });
 
+    it("a list of 1,000 recipients (a body over the other routes' 16 KiB) is taken whole", async () => {
+      const batch = uid("big");
+      const recipients = Array.from({ length: 1000 }, (_, i) => ({ email: `bulk-${i}-${batch}@example.com`, order: `O-${i}` }));
+      const body = JSON.stringify({ survey: "bulk", batch, recipients });
+      assert.ok(body.length > 16 * 1024 * 4, `${body.length} bytes`);
+      const r = await req("POST", "/v1/sites/demo/invitations", { token: ADMIN, body: JSON.parse(body) });
+      assert.equal(r.status, 200, r.text.slice(0, 300));
+      assert.equal(r.json.invitations.length, 1000);
+      const f = (await req("GET", `/v1/sites/demo/invitations?batch=${batch}`, { token: READ })).json;
+      assert.equal(f.batches[0].invited, 1000);
+      assert.equal(f.non_respondents.length, 1000);
+    });
+
     it("the same batch gives the same answers (a retried request invites nobody twice)", async () => {
       const who = [{ email: "e@example.com", user: uid("u") }];
       const a = await invite(who, { batch: "order-42" });

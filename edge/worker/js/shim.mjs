@@ -34,6 +34,18 @@ let HEADERS;
 const LIMIT = glue.maxRequestBytes();
 const NO_BODY = new Set(["GET", "HEAD", "OPTIONS"]);
 
+/** Reads and drops a refused body up to DISCARD bytes, so that the client, still sending, gets
+ * the 413 instead of a reset connection; a longer one is cut off. */
+const DISCARD = 1 << 20;
+async function discard(reader, n = 0) {
+  while (n <= DISCARD) {
+    const { done, value } = await reader.read();
+    if (done) return;
+    n += value.length;
+  }
+  await reader.cancel();
+}
+
 /** The body, or undefined when it is longer than the path's limit (never reads more than
  * that): LIMIT, or the bulk limit on the few paths the application names. */
 async function readBody(request) {
@@ -46,7 +58,9 @@ async function readBody(request) {
   };
   const declared = request.headers.get("content-length");
   if (declared !== null) {
-    return over(Number(declared)) ? undefined : new Uint8Array(await request.arrayBuffer());
+    if (!over(Number(declared))) return new Uint8Array(await request.arrayBuffer());
+    await discard(request.body.getReader());
+    return undefined;
   }
   const reader = request.body.getReader();
   const chunks = [];
@@ -56,7 +70,7 @@ async function readBody(request) {
     if (done) break;
     n += value.length;
     if (over(n)) {
-      await reader.cancel();
+      await discard(reader, n);
       return undefined;
     }
     chunks.push(value);
