@@ -328,6 +328,52 @@ pub async fn note(token: &str, site: &str, id: &str, text: &str) -> Result<Case,
     read(req.send().await).await
 }
 
+/// One survey and batch of the e-mail funnel.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct FunnelBatch {
+    pub survey: String,
+    pub batch: String,
+    pub invited: u64,
+    pub sent: u64,
+    pub delivered: u64,
+    pub opened: u64,
+    pub answered: u64,
+    pub commented: u64,
+    pub response_rate: f64,
+    pub first_invited_at: Option<String>,
+}
+
+/// Someone invited who has not answered.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct NonRespondent {
+    pub recipient: String,
+    pub user: Option<String>,
+    pub account: Option<String>,
+    pub order: Option<String>,
+    pub survey: String,
+    pub batch: String,
+    pub invited_at: Option<String>,
+    pub sent_at: Option<String>,
+    pub opened_at: Option<String>,
+    pub reminded_at: Option<String>,
+}
+
+/// The e-mail funnel (`GET …/invitations`).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct Funnel {
+    pub batches: Vec<FunnelBatch>,
+    pub non_respondents: Vec<NonRespondent>,
+}
+
+/// The e-mail funnel of a site: per survey and batch, and who did not answer.
+pub async fn funnel(token: &str, site: &str) -> Result<Funnel, String> {
+    let url = format!("{}/invitations", site_path(site));
+    read(authed(Request::get(&url), token).send().await).await
+}
+
 /// The last 30 days' summary.
 pub async fn summary(token: &str, site: &str) -> Result<Summary, String> {
     let url = format!("{}/summary", site_path(site));

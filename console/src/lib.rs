@@ -1,13 +1,15 @@
-//! The team's console (`/console`), two views: the report (NPS with its interval and comparison,
+//! The team's console (`/console`), three views: the report (NPS with its interval and comparison,
 //! trend, segments, scores, surveys, the latest answers, CSV) and the cases (the follow-up
 //! figures, the board, overdue first, with its filters, and one case — the customer's words and
-//! context, notes, status, owner, and the before/after of a resolved case). A client-side Leptos
+//! context, notes, status, owner, and the before/after of a resolved case) and the e-mail
+//! invitations (each batch's funnel, who did not answer). A client-side Leptos
 //! app over the edge's API (gloo-net, the bearer token from the URL fragment or typed in).
 //! Everything from answers is text: no HTML is ever built from it.
 
 pub mod api;
 pub mod board;
 pub mod case_view;
+pub mod email;
 pub mod report;
 pub mod session;
 
@@ -27,6 +29,7 @@ pub fn start() {
 pub enum View {
     Report,
     Cases,
+    Email,
 }
 
 impl View {
@@ -34,6 +37,7 @@ impl View {
         match self {
             View::Report => "report",
             View::Cases => "cases",
+            View::Email => "email",
         }
     }
 
@@ -47,6 +51,7 @@ impl View {
         match asked.as_deref() {
             Some("report") => View::Report,
             Some("cases") => View::Cases,
+            Some("email") => View::Email,
             _ if session::in_fragment("case").is_some() => View::Cases,
             _ if session::in_fragment("response").is_some() => View::Report,
             _ => View::Cases,
@@ -119,6 +124,7 @@ fn App() -> impl IntoView {
                 <nav class="views" aria-label="Views">
                     {tab(View::Report, "Report")}
                     {tab(View::Cases, "Cases")}
+                    {tab(View::Email, "E-mail")}
                 </nav>
                 <session::SitePicker/>
                 <button type="button" class="quiet" on:click=move |_| session.sign_out()>"Sign out"</button>
@@ -129,6 +135,7 @@ fn App() -> impl IntoView {
             <Show when=move || session.site.get().is_some() fallback=|| view! { <p class="empty">"Loading sites…"</p> }>
                 {move || match ctx.view.get() {
                     View::Report => view! { <main><report::Report/></main> }.into_any(),
+                    View::Email => view! { <main><email::Email/></main> }.into_any(),
                     View::Cases => view! {
                         <board::Figures/>
                         <main class="split">

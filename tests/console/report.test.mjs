@@ -275,6 +275,25 @@ for (const kind of TARGETS) {
       await context.close();
     });
 
+    it("the e-mail view: each batch's funnel as the API gives it, who did not answer, axe-clean", async () => {
+      const f = await api(`/v1/sites/${SITE}/invitations`);
+      assert.equal(f.batches.length, 1);
+      const b = f.batches[0];
+      const { context, page } = await open(`/console?view=email#token=${READ}&site=${SITE}`, { bypassCSP: true });
+      const row = page.locator("table.funnel tbody tr").first();
+      await row.waitFor();
+      const cells = await row.locator("td").allTextContents();
+      assert.deepEqual(cells, [b.survey, b.batch, ...[b.invited, b.sent, b.delivered, b.opened, b.answered, b.commented].map(String), pct(b.response_rate)]);
+      assert.equal(await text(page, "#e-missing-title"), `Did not answer (${f.non_respondents.length})`);
+      const first = await page.locator("table.missing tbody tr td").first().textContent();
+      assert.ok(first.startsWith(f.non_respondents[0].recipient), first);
+      assert.equal(await page.locator('button.tab[data-view="email"]').getAttribute("aria-current"), "page");
+      await page.addScriptTag({ path: AXE });
+      const result = await page.evaluate(() => window.axe.run(document, { resultTypes: ["violations"] }));
+      assert.deepEqual(result.violations.map((v) => v.id), []);
+      await context.close();
+    });
+
     it("axe: no violations on the report view", async () => {
       // axe is injected by the test (the page's CSP rightly refuses it otherwise).
       const { context, page } = await open(`/console?view=report#token=${READ}&site=${SITE}&response=${hostile.id}`, { bypassCSP: true });
