@@ -24,7 +24,6 @@ struct Due {
     response_id: String,
     batch: String,
     claims: Claims,
-    sent_ms: u64,
 }
 
 fn due_of_row(site: &str, r: &[SqlValue]) -> Option<Due> {
@@ -43,7 +42,6 @@ fn due_of_row(site: &str, r: &[SqlValue]) -> Option<Due> {
             nonce: text(8)?,
             expires_s: u64::try_from(r.get(9)?.as_i64()?).ok()? / 1000,
         },
-        sent_ms: u64::try_from(r.get(10)?.as_i64()?).ok()?,
     })
 }
 
@@ -62,23 +60,30 @@ impl<B: Backend> App<B> {
             ) else {
                 continue;
             };
-            let days = |d: u32| u64::from(d) * 86_400_000;
-            let before = now.saturating_sub(days(site.links.shortest_reminder_days()));
+            let days = |d: u32| i64::from(d) * 86_400_000;
+            // Each survey's own delay, in the query: a slow survey's rows never take the places
+            // of those that are due.
+            let mut delays = String::from("{");
+            for (i, (survey, d)) in site.links.survey_reminder_days.iter().enumerate() {
+                if i > 0 {
+                    delays.push(',');
+                }
+                nps_protocol::json::push_str(&mut delays, survey);
+                delays.push_str(&format!(":{}", days(*d)));
+            }
+            delays.push('}');
             let params = vec![
                 SqlValue::Text(site.id.clone()),
-                SqlValue::Int(before as i64),
+                SqlValue::Int(days(site.links.reminder_days)),
                 SqlValue::Int(now as i64),
                 SqlValue::Int(REMINDER_BATCH),
+                SqlValue::Text(delays),
             ];
             let rows = match self.backend.query(DUE_REMINDERS, params).await {
                 Err(BackendError::NoStore) => return Ok(0),
                 r => r?,
             };
-            let rows = rows.iter().filter_map(|r| due_of_row(&site.id, r));
-            // Each survey's own delay (the query cut at the shortest).
-            let due = rows.filter(|d| {
-                now.saturating_sub(d.sent_ms) >= days(site.links.reminder_days_of(&d.claims.survey))
-            });
+            let due = rows.iter().filter_map(|r| due_of_row(&site.id, r));
             for due in due {
                 if self.remind(site, secret, base, sink, &due, now).await? {
                     sent += 1;

@@ -476,12 +476,14 @@ pub const ERASE_INVITATIONS: &str = "DELETE FROM invitations WHERE site = ?1 AND
 /// Deletes invitations made before `?2` ms on site `?1` (retention).
 pub const PURGE_INVITATIONS: &str = "DELETE FROM invitations WHERE site = ?1 AND created_ms < ?2";
 
-/// Invitations of site `?1` due for their one reminder: sent at or before `?2` ms, not reminded,
-/// not expired at `?3`, not answered; oldest first, at most `?4`. Columns: response_id, survey,
-/// batch, email, user_id, account, order_id, locale, nonce, expires_ms, sent_ms.
+/// Invitations of site `?1` due for their one reminder at `?3` ms: sent at least their survey's
+/// delay ago (`?5`, a JSON object of survey → delay in ms; `?2` ms for the others), not reminded,
+/// not expired, not answered; oldest first, at most `?4`. Columns: response_id, survey, batch,
+/// email, user_id, account, order_id, locale, nonce, expires_ms.
 pub const DUE_REMINDERS: &str = "SELECT i.response_id, i.survey, i.batch, i.email, i.user_id, \
-i.account, i.order_id, i.locale, i.nonce, i.expires_ms, i.sent_ms FROM invitations i \
-WHERE i.site = ?1 AND i.sent_ms IS NOT NULL AND i.sent_ms <= ?2 AND i.reminded_ms IS NULL \
+i.account, i.order_id, i.locale, i.nonce, i.expires_ms FROM invitations i \
+WHERE i.site = ?1 AND i.sent_ms IS NOT NULL AND i.reminded_ms IS NULL \
+AND i.sent_ms <= ?3 - coalesce(json_extract(?5, '$.\"' || i.survey || '\"'), ?2) \
 AND i.expires_ms > ?3 AND NOT EXISTS (SELECT 1 FROM responses r WHERE r.site = i.site \
 AND r.id = i.response_id) ORDER BY i.sent_ms LIMIT ?4";
 

@@ -80,22 +80,6 @@ impl Default for LinksConfig {
 }
 
 impl LinksConfig {
-    /// The reminder delay of `survey`, in days.
-    pub fn reminder_days_of(&self, survey: &str) -> u32 {
-        self.survey_reminder_days
-            .get(survey)
-            .copied()
-            .unwrap_or(self.reminder_days)
-    }
-
-    /// The shortest reminder delay of the site, in days (the sweep's first cut).
-    pub fn shortest_reminder_days(&self) -> u32 {
-        self.survey_reminder_days
-            .values()
-            .copied()
-            .fold(self.reminder_days, u32::min)
-    }
-
     /// Checks the section at `k` (`sites[0].links`).
     pub fn validate(&self, k: &str, resolved: bool) -> Result<(), ConfigError> {
         if !(1..=365).contains(&self.ttl_days) {
