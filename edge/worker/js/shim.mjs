@@ -97,6 +97,29 @@ async function builtFile(env, spec, status, headers) {
   return new Response(file.body, { status, headers });
 }
 
+/** Drives a request (edge/worker/src/driven.rs): while Rust asks for a `SiteState` call
+ * (`c<id>\n<binding>\n<object>\n<request>`), make it and hand back the answer; a promise is
+ * awaited. The answer is a string starting with its status. */
+async function answer(out, env) {
+  while (typeof out === "string" && out.charCodeAt(0) === 99 /* c */) {
+    const a = out.indexOf("\n");
+    const b = out.indexOf("\n", a + 1);
+    const c = out.indexOf("\n", b + 1);
+    const id = Number(out.slice(1, a));
+    let ok = true;
+    let text;
+    try {
+      const ns = env[out.slice(a + 1, b)];
+      text = (await ns.get(ns.idFromName(out.slice(b + 1, c))).call(out.slice(c + 1))) ?? "";
+    } catch (e) {
+      ok = false;
+      text = String(e?.message ?? e);
+    }
+    out = glue.resume(id, ok, text);
+  }
+  return out;
+}
+
 export default {
   async fetch(request, env) {
     const h = request.headers;
@@ -108,7 +131,8 @@ export default {
     }
     HEADERS ??= glue.requestHeaders(env).split("\n");
     const values = HEADERS.map((k) => h.get(k) ?? "").join("\n");
-    const out = await glue.fetch(request.method, request.url, values, body, env);
+    let out = glue.fetch(request.method, request.url, values, body, env);
+    if (typeof out !== "string" || out.charCodeAt(0) === 99) out = await answer(out, env);
     const cut = out.indexOf("\n\n");
     const lines = out.slice(0, cut).split("\n");
     const headers = new Headers();

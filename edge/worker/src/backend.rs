@@ -17,6 +17,7 @@ use nps_edge_core::dedup::{Decision, DuplicateKind, Status};
 use nps_edge_core::erasure::{self, Erased, Person};
 use nps_edge_core::suppression::Suppression;
 
+use crate::driven;
 use crate::js::{Assets, JsError, ObjectNamespace, D1};
 use crate::ops::{Erased as ErasedHere, Op, Record, Recorded, SuppressionRow, VisitorAnswer};
 
@@ -59,6 +60,17 @@ impl WorkerBackend {
     /// Calls a state object.
     pub(crate) async fn call(&self, object: &str, op: &Op) -> Result<String, BackendError> {
         let request = serde_json::to_string(op).map_err(|e| BackendError::Failed(e.to_string()))?;
+        self.object_call(object, request).await
+    }
+
+    /// Sends one request to a state object: through the JS shell when it drives the request
+    /// (see `driven`), else by awaiting the stub's promise.
+    async fn object_call(&self, object: &str, request: String) -> Result<String, BackendError> {
+        if driven::driving() {
+            return driven::call(&self.cfg.state, object, request)
+                .await
+                .map_err(BackendError::Failed);
+        }
         self.state
             .call_named(object, &request)
             .await
@@ -112,11 +124,7 @@ impl Backend for WorkerBackend {
             respondent_window_ms: new.respondent_window_ms,
             now_ms: new.now_ms,
         };
-        let answer = self
-            .state
-            .call_named(&object, &rec.to_line())
-            .await
-            .map_err(failed)?;
+        let answer = self.object_call(&object, rec.to_line()).await?;
         let r = Recorded::from_line(&answer)
             .ok_or_else(|| BackendError::Failed(format!("state answer {answer:?}")))?;
         Ok(Decision {

@@ -59,9 +59,7 @@ pub(crate) async fn handle(
 ) -> String {
     let loaded = match loaded::get(&env) {
         Ok(l) => l,
-        Err(e) => {
-            return encode(ApiError::from(EdgeError::Unavailable(e.to_string())).to_response())
-        }
+        Err(e) => return unavailable(e.as_ref()),
     };
     let after_scheme = url.find("://").map_or(url.as_str(), |i| &url[i + 3..]);
     let path_and_query = after_scheme.find('/').map_or("/", |i| &after_scheme[i..]);
@@ -94,6 +92,11 @@ pub(crate) async fn handle(
         }
     }
     encode(resp)
+}
+
+/// A 503 answer (retryable) with `detail`.
+pub(crate) fn unavailable(detail: &str) -> String {
+    encode(ApiError::from(EdgeError::Unavailable(detail.to_string())).to_response())
 }
 
 /// `status`, then a `name` and a `value` line per header, an empty line, then the body.

@@ -17,6 +17,7 @@
 
 mod backend;
 mod delivery;
+mod driven;
 mod http;
 mod js;
 mod loaded;
@@ -24,22 +25,24 @@ mod logs;
 mod ops;
 mod site_state;
 
+pub use driven::resume;
 pub use http::{is_bulk, max_bulk_request_bytes, max_request_bytes, request_headers};
 pub use site_state::SiteState;
 
 use wasm_bindgen::prelude::*;
 use worker::Env;
 
-/// HTTP entry point, called by the JS shell with the request's parts (see [`http`]).
+/// HTTP entry point, called by the JS shell with the request's parts (see [`http`]); the answer,
+/// an object call for the shell to make, or a promise (see [`driven`]).
 #[wasm_bindgen]
-pub async fn fetch(
+pub fn fetch(
     method: String,
     url: String,
     headers: String,
     body: Option<Vec<u8>>,
     env: Env,
-) -> String {
-    http::handle(method, url, headers, body, env).await
+) -> JsValue {
+    driven::start(http::handle(method, url, headers, body, env))
 }
 
 /// Queue consumer entry point (delivery queue and dead-letter queue).
