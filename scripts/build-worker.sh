@@ -22,11 +22,11 @@ RAW="$ROOT/target/wasm32-unknown-unknown/$PROFILE/nps_worker.wasm"
 
 rm -rf "$OUT" && mkdir -p "$OUT/glue"
 "$WASM_BINDGEN" "$RAW" --target bundler --out-dir "$OUT/glue" --out-name index --no-typescript
-"$WASM_OPT" -O3 ${NPS_WORKER_WASM_OPT_EXTRA:-} --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
+"$WASM_OPT" -Os ${NPS_WORKER_WASM_OPT_EXTRA:-} --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
   --enable-mutable-globals --enable-reference-types --enable-multivalue \
   "$OUT/glue/index_bg.wasm" -o "$OUT/index_bg.wasm"
 cp "$ROOT/edge/worker/js/shim.mjs" "$OUT/shim.mjs"
-"$ESBUILD" "$OUT/shim.mjs" --bundle --format=esm --platform=neutral --target=es2022 \
+"$ESBUILD" "$OUT/shim.mjs" --bundle --minify --format=esm --platform=neutral --target=es2022 \
   --external:./index_bg.wasm --external:cloudflare:* --outfile="$OUT/index.js" --log-level=warning
 rm -rf "$OUT/glue" "$OUT/shim.mjs"
 
