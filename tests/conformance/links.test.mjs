@@ -169,7 +169,13 @@ for (const kind of TARGETS) {
       assert.equal(again.sent, 0, "a link's e-mail is sent once");
       await new Promise((r) => setTimeout(r, 500));
       assert.equal(t.receiver.received.filter((m) => m.sink === "mailer" && m.body.data?.response_id === inv.response_id).length, 1);
-      assert.ok(t.receiver.received.filter((m) => m.sink === "mailer").every((m) => m.body.type === "nps.invitation"), "the mail service gets no answers");
+      assert.ok(t.receiver.received.filter((m) => m.sink === "mailer").every((m) => ["nps.invitation", "nps.person.erased"].includes(m.body.type)),
+        "the mail service gets no answers");
+      // It holds their address: erasing the person tells it too.
+      assert.equal((await req("DELETE", `/v1/sites/demo/people/${encodeURIComponent(people[0].email)}`, { token: ADMIN })).status, 200);
+      const erased = await eventually(() => t.receiver.received.find((m) => m.sink === "mailer" && m.body.type === "nps.person.erased" && m.body.data.key === people[0].email),
+        { what: "the erasure notice at the mail service" });
+      assert.equal(erased.body.data.site, "demo");
       // A site without a mail sink cannot send.
       const refused = await req("POST", "/v1/sites/tight/invitations", { token: ADMIN, body: { survey: "s", send: true, recipients: people } });
       assert.equal(refused.status, 422);

@@ -10,11 +10,28 @@ use nps_protocol::json::ObjectWriter;
 use nps_protocol::limits::{is_valid_id, MAX_EMAIL_CHARS};
 use nps_protocol::validate::{is_plausible_email, Problem, ProblemCode};
 
+use crate::config::{Config, SinkConfig};
 use crate::error::EdgeError;
 use crate::time::rfc3339_ms;
 
 /// `type` of the erasure message.
 pub const ERASED_TYPE: &str = "nps.person.erased";
+
+/// The sinks the erasure message goes to: the site's webhook and stdout sinks that take answers
+/// (they received the person's answers) and its mail service — the webhook sink `links.deliver`
+/// names, which received their e-mail address with each invitation.
+pub fn notice_sinks(config: &Config, site: &str) -> Vec<String> {
+    let mut sinks = crate::case_notice::notice_sinks(config, site, None, None);
+    let mail = config.site(site).and_then(|s| s.links.deliver.as_deref());
+    if let Some(SinkConfig::Webhook { name, .. }) =
+        mail.and_then(|m| config.sinks.iter().find(|s| s.name() == m))
+    {
+        if !sinks.contains(name) {
+            sinks.push(name.clone());
+        }
+    }
+    sinks
+}
 
 /// What the key names.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -157,6 +174,53 @@ mod tests {
             assert_eq!(e.status(), 422, "{bad:?}");
             assert!(e.to_problem_json().contains("\"key\""), "names the field");
         }
+    }
+
+    #[test]
+    fn the_notice_reaches_the_answer_sinks_and_the_mail_service() {
+        let doc = |deliver: &str| {
+            format!(
+                r#"
+[[sites]]
+id = "shop"
+origins = ["https://shop.example"]
+[sites.links]
+secret = "env:LINK_SECRET"
+base_url = "https://nps.example"
+deliver = "{deliver}"
+
+[[sites]]
+id = "other"
+origins = ["https://other.example"]
+
+[[sinks]]
+type = "webhook"
+name = "crm"
+url = "https://crm.example/hook"
+secret = "env:WH"
+
+[[sinks]]
+type = "webhook"
+name = "mailer"
+url = "https://mail.example/hook"
+secret = "env:WH"
+answers = false
+
+[[sinks]]
+type = "smtp"
+name = "smtp"
+url = "smtp://127.0.0.1:2525"
+from = "shop@example.com"
+"#
+            )
+        };
+        let c = Config::load_toml(&doc("mailer")).unwrap();
+        assert_eq!(notice_sinks(&c, "shop"), ["crm", "mailer"]);
+        // Another site's mail service received nothing of this site's people.
+        assert_eq!(notice_sinks(&c, "other"), ["crm"]);
+        // An SMTP server is not a system that can be told.
+        let c = Config::load_toml(&doc("smtp")).unwrap();
+        assert_eq!(notice_sinks(&c, "shop"), ["crm"]);
     }
 
     #[test]

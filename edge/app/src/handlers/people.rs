@@ -13,7 +13,7 @@ use crate::{unavailable, App};
 /// Erases everything a site holds about one person.
 #[cfg_attr(feature = "openapi", utoipa::path(
     delete, path = "/v1/sites/{site}/people/{key}", tag = "people",
-    description = "Removes the person's answers (found by user id, or by e-mail without regard to case; an answer found by e-mail also brings the other answers of its user id), their events (by user id, and those of the browsers they answered from), their respondent records (they may be surveyed again), the suppressions of their user ids, and every delivery of their data still waiting (webhook, chat alert, dead letters). Then every webhook and stdout sink of the site gets an `nps.person.erased` message (`data` = this answer) so the systems that received their answers can follow. Idempotent: a second call finds nothing and answers zeros.",
+    description = "Removes the person's answers (found by user id, or by e-mail without regard to case; an answer found by e-mail also brings the other answers of its user id), their events (by user id, and those of the browsers they answered from), their respondent records (they may be surveyed again), the suppressions of their user ids, and every delivery of their data still waiting (webhook, chat alert, dead letters). Then every webhook and stdout sink of the site that takes answers, and the site's mail service (the webhook sink `links.deliver` names, which received their e-mail address with each invitation), gets an `nps.person.erased` message (`data` = this answer) so the systems that received their data can follow. Idempotent: a second call finds nothing and answers zeros.",
     params(
         ("site" = String, Path, description = "Site id."),
         ("key" = String, Path, description = "The person's user id, or their e-mail address (percent-encode `+`)."),
@@ -40,7 +40,7 @@ pub(crate) async fn erase_person<B: Backend>(
     let found = find(app.backend(), site, &person)
         .await
         .map_err(unavailable)?;
-    let notice_sinks = nps_edge_core::case_notice::notice_sinks(app.config(), site, None, None);
+    let notice_sinks = erasure::notice_sinks(app.config(), site);
     let now_ms = app.backend().now_ms();
     let erased = app
         .backend()
