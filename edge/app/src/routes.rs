@@ -8,6 +8,9 @@
 //! else a 404. Routes marked `cors` answer every request — success or refusal — with the CORS
 //! headers of an origin that some site allows (never a foreign one).
 
+use std::future::Future;
+use std::pin::Pin;
+
 use nps_edge_core::{cors, EdgeError};
 
 use crate::backend::Backend;
@@ -22,6 +25,12 @@ use crate::App;
 
 /// Path parameters of a matched route, in template order (percent-decoded).
 pub type Params = Vec<String>;
+
+/// A handler's answer to come (`Send` natively, where the server runs handlers on many threads).
+#[cfg(not(target_arch = "wasm32"))]
+type Handled<'a> = Pin<Box<dyn Future<Output = Result<Response, ApiError>> + Send + 'a>>;
+#[cfg(target_arch = "wasm32")]
+type Handled<'a> = Pin<Box<dyn Future<Output = Result<Response, ApiError>> + 'a>>;
 
 /// One entry of the table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,21 +50,24 @@ macro_rules! routes {
             $( Route { method: Method::$method, path: $path, cors: routes!(@cors $($cors)?) } ),*
         ];
 
-        async fn call<B: Backend>(
+        /// The handler of route `i`, its future boxed: a small state machine per handler
+        /// rather than one holding them all, so that the worker's wasm engine, which compiles
+        /// each function on its first call, compiles only the handlers that run.
+        fn call<'a, B: Backend>(
             i: usize,
-            app: &App<B>,
-            req: &Request,
-            params: &Params,
-        ) -> Result<Response, ApiError> {
+            app: &'a App<B>,
+            req: &'a Request,
+            params: &'a Params,
+        ) -> Handled<'a> {
             let mut n = 0usize;
             $(
                 if i == n {
-                    return $handler(app, req, params).await;
+                    return Box::pin($handler(app, req, params));
                 }
                 n += 1;
             )*
             let _ = n;
-            Err(EdgeError::NotFound.into())
+            Box::pin(std::future::ready(Err(EdgeError::NotFound.into())))
         }
 
         /// The OpenAPI document of API v1, generated from this table (`crate::openapi`).
