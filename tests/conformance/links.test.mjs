@@ -182,6 +182,24 @@ for (const kind of TARGETS) {
       assert.deepEqual(refused.json.errors.map((e) => e.field), ["send"]);
     });
 
+    it("an invitation waiting for the mail service is never sent once its person is erased", async () => {
+      const batch = uid("b");
+      const people = [{ email: `gone-${batch}@example.com`, user: uid("u") }, { email: `kept-${batch}@example.com`, user: uid("u") }];
+      t.receiver.refusing.add("mailer");
+      let made;
+      try {
+        made = await invite(people, { batch, send: true });
+        assert.equal(made.sent, 2);
+        assert.equal((await req("DELETE", `/v1/sites/demo/people/${encodeURIComponent(people[0].email)}`, { token: ADMIN })).status, 200);
+      } finally {
+        t.receiver.refusing.delete("mailer");
+      }
+      const [gone, kept] = made.invitations.map((i) => i.response_id);
+      await eventually(() => t.receiver.received.find((m) => m.sink === "mailer" && m.body.data?.response_id === kept), { what: "the other invitation, once the mail service is back" });
+      await new Promise((r) => setTimeout(r, 2500)); // its retries have come and gone
+      assert.equal(t.receiver.received.filter((m) => m.body.data?.response_id === gone).length, 0, "the erased person's e-mail was not sent");
+    });
+
     it("one reminder to who has not answered after the site's delay, never a second, none to who answered", async () => {
       const batch = uid("b");
       const people = ["r1", "r2"].map((n) => ({ email: `${n}-${batch}@example.com`, user: uid("u"), locale: "fr" }));

@@ -174,7 +174,8 @@ const SECRETS = {
 /** A webhook receiver that verifies signatures and records `{sink, id, body}`. */
 export async function startReceiver() {
   const key = Buffer.from(SECRET.slice("whsec_".length), "base64");
-  const state = { received: [], bad: 0 };
+  // `refusing`: sinks answered 503 for now (their messages are retried).
+  const state = { received: [], bad: 0, refusing: new Set() };
   const server = http.createServer((req, res) => {
     let body = "";
     req.on("data", (c) => (body += c));
@@ -182,6 +183,10 @@ export async function startReceiver() {
       if (req.url === "/chat") {
         state.received.push({ sink: "chat", id: null, body: JSON.parse(body) });
         res.writeHead(200).end();
+        return;
+      }
+      if (state.refusing.has(req.url.slice(1))) {
+        res.writeHead(503).end();
         return;
       }
       const id = req.headers["webhook-id"];

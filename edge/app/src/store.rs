@@ -445,6 +445,11 @@ WHERE site = ?1 AND response_id = ?2 AND sent_ms IS NULL";
 pub const UNMARK_SENT: &str = "UPDATE invitations SET sent_ms = NULL \
 WHERE site = ?1 AND response_id = ?2 AND ?3 IS NULL";
 
+/// A row when the invitation of site `?1` and answer id `?2` still exists: its e-mail (or its
+/// reminder) is sent only then, so one erased or purged while its e-mail waited is never sent.
+pub const INVITATION_EXISTS: &str =
+    "SELECT 1 FROM invitations WHERE site = ?1 AND response_id = ?2";
+
 /// An invitation the mail server accepted: site `?1`, response id `?2`, at `?3` ms.
 pub const MARK_DELIVERED: &str = "UPDATE invitations SET delivered_ms = ?3 \
 WHERE site = ?1 AND response_id = ?2 AND delivered_ms IS NULL";

@@ -660,6 +660,19 @@ pub fn next_due(conn: &Connection, sink: &str) -> rusqlite::Result<Option<u64>> 
         .map(|v| v.map(|v| v.max(0) as u64))
 }
 
+/// Whether a delivery may still go: false for an invitation's e-mail (or reminder) whose
+/// invitation is gone (erased, or purged by retention) while it waited; true for every other
+/// message.
+pub fn still_wanted(conn: &Connection, msg_id: &str) -> rusqlite::Result<bool> {
+    let Some((site, id)) = nps_edge_core::invitations::parse_message_id(msg_id) else {
+        return Ok(true);
+    };
+    conn.prepare_cached(nps_edge_app::store::INVITATION_EXISTS)?
+        .query_row(params![site, id], |_| Ok(()))
+        .optional()
+        .map(|o| o.is_some())
+}
+
 /// True when the sink was disabled by a 410.
 pub fn is_disabled(conn: &Connection, sink: &str) -> rusqlite::Result<bool> {
     conn.prepare_cached("SELECT 1 FROM sink_state WHERE sink = ?1")?

@@ -21,6 +21,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use worker::{Env, Fetch, Headers, Method, Request, RequestInit};
 
+use crate::js::JsError;
 use crate::loaded::{self, Loaded};
 use crate::ops::{Claim, Op};
 
@@ -196,6 +197,20 @@ async fn handle_delivery(l: &Loaded, m: &QueueMessage, body: &JsValue, is_dlq: b
         m.ack();
         return;
     }
+    match still_wanted(l, &id).await {
+        Ok(true) => {}
+        Ok(false) => {
+            tracing::info!(sink, "delivery dropped: its invitation was erased");
+            m.ack();
+            return;
+        }
+        // Not known: tried again later, never sent without the check.
+        Err(e) => {
+            tracing::warn!(sink, error = %e.0, "cannot check an invitation");
+            m.retry(&retry_opts(DEAD_LETTER_RETRY_SECONDS));
+            return;
+        }
+    }
     if is_dlq {
         if dead_letter(l, &id, &sink, &payload, attempts, "retries_exhausted").await {
             m.ack();
@@ -248,6 +263,22 @@ async fn handle_delivery(l: &Loaded, m: &QueueMessage, body: &JsValue, is_dlq: b
             m.retry(&retry_opts(retry::delay_secs(ms)));
         }
     }
+}
+
+/// Whether a delivery may still go: false for an invitation's e-mail (or reminder) whose
+/// invitation is gone from D1 (erased, or purged by retention) while it waited.
+async fn still_wanted(l: &Loaded, msg_id: &str) -> Result<bool, JsError> {
+    let (Some((site, id)), Some(d1)) = (
+        nps_edge_core::invitations::parse_message_id(msg_id),
+        l.app.backend().d1(),
+    ) else {
+        return Ok(true);
+    };
+    let params = [SqlValue::Text(site.into()), SqlValue::Text(id.into())];
+    let rows = d1
+        .rows(nps_edge_app::store::INVITATION_EXISTS, &params)
+        .await?;
+    Ok(!rows.is_empty())
 }
 
 /// The site's mail service took an invitation: its funnel says delivered. A failure is logged
