@@ -218,6 +218,17 @@ impl ObjectNamespace {
     }
 }
 
+#[wasm_bindgen(inline_js = "export function firstText(sql, q, a, b) { \
+for (const row of sql.exec(q, a, b).raw()) { const v = row[0]; return typeof v === 'string' ? v : undefined; } \
+return undefined; }")]
+extern "C" {
+    /// The first column of the first row of a statement with two text parameters, when it is
+    /// text: one crossing, where reading rows costs a cursor, an array and one per value.
+    #[wasm_bindgen(catch, js_name = firstText)]
+    fn first_text(sql: &Sql, query: &JsString, a: &str, b: &str)
+        -> Result<Option<String>, JsValue>;
+}
+
 thread_local! {
     /// Statement texts already copied into JS strings, by address: the statements are constants,
     /// and decoding their UTF-8 on every call was a measurable part of each request.
@@ -246,6 +257,16 @@ impl Sql {
         let it = f.call0(&cursor)?;
         let array = Array::from(&it);
         Ok(rows_of(&array))
+    }
+
+    /// The first row's first column of a statement with two text parameters, when it is text.
+    pub fn first_text2(
+        &self,
+        query: &'static str,
+        a: &str,
+        b: &str,
+    ) -> Result<Option<String>, JsError> {
+        Ok(first_text(self, &statement(query), a, b)?)
     }
 
     /// Runs a statement that returns no rows (it runs to completion in `exec`).

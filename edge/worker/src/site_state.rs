@@ -948,9 +948,7 @@ fn load_seen(
     respondent_window_ms: u64,
 ) -> Result<(Option<SeenOwned>, Option<SeenRespondent>), JsError> {
     let v = sql
-        .rows(LOAD_SEEN, &[text(id), text(resp_key)])?
-        .first()
-        .and_then(|r| str_of(r.first()))
+        .first_text2(LOAD_SEEN, id, resp_key)?
         .unwrap_or_default();
     let start = |until: f64, window: u64| (until - window as f64).max(0.0) as u64;
     let (id_part, resp_part) = v.split_once('\n').unwrap_or(("", ""));
