@@ -101,8 +101,10 @@ impl Latest {
         self.0.update_value(|n| *n += 1);
         self.0.get_value()
     }
+    /// False too once the view that made the request is gone (switched away while it was on
+    /// the wire): its answer is then dropped, not read into disposed state.
     fn is(&self, n: u32) -> bool {
-        self.0.get_value() == n
+        self.0.try_get_value() == Some(n)
     }
 }
 
