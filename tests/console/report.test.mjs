@@ -275,6 +275,26 @@ for (const kind of TARGETS) {
       await context.close();
     });
 
+    it("leaving the report while its figures are on the wire: the late answers are dropped, no error", async () => {
+      const { context, page } = await open(`/console?view=report#token=${READ}&site=${SITE}`);
+      await page.locator("#r-answers").waitFor();
+      // Hold the report's next requests (its figures, its latest answers) until the view is gone.
+      const held = [];
+      let release = false;
+      await page.route(/\/v1\/sites\/[^/]+\/(summary|responses)\?/, (route) => (release ? route.continue() : held.push(route)));
+      await page.locator('button.seg[data-seg="detractor"]').click();
+      await eventually(() => held.length >= 1, { what: "a report request on the wire" });
+      await page.locator('button.tab[data-view="cases"]').click();
+      await page.locator(".board").waitFor();
+      release = true;
+      for (const route of held) await route.continue();
+      await Promise.all(held.map((route) => route.request().response()));
+      await new Promise((r) => setTimeout(r, 500)); // the late answers have been read (and dropped)
+      assert.equal(await page.locator("#r-answers").count(), 0);
+      assert.deepEqual(page.problems, []);
+      await context.close();
+    });
+
     it("the e-mail view: each batch's funnel as the API gives it, who did not answer, axe-clean", async () => {
       const f = await api(`/v1/sites/${SITE}/invitations`);
       assert.equal(f.batches.length, 1);
