@@ -2,7 +2,7 @@
 // stops exactly those (each in its own process group) when the test ends.
 import { spawn } from "node:child_process";
 import { createServer } from "node:net";
-import { mkdtempSync, writeFileSync, mkdirSync } from "node:fs";
+import { mkdtempSync, writeFileSync, mkdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -27,8 +27,24 @@ export function freePort() {
   });
 }
 
+const madeDirs = [];
+
+/** A scratch directory, removed when this test process exits (kept with NPS_KEEP_TMP=1). */
 export function tempDir(prefix = "nps-e2e-") {
-  return mkdtempSync(join(tmpdir(), prefix));
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  if (madeDirs.push(dir) === 1) {
+    process.on("exit", () => {
+      if (process.env.NPS_KEEP_TMP === "1") return;
+      for (const d of madeDirs) {
+        try {
+          rmSync(d, { recursive: true, force: true });
+        } catch {
+          // a child still writing there; the system's tmp cleaning gets it
+        }
+      }
+    });
+  }
+  return dir;
 }
 
 /** Polls `url` until it answers 2xx (or the deadline passes). */

@@ -87,8 +87,9 @@ pub struct NewResponse {
     /// this one claims the respondent (its later revs are updates of it).
     pub fresh_respondent: bool,
     /// The sinks that hear about the case this rev opens or changes (`nps.case.*`). A backend
-    /// with [`Backend::ANNOUNCES_CASES`] writes that message in its atomic step; for the others
-    /// the application hands it over right after.
+    /// with [`Backend::ANNOUNCES_CASES`] hands that message over from the answer's durable record
+    /// (natively in the answer's transaction; on the worker once the case is in D1); for the
+    /// others the application hands it over right after.
     pub case_sinks: Vec<String>,
 }
 
@@ -211,8 +212,9 @@ pub struct SinkGauge {
 
 /// What a runtime implements. Futures are `Send` natively ([`MaybeSend`]).
 pub trait Backend: MaybeSend + MaybeSync + 'static {
-    /// Whether [`Backend::record_response`] writes the case's `nps.case.*` message itself, in
-    /// the same atomic step as the answer (see [`NewResponse::case_sinks`]).
+    /// Whether the backend hands the case's `nps.case.*` message to the sinks itself, from the
+    /// answer's durable record (see [`NewResponse::case_sinks`]), so that no crash or outage
+    /// between the answer and the message can lose it.
     const ANNOUNCES_CASES: bool = false;
 
     /// Wall clock, ms since the Unix epoch.

@@ -93,6 +93,10 @@ fn suppression(r: SuppressionRow) -> Suppression {
 }
 
 impl Backend for WorkerBackend {
+    // The case's webhook comes from the answer's durable record: the state object announces the
+    // case once its outbox row has written it to D1 (site_state.rs).
+    const ANNOUNCES_CASES: bool = true;
+
     fn now_ms(&self) -> u64 {
         js_sys::Date::now() as u64
     }

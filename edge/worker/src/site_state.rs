@@ -21,8 +21,9 @@ use std::rc::Rc;
 
 use js_sys::Promise;
 use nps_edge_app::backend::SqlValue;
-use nps_edge_app::store::{case_write, response_params, UPSERT_RESPONSE};
+use nps_edge_app::store::{case_of_row, case_write, response_params, ONE_CASE, UPSERT_RESPONSE};
 use nps_edge_core::alert::{plan, AlertPlan, AlertState};
+use nps_edge_core::case_notice::{case_msg_id, case_payload, notice_sinks, CaseEvent};
 use nps_edge_core::config::SinkConfig;
 use nps_edge_core::dedup::{decide, Owner, SeenId, SeenRespondent};
 use nps_edge_core::erasure::response_of_message;
@@ -32,7 +33,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 use worker::Env;
 
-use crate::js::{binding, JsError, ObjectContext, QueueProducer, Sql};
+use crate::js::{binding, JsError, ObjectContext, QueueProducer, Sql, D1};
 use crate::loaded::{self, Loaded};
 use crate::ops::{
     Claim, Erased as ErasedHere, Op, Record, Recorded, SuppressionRow, VisitorAnswer,
@@ -332,16 +333,7 @@ impl Inner {
                 msg_id,
                 payload,
             } => {
-                let mut seqs = Vec::new();
-                for sink in &sinks {
-                    let rows = sql
-                        .rows(
-                            "INSERT INTO outbox (kind, sink, msg_id, payload, next_ms, created_ms) VALUES ('deliver', ?, ?, ?, ?, ?) RETURNING seq",
-                            &[text(sink), text(&msg_id), text(&payload), real(now + LEASE_MS), real(now)],
-                        )
-                        .map_err(|e| e.0)?;
-                    seqs.extend(int_of(rows.first().and_then(|r| r.first())));
-                }
+                let seqs = deliver_rows(sql, &sinks, &msg_id, &payload, now).map_err(|e| e.0)?;
                 self.arm(now + LEASE_MS);
                 Ok(Step::Feed("true".into(), seqs))
             }
@@ -582,7 +574,8 @@ impl Inner {
     /// Writes outbox rows to D1 / the Queue; a row is deleted once written, rescheduled with
     /// backoff when the write fails (the alarm retries it).
     async fn feed(&self, sql: &Sql, l: &Loaded, seqs: &[i64]) {
-        for &seq in seqs {
+        let mut todo: std::collections::VecDeque<i64> = seqs.iter().copied().collect();
+        while let Some(seq) = todo.pop_front() {
             let row = match sql.rows(
                 "SELECT kind, sink, msg_id, payload, due_ms, attempts, created_ms FROM outbox WHERE seq = ?",
                 &[SqlValue::Int(seq)],
@@ -606,7 +599,16 @@ impl Inner {
                 .await;
             let now = js_sys::Date::now();
             let done = match written {
-                Ok(()) => sql.run("DELETE FROM outbox WHERE seq = ?", &[SqlValue::Int(seq)]),
+                // The announcement's rows and the deletion of the row that carried it are written
+                // with no await in between: one atomic step of the object.
+                Ok(then) => then
+                    .map_or(Ok(Vec::new()), |a| {
+                        deliver_rows(sql, &a.sinks, &a.msg_id, &a.payload, now)
+                    })
+                    .and_then(|more| {
+                        todo.extend(more);
+                        sql.run("DELETE FROM outbox WHERE seq = ?", &[SqlValue::Int(seq)])
+                    }),
                 Err(e) => {
                     let attempts = attempts.saturating_add(1);
                     let wait =
@@ -631,7 +633,7 @@ impl Inner {
         }
     }
 
-    /// One outbox row's write.
+    /// One outbox row's write; for a case row, the case's announcement to hand to the sinks next.
     #[allow(clippy::too_many_arguments)]
     async fn write(
         &self,
@@ -642,7 +644,7 @@ impl Inner {
         payload: &str,
         due: f64,
         created: f64,
-    ) -> Result<(), JsError> {
+    ) -> Result<Option<Announcement>, JsError> {
         let w = &l.config().worker;
         match kind {
             "store" => {
@@ -658,7 +660,7 @@ impl Inner {
                     &response_params(&r, payload, created as u64),
                 )
                 .await
-                .map(|_| ())
+                .map(|_| None)
             }
             "case" => {
                 let d1 = l
@@ -674,10 +676,10 @@ impl Inner {
                     },
                     None => nps_edge_core::cases::Action::Withdraw,
                 };
-                match case_write(Some(action), &r, created as u64) {
-                    Some((sql, params)) => d1.execute(sql, &params).await.map(|_| ()),
-                    None => Ok(()),
+                if let Some((sql, params)) = case_write(Some(action), &r, created as u64) {
+                    d1.execute(sql, &params).await?;
                 }
+                case_announcement(l, d1, &r, created as u64).await
             }
             "deliver" => {
                 if matches!(
@@ -685,12 +687,12 @@ impl Inner {
                     Some(SinkConfig::Stdout { .. })
                 ) {
                     worker::console_log!("{payload}");
-                    return Ok(());
+                    return Ok(None);
                 }
                 let q: QueueProducer = binding(&self.env, &w.queue)
                     .ok_or_else(|| JsError(format!("no queue binding {}", w.queue)))?;
                 let msg = serde_json::json!({ "sink": sink, "id": msg_id, "payload": payload });
-                q.send_json(&msg.to_string(), 0).await
+                q.send_json(&msg.to_string(), 0).await.map(|_| None)
             }
             "alert" => {
                 let q: QueueProducer = binding(&self.env, &w.queue)
@@ -702,7 +704,7 @@ impl Inner {
                     "object": l.app.backend().object_for(site, survey),
                 });
                 let delay = ((due - js_sys::Date::now()).max(0.0) / 1000.0).ceil() as u32;
-                q.send_json(&job.to_string(), delay).await
+                q.send_json(&job.to_string(), delay).await.map(|_| None)
             }
             other => Err(JsError(format!("unknown outbox row kind {other:?}"))),
         }
@@ -940,6 +942,59 @@ type SeenOwned = (SeenId, String, Option<String>);
 
 /// The stored dedup records of an id and a respondent, as the core's types. Rows keep their
 /// expiry (`until`, for the sweep); the core wants the start (`until - window`).
+/// A case's `nps.case.*` message and the sinks that hear it.
+struct Announcement {
+    sinks: Vec<String>,
+    msg_id: String,
+    payload: String,
+}
+
+/// The message of the case this rev just opened or changed, read back from D1 once the rev's
+/// case write is there (the native store reads it in the answer's transaction); `None` when no
+/// sink listens, or for the withdrawal of a case that never was. Built from the answer's receive
+/// time, so a retried row announces the same message under the same id.
+async fn case_announcement(
+    l: &Loaded,
+    d1: &D1,
+    r: &nps_protocol::Response,
+    at_ms: u64,
+) -> Result<Option<Announcement>, JsError> {
+    let sinks = notice_sinks(l.config(), &r.site, Some(&r.survey), r.segment());
+    if sinks.is_empty() {
+        return Ok(None);
+    }
+    let rows = d1.rows(ONE_CASE, &[text(&r.site), text(&r.id)]).await?;
+    let Some(case) = rows.first().and_then(|row| case_of_row(row)) else {
+        return Ok(None);
+    };
+    let event = CaseEvent::of_answer(&case, at_ms);
+    Ok(Some(Announcement {
+        msg_id: case_msg_id(event, &r.site, &case),
+        payload: case_payload(event, &r.site, &case, at_ms),
+        sinks,
+    }))
+}
+
+/// One `deliver` row per sink, leased to the caller, which feeds them next (the alarm retries
+/// them after the lease); their seqs.
+fn deliver_rows(
+    sql: &Sql,
+    sinks: &[String],
+    msg_id: &str,
+    payload: &str,
+    now: f64,
+) -> Result<Vec<i64>, JsError> {
+    let mut seqs = Vec::new();
+    for sink in sinks {
+        let rows = sql.rows(
+            "INSERT INTO outbox (kind, sink, msg_id, payload, next_ms, created_ms) VALUES ('deliver', ?, ?, ?, ?, ?) RETURNING seq",
+            &[text(sink), text(msg_id), text(payload), real(now + LEASE_MS), real(now)],
+        )?;
+        seqs.extend(int_of(rows.first().and_then(|r| r.first())));
+    }
+    Ok(seqs)
+}
+
 fn load_seen(
     sql: &Sql,
     id: &str,

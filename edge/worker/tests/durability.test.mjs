@@ -60,6 +60,39 @@ describe("the answer survives a failing sink at each step", () => {
     await settles(r);
   });
 
+  it("the cases table down: the case is written and announced (once) when it is back", async () => {
+    const r = response(); // a detractor: it opens a case
+    const opened = () => rc.cases.filter((m) => m.body.type === "nps.case.opened" && m.body.data.id === r.id);
+    const caseRow = async () => (await w.db.prepare("SELECT status FROM cases WHERE site = 'demo' AND id = ?").bind(r.id).all()).results;
+    await w.db.prepare("ALTER TABLE cases RENAME TO cases_off").run();
+    try {
+      assert.equal((await post(w.url, "/v1/responses", r)).json.status, "accepted");
+      await new Promise((res) => setTimeout(res, 700));
+      assert.equal(opened().length, 0);
+    } finally {
+      await w.db.prepare("ALTER TABLE cases_off RENAME TO cases").run();
+    }
+    assert.ok(await until(async () => opened().length === 1 && (await caseRow()).length === 1, 20000),
+      `case ${JSON.stringify(await caseRow())}, announcements ${opened().length}`);
+    await settles(r);
+    assert.equal(rc.cases.filter((m) => m.body.data.id === r.id).length, 1, "announced once");
+    assert.deepEqual(await caseRow(), [{ status: "open" }]);
+  });
+
+  it("the Queue down: the case's announcement waits in the object and is sent once", async () => {
+    const r = response();
+    await w.setFault("queue", true);
+    try {
+      assert.equal((await post(w.url, "/v1/responses", r)).json.status, "accepted");
+      await new Promise((res) => setTimeout(res, 1500));
+      assert.equal(rc.cases.filter((m) => m.body.data.id === r.id).length, 0);
+    } finally {
+      await w.setFault("queue", false);
+    }
+    await settles(r);
+    assert.equal(rc.cases.filter((m) => m.body.type === "nps.case.opened" && m.body.data.id === r.id).length, 1);
+  });
+
   it("both down across two revs: each rev stored in order and delivered once", async () => {
     const r = response();
     await d1Down();
