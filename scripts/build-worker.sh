@@ -21,7 +21,9 @@ CARGO_PROFILE_WORKER_STRIP=false cargo build --target wasm32-unknown-unknown --p
 RAW="$ROOT/target/wasm32-unknown-unknown/$PROFILE/nps_worker.wasm"
 
 rm -rf "$OUT" && mkdir -p "$OUT/glue"
-"$WASM_BINDGEN" "$RAW" --target bundler --out-dir "$OUT/glue" --out-name index --no-typescript
+# `web`: the glue instantiates the module itself (initSync) and can make a new instance after a
+# trap (`__wbg_reset_state`, see js/shim.mjs); the bundler glue's reset refers to names it lacks.
+"$WASM_BINDGEN" "$RAW" --target web --experimental-reset-state-function --out-dir "$OUT/glue" --out-name index --no-typescript
 # -ocimfs=20: inline a function into its only caller only when it is small. wasm-opt's default
 # (any size) merges whole call chains (serde visitors, the TOML parser) into a few large functions,
 # which gzip worse (+27 KB) and which V8, compiling each function on its first call, compiles whole

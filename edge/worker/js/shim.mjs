@@ -4,26 +4,80 @@
 // The wasm module is imported as a compiled WebAssembly.Module (workerd/wrangler "CompiledWasm"
 // rule) and instantiated synchronously at isolate start-up against wasm-bindgen's JS glue.
 import { DurableObject } from "cloudflare:workers";
-import * as glue from "./glue/index_bg.js";
+import * as glue from "./glue/index.js";
 import wasmModule from "./index_bg.wasm";
 
-const instance = new WebAssembly.Instance(wasmModule, { "./index_bg.js": glue });
-glue.__wbg_set_wasm(instance.exports);
-instance.exports.__wbindgen_start?.();
+glue.initSync({ module: wasmModule });
+
+// A trap (a Rust panic: the build aborts on panic; a stack overflow) leaves the instance's memory
+// as it was at that moment — a cell still borrowed, a half-made change — and every later call
+// could fail with it. So the next call after a trap starts from a new instance (wasm-bindgen's
+// `__wbg_reset_state`: same module, fresh memory, the glue's caches dropped; the config is read
+// again). `generation` counts instances: what belongs to an earlier one (the object's Rust half,
+// a request waiting on its object call) is made again or answered 503, never mixed in.
+let generation = 0;
+let trapped = false;
+
+/** Notes a trap thrown out of a wasm call (other errors are the call's own). */
+function noteTrap(e) {
+  if (e instanceof WebAssembly.RuntimeError) trapped = true;
+}
+
+/** Before each entry: a new instance if the last one trapped (or panicked: the worker crate's
+ * panic hook sets `criticalError`, also for a panic inside a future polled from a microtask). */
+function healthy() {
+  const init = globalThis.__worker_init_state;
+  if (!trapped && !init?.criticalError) return;
+  console.error("nps: the wasm instance trapped; starting a new one");
+  glue.__wbg_reset_state();
+  if (init) init.criticalError = false;
+  trapped = false;
+  generation += 1;
+  HEADERS = undefined;
+}
+
+/** The application's 503 problem (`unavailable`: clients retry it), in its answer format, for
+ * a request whose instance trapped while answering it. */
+function unavailable(detail) {
+  const body = JSON.stringify({ type: "https://nps.dev/problems/unavailable", title: "Temporarily unavailable", status: 503, detail, errors: [] });
+  return `503\ncontent-type\napplication/problem+json\ncache-control\nno-store\nretry-after\n1\n\n${body}`;
+}
 
 // The Durable Object class: a `DurableObject` subclass (so stubs get JS RPC) holding the Rust
 // object (`SiteState`, edge/worker/src/site_state.rs); every method forwards to Rust.
 export class SiteState extends DurableObject {
   constructor(ctx, env) {
     super(ctx, env);
+    this.ctx = ctx;
+    this.env = env;
     this.inner = new glue.SiteState(ctx, env);
+    this.generation = generation;
+  }
+  /** The Rust object, made again after its instance was replaced (its state is in SQLite). */
+  rust() {
+    healthy();
+    if (this.generation !== generation) {
+      this.inner = new glue.SiteState(this.ctx, this.env);
+      this.generation = generation;
+    }
+    return this.inner;
   }
   /** RPC: one JSON request in, a JSON answer out. */
   call(request) {
-    return this.inner.call(request);
+    try {
+      return this.rust().call(request);
+    } catch (e) {
+      noteTrap(e);
+      throw e;
+    }
   }
   alarm() {
-    return this.inner.alarm();
+    try {
+      return this.rust().alarm();
+    } catch (e) {
+      noteTrap(e);
+      throw e;
+    }
   }
 }
 
@@ -101,6 +155,7 @@ async function builtFile(env, spec, status, headers) {
  * (`c<id>\n<binding>\n<object>\n<request>`), make it and hand back the answer; a promise is
  * awaited. The answer is a string starting with its status. */
 async function answer(out, env) {
+  const mine = generation;
   while (typeof out === "string" && out.charCodeAt(0) === 99 /* c */) {
     const a = out.indexOf("\n");
     const b = out.indexOf("\n", a + 1);
@@ -115,6 +170,8 @@ async function answer(out, env) {
       ok = false;
       text = String(e?.message ?? e);
     }
+    // The task waiting for this answer lived in an instance that has since trapped.
+    if (generation !== mine) return unavailable("the edge restarted while answering; retry the request");
     out = glue.resume(id, ok, text);
   }
   return out;
@@ -123,16 +180,25 @@ async function answer(out, env) {
 export default {
   async fetch(request, env) {
     const h = request.headers;
-    let body;
+    let out;
     try {
-      body = await readBody(request);
-    } catch {
-      body = new Uint8Array(0); // a broken upload: answered as an unreadable body (400)
+      healthy();
+      let body;
+      try {
+        body = await readBody(request);
+      } catch (e) {
+        if (e instanceof WebAssembly.RuntimeError) throw e;
+        body = new Uint8Array(0); // a broken upload: answered as an unreadable body (400)
+      }
+      HEADERS ??= glue.requestHeaders(env).split("\n");
+      const values = HEADERS.map((k) => h.get(k) ?? "").join("\n");
+      out = glue.fetch(request.method, request.url, values, body, env);
+      if (typeof out !== "string" || out.charCodeAt(0) === 99) out = await answer(out, env);
+    } catch (e) {
+      noteTrap(e);
+      if (!(e instanceof WebAssembly.RuntimeError)) throw e;
+      out = unavailable("the edge hit an internal error; retry the request");
     }
-    HEADERS ??= glue.requestHeaders(env).split("\n");
-    const values = HEADERS.map((k) => h.get(k) ?? "").join("\n");
-    let out = glue.fetch(request.method, request.url, values, body, env);
-    if (typeof out !== "string" || out.charCodeAt(0) === 99) out = await answer(out, env);
     const cut = out.indexOf("\n\n");
     const lines = out.slice(0, cut).split("\n");
     const headers = new Headers();
@@ -144,9 +210,21 @@ export default {
     return new Response(text === "" || status === 204 || status === 304 ? null : text, { status, headers });
   },
   queue(batch, env, ctx) {
-    return glue.queue(batch, env, ctx);
+    healthy();
+    try {
+      return glue.queue(batch, env, ctx);
+    } catch (e) {
+      noteTrap(e);
+      throw e; // the batch is retried
+    }
   },
   scheduled(controller, env) {
-    return glue.scheduled(env);
+    healthy();
+    try {
+      return glue.scheduled(env);
+    } catch (e) {
+      noteTrap(e);
+      throw e;
+    }
   },
 };

@@ -101,6 +101,42 @@ export default function (env) {
   };
 }`;
 
+/**
+ * Test only: every call from the wasm instance into JS is wrapped, so that the next one after
+ * `POST /__test/trap` throws a `WebAssembly.RuntimeError` through the wasm frames — what a Rust
+ * panic does in this abort-on-panic build: the call's frames are gone mid-way, its state left as
+ * it was. Evaluated before the worker's module instantiates anything.
+ */
+const TRAP_PATCH = `
+const Instance = WebAssembly.Instance;
+globalThis.__npsTrapNext = false;
+const wrap = (imports) => Object.fromEntries(Object.entries(imports).map(([m, fns]) => [m, Object.fromEntries(
+  Object.entries(fns).map(([k, f]) => [k, typeof f !== "function" ? f : function (...args) {
+    if (globalThis.__npsTrapNext) {
+      globalThis.__npsTrapNext = false;
+      throw new WebAssembly.RuntimeError("unreachable (a trap injected by the test)");
+    }
+    return f.apply(this, args);
+  }]))]));
+WebAssembly.Instance = function (module, imports) { return new Instance(module, wrap(imports)); };
+WebAssembly.Instance.prototype = Instance.prototype;
+`;
+const TRAP_ENTRY = `
+import "./trap-patch.mjs";
+import worker from "./index.js";
+export { SiteState } from "./index.js";
+export default {
+  fetch(request, env, ctx) {
+    const path = new URL(request.url).pathname;
+    if (path === "/__test/trap") { globalThis.__npsTrapNext = true; return new Response("armed"); }
+    if (path === "/__test/instance") return new Response(String(globalThis.__worker_init_state?.instanceId));
+    return worker.fetch(request, env, ctx);
+  },
+  queue: (batch, env, ctx) => worker.queue(batch, env, ctx),
+  scheduled: (controller, env, ctx) => worker.scheduled(controller, env, ctx),
+};
+`;
+
 /** A config object as the TOML document the worker reads (tables, arrays of tables, inline values). */
 export function toToml(config) {
   const value = (v) =>
@@ -137,7 +173,7 @@ export const applyMigrations = (db, upTo = Infinity) =>
  * queue's producer is a wrapper that `setFault("queue", true)` makes fail (D1 is failed by the
  * tests themselves, by renaming its table).
  */
-export async function startWorker({ config, maxRetries = 3, bindings = {}, faults = false, migrations = Infinity } = {}) {
+export async function startWorker({ config, maxRetries = 3, bindings = {}, faults = false, migrations = Infinity, traps = false } = {}) {
   const main = {
     name: "nps",
     modules: true,
@@ -158,6 +194,17 @@ export async function startWorker({ config, maxRetries = 3, bindings = {}, fault
       "nps-deliveries-dlq": { maxBatchSize: 10, maxBatchTimeout: 1 },
     },
   };
+  if (traps) {
+    // The built worker behind an entry module that can make the wasm instance trap on demand.
+    delete main.scriptPath;
+    delete main.modulesRules;
+    main.modules = [
+      { type: "ESModule", path: join(DIST, "trap-entry.mjs"), contents: TRAP_ENTRY },
+      { type: "ESModule", path: join(DIST, "trap-patch.mjs"), contents: TRAP_PATCH },
+      { type: "ESModule", path: join(DIST, "index.js") },
+      { type: "CompiledWasm", path: join(DIST, "index_bg.wasm") },
+    ];
+  }
   const workers = [main];
   if (faults) {
     main.wrappedBindings = { DELIVERIES: { scriptName: "faulty-queue" } };
