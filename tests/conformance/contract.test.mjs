@@ -525,6 +525,40 @@ for (const kind of TARGETS) {
       assert.equal((await d.status()).status, "open");
     });
 
+    it("a helpdesk's retry of an event already applied (same webhook-id, signed again) changes nothing", async () => {
+      const hook = (event, id, ts = Math.floor(Date.now() / 1000)) => {
+        const body = JSON.stringify(event);
+        return req("POST", "/v1/sites/demo/helpdesk", { body, headers: signed(HELPDESK, body, { id, ts }) });
+      };
+      const r = answer({ score: 2, survey: "helpdesk", user: { id: uid("u") } });
+      assert.equal((await post("/v1/responses", r)).json.status, "accepted");
+      const path = `/v1/sites/demo/cases/${r.id}`;
+      await eventually(async () => (await req("GET", path, { token: READ })).status === 200, { what: "the case" });
+      const state = async () => {
+        const c = (await req("GET", path, { token: READ })).json;
+        return [c.status, c.notes.map((n) => n.text)];
+      };
+      const [called, solved, reopened, solvedAgain] = ["called", "solved", "reopened", "solved-again"].map((k) => uid(`msg-${k}`));
+      const note = { type: "ticket.updated", case: r.id, note: "Called, left a message" };
+      const first = await hook(note, called);
+      assert.equal(first.status, 200, first.text);
+      const retry = await hook(note, called, Math.floor(Date.now() / 1000) + 1);
+      assert.equal(retry.status, 200, retry.text);
+      assert.deepEqual(retry.json.cases[0].notes.map((n) => n.text), ["Called, left a message"], "answered as the first delivery");
+      assert.deepEqual(await state(), ["open", ["Called, left a message"]]);
+      assert.equal((await hook({ type: "ticket.solved", case: r.id }, solved)).status, 200);
+      assert.equal((await hook({ type: "ticket.reopened", case: r.id, note: "Wrote back" }, reopened)).status, 200);
+      assert.equal((await hook({ type: "ticket.solved", case: r.id }, solvedAgain)).status, 200);
+      // The reopening delivered again after the later "solved": nothing moves.
+      const late = await hook({ type: "ticket.reopened", case: r.id, note: "Wrote back" }, reopened);
+      assert.equal(late.status, 200, late.text);
+      assert.equal(late.json.cases[0].status, "resolved");
+      assert.deepEqual(await state(), ["resolved", ["Called, left a message", "Wrote back"]]);
+      // A new event (its own id) with the same content is applied.
+      assert.equal((await hook({ type: "ticket.reopened", case: r.id, note: "Wrote back" }, uid("msg-new"))).json.cases[0].status, "reopened");
+      assert.deepEqual((await state())[1], ["Called, left a message", "Wrote back", "Wrote back"]);
+    });
+
     it("survey links and invitations: the page, its form, every refusal", async () => {
       const local = (u) => u.slice(LINK_BASE.length);
       const invite = (site, body, opts = {}) => req("POST", `/v1/sites/${site}/invitations`, { token: ADMIN, body, ...opts });

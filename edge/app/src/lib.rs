@@ -96,10 +96,21 @@ impl<B: Backend> App<B> {
         routes::dispatch(self, req).await
     }
 
-    /// Applies every site's `retention_days`: deletes what was received before its cutoff.
-    /// The runtimes call it periodically (hourly natively, the worker's scheduled handler).
+    /// Applies every site's `retention_days`: deletes what was received before its cutoff (and
+    /// forgets the helpdesk events applied over a week ago). The runtimes call it periodically
+    /// (hourly natively, the worker's scheduled handler).
     pub async fn sweep_retention(&self) -> Result<Vec<(String, backend::Purged)>, BackendError> {
         let now = self.backend.now_ms();
+        let before = now.saturating_sub(store::HELPDESK_EVENT_KEEP_MS) as i64;
+        let params = vec![backend::SqlValue::Int(before)];
+        match self
+            .backend
+            .execute(store::PURGE_HELPDESK_EVENTS, params)
+            .await
+        {
+            Ok(_) | Err(BackendError::NoStore) => {}
+            Err(e) => return Err(e),
+        }
         let mut out = Vec::new();
         for site in &self.config.sites {
             let Some(cutoff) = site.retention_cutoff_ms(now) else {

@@ -347,6 +347,19 @@ resurvey_ms = CASE WHEN ?4 = 'resolved' AND status <> 'resolved' THEN ?8 \
 WHEN ?4 = 'reopened' THEN NULL ELSE resurvey_ms END, updated_ms = ?7 \
 WHERE site = ?1 AND id = ?2 AND status = ?3";
 
+/// Whether site `?1`'s helpdesk event `?2` (its `webhook-id`) was applied already.
+pub const HELPDESK_EVENT_SEEN: &str = "SELECT id FROM helpdesk_events WHERE site = ?1 AND id = ?2";
+
+/// Records site `?1`'s helpdesk event `?2` as applied at `?3` ms.
+pub const RECORD_HELPDESK_EVENT: &str = "INSERT INTO helpdesk_events (site, id, received_ms) \
+VALUES (?1, ?2, ?3) ON CONFLICT (site, id) DO NOTHING";
+
+/// Forgets the helpdesk events applied before `?1` ms (a helpdesk stops retrying long before).
+pub const PURGE_HELPDESK_EVENTS: &str = "DELETE FROM helpdesk_events WHERE received_ms < ?1";
+
+/// How long an applied helpdesk event is remembered.
+pub const HELPDESK_EVENT_KEEP_MS: u64 = 7 * 86_400_000;
+
 /// The cases a helpdesk ticket follows: site `?1`, ticket `?2`. Column: id. At most 100.
 pub const CASES_OF_TICKET: &str = "SELECT id FROM cases WHERE site = ?1 AND external_ref = ?2 \
 AND external_ref IS NOT NULL ORDER BY opened_ms LIMIT 100";

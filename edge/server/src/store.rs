@@ -73,6 +73,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0006_invitations",
         include_str!("../migrations/0006_invitations.sql"),
     ),
+    (
+        "0007_helpdesk_events",
+        include_str!("../migrations/0007_helpdesk_events.sql"),
+    ),
 ];
 
 /// Applies the migrations a database has not seen, each in its own transaction with its

@@ -163,6 +163,16 @@ fn retention_deletes_what_is_older_than_the_site_keeps() {
         [then],
     )
     .unwrap();
+    // Applied helpdesk events are remembered a week, whatever the site's retention.
+    let day = 86_400_000;
+    let now = nps_edge::now_ms() as i64;
+    for (id, at) in [("msg-8d", now - 8 * day), ("msg-6d", now - 6 * day)] {
+        db.execute(
+            "INSERT INTO helpdesk_events (site, id, received_ms) VALUES ('demo', ?1, ?2)",
+            rusqlite::params![id, at],
+        )
+        .unwrap();
+    }
 
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -188,6 +198,7 @@ fn retention_deletes_what_is_older_than_the_site_keeps() {
         ids("SELECT response_id FROM respondents"),
         ["new-1", "old-2"]
     );
+    assert_eq!(ids("SELECT id FROM helpdesk_events"), ["msg-6d"]);
     // Nothing more to do on a second run.
     let again = rt.block_on(s.app().sweep_retention()).unwrap();
     assert_eq!(again[0].1, Default::default());

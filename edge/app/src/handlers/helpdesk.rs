@@ -13,7 +13,7 @@ use crate::backend::{Backend, SqlValue};
 use crate::handlers::{any_body, cases, known_site, param};
 use crate::http::{ApiError, Request, Response};
 use crate::routes::Params;
-use crate::store::CASES_OF_TICKET;
+use crate::store::{CASES_OF_TICKET, HELPDESK_EVENT_SEEN, RECORD_HELPDESK_EVENT};
 use crate::App;
 
 /// Author of the notes a helpdesk adds.
@@ -22,7 +22,7 @@ const AUTHOR: &str = "helpdesk";
 /// A helpdesk event about a case.
 #[cfg_attr(feature = "openapi", utoipa::path(
     post, path = "/v1/sites/{site}/helpdesk", tag = "cases",
-    description = "For a helpdesk's webhook or automation: signed with Standard Webhooks (`webhook-id`, `webhook-timestamp` within 5 minutes, `webhook-signature` = `v1,` + base64 HMAC-SHA256 of `{id}.{timestamp}.{body}`) by the site's `cases.helpdesk_secret`, no bearer token. `ticket.solved` resolves the case (lifting its suppression and scheduling the re-survey), `ticket.reopened` reopens a resolved one, `ticket.updated` only sets the owner or adds the note; an event that finds the case already there changes nothing, so retries and repeats are harmless. The case is named by `case`, or by the ticket linked to it (`external_ref`, set with PATCH or by sending both).",
+    description = "For a helpdesk's webhook or automation: signed with Standard Webhooks (`webhook-id`, `webhook-timestamp` within 5 minutes, `webhook-signature` = `v1,` + base64 HMAC-SHA256 of `{id}.{timestamp}.{body}`) by the site's `cases.helpdesk_secret`, no bearer token. `ticket.solved` resolves the case (lifting its suppression and scheduling the re-survey), `ticket.reopened` reopens a resolved one, `ticket.updated` only sets the owner or adds the note; an event that finds the case already there changes nothing, and a retry of an event already applied (the same `webhook-id`, kept a week) is answered as the first delivery was, changing nothing (no second note, no reopening after a later `ticket.solved`). The case is named by `case`, or by the ticket linked to it (`external_ref`, set with PATCH or by sending both).",
     request_body(content = crate::openapi::HelpdeskEvent, content_type = "application/json"),
     params(
         ("site" = String, Path, description = "Site id."),
@@ -55,8 +55,13 @@ pub(crate) async fn post_event<B: Backend>(
         .ok_or(EdgeError::NotFound)?;
     let body = any_body(req)?;
     let now = app.backend().now_ms();
-    verify(&secret, req, body, now / 1000)?;
+    let event_id = verify(&secret, req, body, now / 1000)?;
     let event = helpdesk::parse_event(body)?;
+    // A retry of an event already applied is answered like the first delivery, changing nothing.
+    let seen_params = vec![SqlValue::Text(site.into()), SqlValue::Text(event_id.into())];
+    let repeat = !crate::handlers::first_texts(app, HELPDESK_EVENT_SEEN, seen_params)
+        .await?
+        .is_empty();
     let ids = match (&event.case, &event.external_ref) {
         (Some(id), _) => vec![id.clone()],
         (None, Some(ticket)) => cases_of_ticket(app, site, ticket).await?,
@@ -80,16 +85,33 @@ pub(crate) async fn post_event<B: Backend>(
                 .filter(|r| case.external_ref.as_ref() != Some(r))
                 .map(Some),
         };
-        if patch != Patch::default() {
-            cases::change(app, site_cfg, id, &patch).await?;
+        if repeat {
+            tracing::info!(site, case = %id, event = event_id, "helpdesk event repeated: nothing to do");
+        } else {
+            if patch != Patch::default() {
+                cases::change(app, site_cfg, id, &patch).await?;
+            }
+            if let Some(note) = &event.note {
+                cases::add_note_by(app, site, id, AUTHOR, note, now).await?;
+            }
+            tracing::info!(site, case = %id, action = ?event.action, "helpdesk event");
         }
-        if let Some(note) = &event.note {
-            cases::add_note_by(app, site, id, AUTHOR, note, now).await?;
-        }
-        tracing::info!(site, case = %id, action = ?event.action, "helpdesk event");
         let case = cases::load(app, site, id).await?;
         let notes = cases::notes(app, site, id).await?;
         out.push(case.to_json(site, now, Some(&notes)));
+    }
+    // Recorded once applied: a failure before this point is answered 503 and the helpdesk's
+    // retry applies the event (at worst twice after a crash right here; never lost).
+    if !repeat {
+        let params = vec![
+            SqlValue::Text(site.into()),
+            SqlValue::Text(event_id.into()),
+            SqlValue::Int(now as i64),
+        ];
+        app.backend()
+            .execute(RECORD_HELPDESK_EVENT, params)
+            .await
+            .map_err(crate::unavailable)?;
     }
     Ok(Response::json(
         200,
@@ -97,13 +119,13 @@ pub(crate) async fn post_event<B: Backend>(
     ))
 }
 
-/// Standard Webhooks verification of the request.
-fn verify(
+/// Standard Webhooks verification of the request; the event's `webhook-id`.
+fn verify<'r>(
     secret: &WebhookSecret,
-    req: &Request,
+    req: &'r Request,
     body: &[u8],
     now_secs: u64,
-) -> Result<(), AuthError> {
+) -> Result<&'r str, AuthError> {
     let (Some(id), Some(ts), Some(sig)) = (
         req.header("webhook-id"),
         req.header("webhook-timestamp")
@@ -113,7 +135,7 @@ fn verify(
         return Err(AuthError::BadSignature);
     };
     if secret.verify(id, ts, body, sig, now_secs, TOLERANCE_SECS) {
-        Ok(())
+        Ok(id)
     } else {
         Err(AuthError::BadSignature)
     }
