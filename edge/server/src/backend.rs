@@ -107,7 +107,7 @@ impl SqliteBackend {
 fn store_error(e: StoreError) -> BackendError {
     match e {
         StoreError::Busy => BackendError::Busy,
-        StoreError::Failed(m) => BackendError::Failed(m),
+        StoreError::Failed(e) => BackendError::Failed(e.to_string()),
     }
 }
 

@@ -67,18 +67,22 @@ pub enum StartError {
     Config(#[from] ConfigError),
     /// The store cannot be opened or migrated.
     #[error("store: {0}")]
-    Store(String),
+    Store(#[from] store::OpenError),
     /// A sink cannot be built.
     #[error("sinks[{index}]: {reason}")]
     Sink {
         /// Position in `sinks`.
         index: usize,
         /// What is wrong.
-        reason: String,
+        #[source]
+        reason: sinks::SinkError,
     },
-    /// A thread or the random source failed.
-    #[error("{0}")]
-    System(String),
+    /// The random source failed.
+    #[error("random source: {0}")]
+    Random(getrandom::Error),
+    /// A thread cannot be started.
+    #[error("thread: {0}")]
+    Thread(#[from] std::io::Error),
 }
 
 /// A running edge: state for [`app`] plus the background threads.
@@ -116,10 +120,9 @@ impl Edge {
             pokes.push((s.name().to_string(), tx));
             receivers.push(rx);
         }
-        let store = Store::open(&path, config.native.synchronous.as_str(), pokes)
-            .map_err(StartError::Store)?;
+        let store = Store::open(&path, config.native.synchronous.as_str(), pokes)?;
         let mut ip_key = [0u8; 32];
-        getrandom::getrandom(&mut ip_key).map_err(|e| StartError::System(e.to_string()))?;
+        getrandom::getrandom(&mut ip_key).map_err(StartError::Random)?;
         let widget = (opts.assets.as_ref()).is_some_and(|d| d.join("nps-widget.js").is_file());
         let backend = SqliteBackend::new(store.clone()).with_widget(widget);
         let app = Arc::new(App::new(config, backend, ip_key));
@@ -136,18 +139,17 @@ impl Edge {
                 counters,
                 poke,
             };
-            threads.push(
-                delivery::spawn(d, store.clone(), stop.clone())
-                    .map_err(|e| StartError::System(e.to_string()))?,
-            );
+            threads.push(delivery::spawn(d, store.clone(), stop.clone())?);
         }
         let c = app.config();
         let retention = c.sites.iter().any(|s| s.retention_days.is_some());
         let overdue = c.sites.iter().any(|s| s.cases.enabled)
             && c.sinks.iter().any(|s| matches!(s, SinkConfig::Alert(_)));
         let reminders = c.sites.iter().any(|s| s.links.deliver.is_some());
-        if retention || overdue || reminders {
-            threads.push(spawn_sweeps(app.clone(), stop.clone()).map_err(StartError::System)?);
+        // The retention sweep also forgets applied helpdesk events.
+        let helpdesk = c.sites.iter().any(|s| s.cases.helpdesk_secret.is_some());
+        if retention || overdue || reminders || helpdesk {
+            threads.push(spawn_sweeps(app.clone(), stop.clone())?);
         }
         Ok(Edge {
             state: AppState {
@@ -174,11 +176,10 @@ impl Edge {
 const RETENTION_EVERY: std::time::Duration = std::time::Duration::from_secs(3600);
 /// The sweeps' thread: [`App::sweep_retention`] at start, then hourly; [`App::sweep_overdue`]
 /// and [`App::sweep_reminders`] every `native.sweep_seconds`.
-fn spawn_sweeps(app: Arc<EdgeApp>, stop: Arc<AtomicBool>) -> Result<JoinHandle<()>, String> {
+fn spawn_sweeps(app: Arc<EdgeApp>, stop: Arc<AtomicBool>) -> std::io::Result<JoinHandle<()>> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
-        .build()
-        .map_err(|e| e.to_string())?;
+        .build()?;
     std::thread::Builder::new()
         .name("nps-sweeps".into())
         .spawn(move || {
@@ -204,7 +205,6 @@ fn spawn_sweeps(app: Arc<EdgeApp>, stop: Arc<AtomicBool>) -> Result<JoinHandle<(
                 }
             }
         })
-        .map_err(|e| e.to_string())
 }
 
 /// Wall clock, ms since the epoch (0 if the clock is before 1970).

@@ -36,7 +36,21 @@ struct Args {
     header_timeout_ms: u64,
 }
 
-fn parse_args() -> Result<Args, String> {
+/// Why the command line is refused (the usage follows).
+#[derive(Debug, thiserror::Error)]
+enum ArgsError {
+    #[error("{0} needs a value")]
+    NoValue(&'static str),
+    #[error("{0} needs a positive number")]
+    NotPositive(&'static str),
+    #[error("unknown argument {0:?}")]
+    Unknown(String),
+    /// `--help`: the usage alone.
+    #[error("")]
+    Help,
+}
+
+fn parse_args() -> Result<Args, ArgsError> {
     let mut a = Args {
         config: None,
         listen: "127.0.0.1:8787".into(),
@@ -49,7 +63,7 @@ fn parse_args() -> Result<Args, String> {
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
-        let mut val = |name: &str| it.next().ok_or_else(|| format!("{name} needs a value"));
+        let mut val = |name: &'static str| it.next().ok_or(ArgsError::NoValue(name));
         match flag.as_str() {
             "--config" => a.config = Some(val("--config")?.into()),
             "--listen" => a.listen = val("--listen")?,
@@ -62,17 +76,17 @@ fn parse_args() -> Result<Args, String> {
                     .parse()
                     .ok()
                     .filter(|n| *n > 0)
-                    .ok_or("--max-connections needs a positive number")?
+                    .ok_or(ArgsError::NotPositive("--max-connections"))?
             }
             "--header-timeout-ms" => {
                 a.header_timeout_ms = val("--header-timeout-ms")?
                     .parse()
                     .ok()
                     .filter(|n| *n > 0)
-                    .ok_or("--header-timeout-ms needs a positive number")?
+                    .ok_or(ArgsError::NotPositive("--header-timeout-ms"))?
             }
-            "-h" | "--help" => return Err(String::new()),
-            other => return Err(format!("unknown argument {other:?}")),
+            "-h" | "--help" => return Err(ArgsError::Help),
+            other => return Err(ArgsError::Unknown(other.to_string())),
         }
     }
     Ok(a)
@@ -95,7 +109,7 @@ fn main() -> ExitCode {
     let args = match parse_args() {
         Ok(a) => a,
         Err(e) => {
-            if !e.is_empty() {
+            if !matches!(e, ArgsError::Help) {
                 eprintln!("nps-edge: {e}");
             }
             eprintln!("{USAGE}");

@@ -82,29 +82,80 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
 /// Applies the migrations a database has not seen, each in its own transaction with its
 /// `user_version` bump, so an interrupted upgrade resumes where it stopped. A database newer
 /// than this binary is refused (its schema may mean things this code does not know).
-pub fn migrate(conn: &mut Connection) -> Result<u32, String> {
+pub fn migrate(conn: &mut Connection) -> Result<u32, MigrateError> {
     let current: u32 = conn
         .query_row("PRAGMA user_version", [], |r| r.get(0))
-        .map_err(|e| format!("user_version: {e}"))?;
+        .map_err(MigrateError::Version)?;
     if current as usize > MIGRATIONS.len() {
-        return Err(format!(
-            "the database is at schema version {current}, newer than this nps-edge ({}): \
-             upgrade nps-edge",
-            MIGRATIONS.len()
-        ));
+        return Err(MigrateError::Newer {
+            found: current,
+            known: MIGRATIONS.len(),
+        });
     }
     for (i, (name, sql)) in MIGRATIONS.iter().enumerate().skip(current as usize) {
         let version = i + 1;
+        let step = |source| MigrateError::Step { name, source };
         let tx = conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-            .map_err(|e| format!("migration {name}: {e}"))?;
+            .map_err(step)?;
         tx.execute_batch(sql)
             .and_then(|_| tx.pragma_update(None, "user_version", version as u32))
             .and_then(|_| tx.commit())
-            .map_err(|e| format!("migration {name}: {e}"))?;
+            .map_err(step)?;
         tracing::info!(migration = name, version, "store schema upgraded");
     }
     Ok(MIGRATIONS.len() as u32)
+}
+
+/// Why the schema could not be brought up to date.
+#[derive(Debug, thiserror::Error)]
+pub enum MigrateError {
+    /// The database was written by a newer release.
+    #[error("the database is at schema version {found}, newer than this nps-edge ({known}): upgrade nps-edge")]
+    Newer {
+        /// Its `user_version`.
+        found: u32,
+        /// The migrations this binary knows.
+        known: usize,
+    },
+    /// Its version cannot be read.
+    #[error("user_version: {0}")]
+    Version(#[source] rusqlite::Error),
+    /// A migration failed (rolled back: the next start resumes there).
+    #[error("migration {name}: {source}")]
+    Step {
+        /// The migration's name.
+        name: &'static str,
+        /// What SQLite said.
+        #[source]
+        source: rusqlite::Error,
+    },
+}
+
+/// Why the store could not be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    /// SQLite cannot open or set up the file.
+    #[error("{path}: {source}")]
+    Sqlite {
+        /// The database path.
+        path: String,
+        /// What SQLite said.
+        #[source]
+        source: rusqlite::Error,
+    },
+    /// Its schema cannot be brought up to date.
+    #[error("{path}: {source}")]
+    Schema {
+        /// The database path.
+        path: String,
+        /// Why.
+        #[source]
+        source: MigrateError,
+    },
+    /// The writer or checkpoint thread cannot be started.
+    #[error("store thread: {0}")]
+    Thread(#[from] std::io::Error),
 }
 
 /// Result of one delivery attempt, to record.
@@ -121,16 +172,19 @@ pub struct DeliveryResult {
     pub error: Option<String>,
 }
 
+/// What the writer answers: its transaction's error is shared by every request of the batch.
+type Written<T> = Result<T, Arc<rusqlite::Error>>;
+
 enum Cmd {
-    Response(Box<NewResponse>, oneshot::Sender<Result<Decision, String>>),
-    Event(Box<NewEvent>, oneshot::Sender<Result<bool, String>>),
+    Response(Box<NewResponse>, oneshot::Sender<Written<Decision>>),
+    Event(Box<NewEvent>, oneshot::Sender<Written<bool>>),
     Delivered(
         String,
         Vec<DeliveryResult>,
         u64,
-        oneshot::Sender<Result<(), String>>,
+        oneshot::Sender<Written<()>>,
     ),
-    Notify(Box<Notice>, oneshot::Sender<Result<(), String>>),
+    Notify(Box<Notice>, oneshot::Sender<Written<()>>),
 }
 
 /// A message for delivery sinks that is not an answer's (a case's webhook, an overdue alert).
@@ -153,12 +207,14 @@ pub struct Store {
 }
 
 /// Why the store could not take a request.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// Queue full or writer gone: retry later (503).
+    #[error("the store's writer is busy or stopped")]
     Busy,
     /// The transaction failed.
-    Failed(String),
+    #[error(transparent)]
+    Failed(#[from] Arc<rusqlite::Error>),
 }
 
 impl Store {
@@ -169,24 +225,31 @@ impl Store {
         path: &str,
         synchronous: &str,
         pokes: Vec<(String, SyncSender<()>)>,
-    ) -> Result<Store, String> {
-        let mut conn = open_conn(path).map_err(|e| format!("{path}: {e}"))?;
-        migrate(&mut conn).map_err(|e| format!("{path}: {e}"))?;
+    ) -> Result<Store, OpenError> {
+        let sqlite = |source| OpenError::Sqlite {
+            path: path.to_string(),
+            source,
+        };
+        let mut conn = open_conn(path).map_err(sqlite)?;
+        migrate(&mut conn).map_err(|source| OpenError::Schema {
+            path: path.to_string(),
+            source,
+        })?;
         conn.pragma_update(None, "synchronous", synchronous)
-            .map_err(|e| format!("{path}: {e}"))?;
+            .map_err(sqlite)?;
         // Checkpoints: a background thread copies WAL frames into the database continuously
         // (PASSIVE, never blocking the writer), and every few seconds the writer itself checkpoints
         // the few frames left — quick, since the copying is done — so that its next commit can
         // restart the log. Without that last step the WAL would grow without bound under constant
         // load (a checkpoint racing the writer never catches up with it).
         conn.pragma_update(None, "wal_autocheckpoint", 0)
-            .map_err(|e| format!("{path}: {e}"))?;
+            .map_err(sqlite)?;
         conn.pragma_update(None, "journal_size_limit", WAL_SIZE_LIMIT)
-            .map_err(|e| format!("{path}: {e}"))?;
+            .map_err(sqlite)?;
         // Page cache size in KiB (negative = KiB in SQLite's convention).
         conn.pragma_update(None, "cache_size", cache_kib())
-            .map_err(|e| format!("{path}: {e}"))?;
-        let checkpointer = open_conn(path).map_err(|e| format!("{path}: {e}"))?;
+            .map_err(sqlite)?;
+        let checkpointer = open_conn(path).map_err(sqlite)?;
         let alive = Arc::new(AtomicBool::new(true));
         let (tx, rx) = mpsc::sync_channel(QUEUE_CAPACITY);
         let writer_alive = alive.clone();
@@ -195,8 +258,7 @@ impl Store {
             .spawn(move || {
                 writer_loop(conn, rx, pokes);
                 writer_alive.store(false, Ordering::Relaxed);
-            })
-            .map_err(|e| e.to_string())?;
+            })?;
         thread::Builder::new()
             .name("nps-store-checkpoint".into())
             .spawn(move || {
@@ -207,8 +269,7 @@ impl Store {
                         checkpointer.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
                 }
                 let _ = checkpointer.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
-            })
-            .map_err(|e| e.to_string())?;
+            })?;
         Ok(Store {
             tx,
             path: path.to_string(),
@@ -221,8 +282,8 @@ impl Store {
     }
 
     /// A new read connection (deliverers, metrics, tests).
-    pub fn reader(&self) -> Result<Connection, String> {
-        open_conn(&self.path).map_err(|e| e.to_string())
+    pub fn reader(&self) -> rusqlite::Result<Connection> {
+        open_conn(&self.path)
     }
 
     fn send(&self, cmd: Cmd) -> Result<(), StoreError> {
@@ -240,7 +301,7 @@ impl Store {
         self.send(Cmd::Response(Box::new(r), tx))?;
         rx.await
             .map_err(|_| StoreError::Busy)?
-            .map_err(StoreError::Failed)
+            .map_err(StoreError::from)
     }
 
     /// Stores an event; `Ok(true)` when it was a duplicate id.
@@ -249,7 +310,7 @@ impl Store {
         self.send(Cmd::Event(Box::new(e), tx))?;
         rx.await
             .map_err(|_| StoreError::Busy)?
-            .map_err(StoreError::Failed)
+            .map_err(StoreError::from)
     }
 
     /// Adds a message's outbox rows, in the writer's next group commit (a write from another
@@ -259,7 +320,7 @@ impl Store {
         self.send(Cmd::Notify(Box::new(n), tx))?;
         rx.await
             .map_err(|_| StoreError::Busy)?
-            .map_err(StoreError::Failed)
+            .map_err(StoreError::from)
     }
 
     /// Records delivery results (blocking; called from deliverer threads).
@@ -268,14 +329,13 @@ impl Store {
         sink: &str,
         results: Vec<DeliveryResult>,
         now_ms: u64,
-    ) -> Result<(), String> {
+    ) -> Result<(), StoreError> {
         let (tx, rx) = oneshot::channel();
         // Blocking send: a deliverer may wait for room, it is not on a request path.
         self.tx
             .send(Cmd::Delivered(sink.to_string(), results, now_ms, tx))
-            .map_err(|_| "store writer stopped".to_string())?;
-        rx.blocking_recv()
-            .map_err(|_| "store writer stopped".to_string())?
+            .map_err(|_| StoreError::Busy)?;
+        Ok(rx.blocking_recv().map_err(|_| StoreError::Busy)??)
     }
 }
 
@@ -329,8 +389,8 @@ fn writer_loop(mut conn: Connection, rx: Receiver<Cmd>, pokes: Vec<(String, Sync
         match outcome {
             Ok(()) => replies.into_iter().for_each(Reply::ok),
             Err(e) => {
-                let msg = e.to_string();
-                replies.into_iter().for_each(|r| r.fail(&msg));
+                let e = Arc::new(e);
+                replies.into_iter().for_each(|r| r.fail(&e));
             }
         }
         // After the replies: the checkpoint delays the next batch, never an answered one.
@@ -348,12 +408,9 @@ fn writer_loop(mut conn: Connection, rx: Receiver<Cmd>, pokes: Vec<(String, Sync
 
 /// An answer held back until the commit.
 enum Reply {
-    Response(
-        oneshot::Sender<Result<Decision, String>>,
-        Result<Decision, String>,
-    ),
-    Event(oneshot::Sender<Result<bool, String>>, Result<bool, String>),
-    Delivered(oneshot::Sender<Result<(), String>>, Result<(), String>),
+    Response(oneshot::Sender<Written<Decision>>, Written<Decision>),
+    Event(oneshot::Sender<Written<bool>>, Written<bool>),
+    Delivered(oneshot::Sender<Written<()>>, Written<()>),
 }
 
 impl Reply {
@@ -365,11 +422,11 @@ impl Reply {
         }
     }
 
-    fn fail(self, msg: &str) {
+    fn fail(self, e: &Arc<rusqlite::Error>) {
         match self {
-            Reply::Response(tx, _) => drop(tx.send(Err(msg.to_string()))),
-            Reply::Event(tx, _) => drop(tx.send(Err(msg.to_string()))),
-            Reply::Delivered(tx, _) => drop(tx.send(Err(msg.to_string()))),
+            Reply::Response(tx, _) => drop(tx.send(Err(e.clone()))),
+            Reply::Event(tx, _) => drop(tx.send(Err(e.clone()))),
+            Reply::Delivered(tx, _) => drop(tx.send(Err(e.clone()))),
         }
     }
 }
@@ -433,18 +490,18 @@ fn apply_batch(
                         }
                     }
                 })();
-                replies.push(Reply::Response(reply, sp_result.map_err(|e| e.to_string())));
+                replies.push(Reply::Response(reply, sp_result.map_err(Arc::new)));
             }
             Cmd::Event(e, reply) => {
-                let res = put_event(&tx, &e).map_err(|e| e.to_string());
+                let res = put_event(&tx, &e).map_err(Arc::new);
                 replies.push(Reply::Event(reply, res));
             }
             Cmd::Delivered(sink, results, now, reply) => {
-                let res = record(&tx, &sink, &results, now).map_err(|e| e.to_string());
+                let res = record(&tx, &sink, &results, now).map_err(Arc::new);
                 replies.push(Reply::Delivered(reply, res));
             }
             Cmd::Notify(n, reply) => {
-                let res = put_notice(&tx, &n, poked).map_err(|e| e.to_string());
+                let res = put_notice(&tx, &n, poked).map_err(Arc::new);
                 replies.push(Reply::Delivered(reply, res));
             }
         }

@@ -141,7 +141,7 @@ fn migrations_are_idempotent_and_refuse_a_newer_store() {
     assert_eq!(nps_edge::store::migrate(&mut c).unwrap(), v);
     c.pragma_update(None, "user_version", v + 1).unwrap();
     let e = nps_edge::store::migrate(&mut c).unwrap_err();
-    assert!(e.contains("newer than this nps-edge"), "{e}");
+    assert!(e.to_string().contains("newer than this nps-edge"), "{e}");
 }
 
 #[test]

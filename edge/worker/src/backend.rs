@@ -69,7 +69,7 @@ impl WorkerBackend {
         if driven::driving() {
             return driven::call(&self.cfg.state, object, request)
                 .await
-                .map_err(BackendError::Failed);
+                .map_err(|e| BackendError::Failed(e.0));
         }
         self.state
             .call_named(object, &request)

@@ -9,7 +9,7 @@
 
 use std::sync::atomic::Ordering;
 
-use nps_edge_app::backend::SqlValue;
+use nps_edge_app::backend::{BackendError, SqlValue};
 use nps_edge_app::store::{response_of_row, ONE_RESPONSE};
 use nps_edge_core::alert::ALERT_RETRY;
 use nps_edge_core::case_notice::OVERDUE_PREFIX;
@@ -348,12 +348,30 @@ async fn attempt(
     }
 }
 
-async fn state_call(l: &Loaded, object: &str, op: &Op) -> Result<String, String> {
+/// Why a call of the deliverer to a state object failed.
+#[derive(Debug)]
+enum StateCallError {
+    /// The call itself.
+    Call(BackendError),
+    /// Its answer is not what was asked for.
+    Answer(serde_json::Error),
+}
+
+impl std::fmt::Display for StateCallError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StateCallError::Call(e) => write!(f, "{e}"),
+            StateCallError::Answer(e) => write!(f, "unexpected answer: {e}"),
+        }
+    }
+}
+
+async fn state_call(l: &Loaded, object: &str, op: &Op) -> Result<String, StateCallError> {
     l.app
         .backend()
         .call(object, op)
         .await
-        .map_err(|e| e.to_string())
+        .map_err(StateCallError::Call)
 }
 
 async fn alert_done(l: &Loaded, object: &str, sink: &str, id: &str, result: &str, rev: u32) {
@@ -420,7 +438,7 @@ async fn handle_alert(l: &Loaded, m: &QueueMessage, body: &JsValue, is_dlq: bool
     };
     let claim: Claim = match state_call(l, &object, &claim)
         .await
-        .and_then(|t| serde_json::from_str(&t).map_err(|e| e.to_string()))
+        .and_then(|t| serde_json::from_str(&t).map_err(StateCallError::Answer))
     {
         Ok(c) => c,
         Err(e) => {

@@ -17,6 +17,8 @@ use std::task::{Context, Poll, Waker};
 
 use wasm_bindgen::prelude::*;
 
+use crate::js::JsError;
+
 type Task = Pin<Box<dyn Future<Output = String>>>;
 
 thread_local! {
@@ -28,7 +30,7 @@ thread_local! {
     /// The object call the polled future is waiting on: binding, object name, request.
     static OUTGOING: RefCell<Option<(String, String, String)>> = const { RefCell::new(None) };
     /// The answer to that call, set by [`resume`] for the poll that follows.
-    static ANSWER: RefCell<Option<Result<String, String>>> = const { RefCell::new(None) };
+    static ANSWER: RefCell<Option<Result<String, JsError>>> = const { RefCell::new(None) };
 }
 
 /// Whether an object call made now can be left to the shell.
@@ -49,7 +51,7 @@ pub(crate) fn call(binding: &str, object: &str, request: String) -> ShellCall {
 }
 
 impl Future for ShellCall {
-    type Output = Result<String, String>;
+    type Output = Result<String, JsError>;
 
     fn poll(mut self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Self::Output> {
         if let Some(call) = self.call.take() {
@@ -67,7 +69,7 @@ impl Future for ShellCall {
         }
         match ANSWER.with(|a| a.borrow_mut().take()) {
             Some(answer) => Poll::Ready(answer),
-            None => Poll::Ready(Err("the object call was not answered".into())),
+            None => Poll::Ready(Err(JsError("the object call was not answered".into()))),
         }
     }
 }
@@ -114,6 +116,6 @@ pub fn resume(id: u32, ok: bool, text: String) -> JsValue {
     let Some(task) = TASKS.with(|t| t.borrow_mut().remove(&id)) else {
         return crate::http::unavailable("the request's object call was answered twice").into();
     };
-    ANSWER.with(|a| *a.borrow_mut() = Some(if ok { Ok(text) } else { Err(text) }));
+    ANSWER.with(|a| *a.borrow_mut() = Some(if ok { Ok(text) } else { Err(JsError(text)) }));
     poll(task)
 }

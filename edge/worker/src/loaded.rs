@@ -40,19 +40,18 @@ impl Loaded {
 }
 
 thread_local! {
-    static LOADED: RefCell<Option<Result<Rc<Loaded>, Rc<str>>>> = const { RefCell::new(None) };
+    static LOADED: RefCell<Option<Result<Rc<Loaded>, Rc<ConfigError>>>> = const { RefCell::new(None) };
 }
 
 /// The application of this isolate, loading it on first use.
-pub(crate) fn get(env: &Env) -> Result<Rc<Loaded>, Rc<str>> {
+pub(crate) fn get(env: &Env) -> Result<Rc<Loaded>, Rc<ConfigError>> {
     if let Some(r) = LOADED.with(|l| l.borrow().clone()) {
         return r;
     }
     crate::logs::init();
     let r = load(env).map(Rc::new).map_err(|e| {
-        let msg = format!("invalid config: {e}");
         tracing::error!(error = %e, "invalid config");
-        Rc::<str>::from(msg)
+        Rc::new(e)
     });
     LOADED.with(|l| *l.borrow_mut() = Some(r.clone()));
     r

@@ -24,7 +24,7 @@ use nps_edge_app::backend::SqlValue;
 use nps_edge_app::store::{case_of_row, case_write, response_params, ONE_CASE, UPSERT_RESPONSE};
 use nps_edge_core::alert::{plan, AlertPlan, AlertState};
 use nps_edge_core::case_notice::{case_msg_id, case_payload, notice_sinks, CaseEvent};
-use nps_edge_core::config::SinkConfig;
+use nps_edge_core::config::{ConfigError, SinkConfig};
 use nps_edge_core::dedup::{decide, Owner, SeenId, SeenRespondent};
 use nps_edge_core::erasure::response_of_message;
 use nps_edge_core::retry;
@@ -72,6 +72,39 @@ const LEASE_MS: f64 = 30_000.0;
 const ALARM_BATCH: i64 = 100;
 /// Settled alert states are kept this long (longer than any rev of an answer arrives).
 const ALERT_KEEP_MS: f64 = 90.0 * 86_400_000.0;
+
+/// Why the object could not do what it was asked (the caller gets it as a rejected call).
+#[derive(Debug)]
+enum ObjectError {
+    /// Its SQL storage (or another binding) refused.
+    Storage(JsError),
+    /// The isolate's config is invalid (the error names the key).
+    Config(Rc<ConfigError>),
+    /// Not an operation this object knows.
+    BadRequest(serde_json::Error),
+}
+
+impl std::fmt::Display for ObjectError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ObjectError::Storage(e) => write!(f, "{e}"),
+            ObjectError::Config(e) => write!(f, "invalid config: {e}"),
+            ObjectError::BadRequest(e) => write!(f, "bad request: {e}"),
+        }
+    }
+}
+
+impl From<JsError> for ObjectError {
+    fn from(e: JsError) -> Self {
+        ObjectError::Storage(e)
+    }
+}
+
+impl ObjectError {
+    fn into_js(self) -> JsValue {
+        js_sys::Error::new(&self.to_string()).into()
+    }
+}
 
 /// What a call still has to do after its synchronous part.
 enum Step {
@@ -144,7 +177,7 @@ impl SiteState {
     /// was synchronous (no future, no microtask), a promise of it when rows must be fed to D1
     /// or the Queue first.
     pub fn call(&self, request: String) -> JsValue {
-        let reject = |e: String| Promise::reject(&js_sys::Error::new(&e).into()).into();
+        let reject = |e: ObjectError| Promise::reject(&e.into_js()).into();
         let step = match self.inner.step(&request) {
             Ok(s) => s,
             Err(e) => return reject(e),
@@ -154,12 +187,8 @@ impl SiteState {
             Step::Done(answer) => JsValue::from_str(&answer),
             Step::Feed(answer, seqs) => future_to_promise(async move {
                 // Durable already: feeding D1 and the Queue now only saves the alarm's delay.
-                let l = inner
-                    .loaded()
-                    .map_err(|e| JsValue::from(js_sys::Error::new(&e)))?;
-                let sql = inner
-                    .sql()
-                    .map_err(|e| JsValue::from(js_sys::Error::new(&e.0)))?;
+                let l = inner.loaded().map_err(ObjectError::into_js)?;
+                let sql = inner.sql().map_err(|e| ObjectError::from(e).into_js())?;
                 inner.feed(sql, &l, &seqs).await;
                 Ok(JsValue::from_str(&answer))
             })
@@ -169,7 +198,7 @@ impl SiteState {
                     .maintain()
                     .await
                     .map(|s| JsValue::from_str(&s))
-                    .map_err(|e| JsValue::from(js_sys::Error::new(&e)))
+                    .map_err(ObjectError::into_js)
             })
             .into(),
         }
@@ -183,7 +212,7 @@ impl SiteState {
                 .on_alarm()
                 .await
                 .map(|_| JsValue::UNDEFINED)
-                .map_err(|e| JsValue::from(js_sys::Error::new(&e)))
+                .map_err(ObjectError::into_js)
         })
     }
 }
@@ -223,8 +252,8 @@ impl Inner {
         Ok(sql)
     }
 
-    fn loaded(&self) -> Result<Rc<Loaded>, String> {
-        loaded::get(&self.env).map_err(|e| e.to_string())
+    fn loaded(&self) -> Result<Rc<Loaded>, ObjectError> {
+        loaded::get(&self.env).map_err(ObjectError::Config)
     }
 
     /// Sets the alarm for `at` unless one this instance set fires earlier.
@@ -253,11 +282,11 @@ impl Inner {
     }
 
     /// The synchronous part of a call: everything but feeding D1 and the Queue.
-    fn step(&self, request: &str) -> Result<Step, String> {
-        let sql = self.sql().map_err(|e| e.0)?;
+    fn step(&self, request: &str) -> Result<Step, ObjectError> {
+        let sql = self.sql()?;
         if let Some(rec) = Record::from_line(request) {
             let l = self.loaded()?;
-            let (recorded, seqs) = self.record(sql, &l, &rec).map_err(|e| e.0)?;
+            let (recorded, seqs) = self.record(sql, &l, &rec)?;
             let answer = recorded.to_line();
             return Ok(if seqs.is_empty() {
                 Step::Done(answer)
@@ -265,7 +294,7 @@ impl Inner {
                 Step::Feed(answer, seqs)
             });
         }
-        let op: Op = serde_json::from_str(request).map_err(|e| format!("bad request: {e}"))?;
+        let op: Op = serde_json::from_str(request).map_err(ObjectError::BadRequest)?;
         let now = js_sys::Date::now();
         let done = |s: String| Ok(Step::Done(s));
         match op {
@@ -274,16 +303,14 @@ impl Inner {
                 respondent,
             } => {
                 let mut out = VisitorAnswer {
-                    suppressions: self.suppressions(sql, Some(&subjects)).map_err(|e| e.0)?,
+                    suppressions: self.suppressions(sql, Some(&subjects))?,
                     answered_ms: None,
                 };
                 if let Some((survey, who, window)) = respondent {
-                    let rows = sql
-                        .rows(
-                            "SELECT until FROM seen_respondent WHERE k = ? AND until > ?",
-                            &[text(&format!("{survey}\n{who}")), real(now)],
-                        )
-                        .map_err(|e| e.0)?;
+                    let rows = sql.rows(
+                        "SELECT until FROM seen_respondent WHERE k = ? AND until > ?",
+                        &[text(&format!("{survey}\n{who}")), real(now)],
+                    )?;
                     out.answered_ms = real_of(rows.first().and_then(|r| r.first()))
                         .map(|until| (until - window as f64).max(0.0) as u64);
                 }
@@ -304,7 +331,7 @@ impl Inner {
                         real(created_ms as f64),
                     ],
                 )
-                .map_err(|e| e.0)?;
+                ?;
                 done("true".into())
             }
             Op::SupDel { subject } => {
@@ -312,28 +339,28 @@ impl Inner {
                     .rows(
                         "DELETE FROM suppressions WHERE subject = ? RETURNING subject",
                         &[text(&subject)],
-                    )
-                    .map_err(|e| e.0)?
+                    )?
                     .len();
                 done(if n > 0 { "true" } else { "false" }.into())
             }
-            Op::SupList => done(to_json(&self.suppressions(sql, None).map_err(|e| e.0)?)),
+            Op::SupList => done(to_json(&self.suppressions(sql, None)?)),
             Op::Maintain => Ok(Step::Maintain),
             Op::Erase {
                 response_ids,
                 user_ids,
                 email,
-            } => done(to_json(
-                &self
-                    .erase(sql, response_ids, user_ids, email.as_deref())
-                    .map_err(|e| e.0)?,
-            )),
+            } => done(to_json(&self.erase(
+                sql,
+                response_ids,
+                user_ids,
+                email.as_deref(),
+            )?)),
             Op::Notify {
                 sinks,
                 msg_id,
                 payload,
             } => {
-                let seqs = deliver_rows(sql, &sinks, &msg_id, &payload, now).map_err(|e| e.0)?;
+                let seqs = deliver_rows(sql, &sinks, &msg_id, &payload, now)?;
                 self.arm(now + LEASE_MS);
                 Ok(Step::Feed("true".into(), seqs))
             }
@@ -346,16 +373,13 @@ impl Inner {
                     .rows(
                         "DELETE FROM seen_respondent WHERE until < ? RETURNING k",
                         &[real(before_ms as f64 + respondent_window_ms as f64)],
-                    )
-                    .map_err(|e| e.0)?
+                    )?
                     .len();
                 done(n.to_string())
             }
-            Op::AlertClaim { sink, id, lease_ms } => done(to_json(
-                &self
-                    .alert_claim(sql, &sink, &id, lease_ms, now)
-                    .map_err(|e| e.0)?,
-            )),
+            Op::AlertClaim { sink, id, lease_ms } => {
+                done(to_json(&self.alert_claim(sql, &sink, &id, lease_ms, now)?))
+            }
             Op::AlertDone {
                 sink,
                 id,
@@ -381,7 +405,7 @@ impl Inner {
                         key.to_vec(),
                     ),
                 };
-                sql.run(q, &args).map_err(|e| e.0)?;
+                sql.run(q, &args)?;
                 done("true".into())
             }
         }
@@ -879,33 +903,30 @@ impl Inner {
     }
 
     /// The alarm's work, on request; the rows still waiting.
-    async fn maintain(&self) -> Result<String, String> {
+    async fn maintain(&self) -> Result<String, ObjectError> {
         self.on_alarm().await?;
-        let sql = self.sql().map_err(|e| e.0)?;
-        let pending = sql
-            .rows("SELECT count(*) FROM outbox", &[])
-            .map_err(|e| e.0)?;
+        let sql = self.sql()?;
+        let pending = sql.rows("SELECT count(*) FROM outbox", &[])?;
         Ok(format!(
             "{{\"outbox\":{}}}",
             int_of(pending.first().and_then(|r| r.first())).unwrap_or(0)
         ))
     }
 
-    async fn on_alarm(&self) -> Result<(), String> {
+    async fn on_alarm(&self) -> Result<(), ObjectError> {
         self.alarm_at.set(0.0);
-        let sql = self.sql().map_err(|e| e.0)?;
+        let sql = self.sql()?;
         let now = js_sys::Date::now();
         for q in [
             "DELETE FROM seen_id WHERE until <= ?",
             "DELETE FROM seen_respondent WHERE until <= ?",
         ] {
-            sql.run(q, &[real(now)]).map_err(|e| e.0)?;
+            sql.run(q, &[real(now)])?;
         }
         sql.run(
             "DELETE FROM alerts WHERE state <> 0 AND created_ms <= ?",
             &[real(now - ALERT_KEEP_MS)],
-        )
-        .map_err(|e| e.0)?;
+        )?;
         // Claim the due rows (a lease, so a concurrent request does not write them too), then
         // feed them.
         let due: Vec<i64> = sql
@@ -913,7 +934,7 @@ impl Inner {
                 "UPDATE outbox SET next_ms = ? WHERE seq IN (SELECT seq FROM outbox WHERE next_ms <= ? ORDER BY seq LIMIT ?) RETURNING seq",
                 &[real(now + LEASE_MS), real(now), SqlValue::Int(ALARM_BATCH)],
             )
-            .map_err(|e| e.0)?
+            ?
             .iter()
             .filter_map(|r| int_of(r.first()))
             .collect();
@@ -923,7 +944,7 @@ impl Inner {
             due.sort_unstable();
             self.feed(sql, &l, &due).await;
         }
-        if let Some(next) = self.next_wakeup(sql).map_err(|e| e.0)? {
+        if let Some(next) = self.next_wakeup(sql)? {
             self.arm(next.max(now + 1.0));
         }
         Ok(())

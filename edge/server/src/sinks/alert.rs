@@ -28,7 +28,7 @@ use nps_edge_core::retry::{self, Attempt, Next};
 use nps_protocol::Response;
 use rusqlite::{params, Connection, OptionalExtension};
 
-use super::{http_agent, post_json, Sink};
+use super::{http_agent, post_json, Sink, SinkError};
 use crate::{now_ms, Rng};
 
 /// Longest sleep of the sender when nothing is due.
@@ -54,16 +54,15 @@ impl AlertSink {
         cfg: &AlertSinkConfig,
         db_path: &str,
         counters: Arc<SinkCounters>,
-    ) -> Result<AlertSink, String> {
+    ) -> Result<AlertSink, SinkError> {
         if cfg.url.starts_with("env:") {
-            return Err(format!("url {} is not resolved", cfg.url));
+            return Err(SinkError::Unresolved(cfg.url.clone()));
         }
         let (wake, rx) = mpsc::sync_channel(1);
         let sender = Sender::new(cfg.clone(), db_path.to_string(), rx, counters);
         thread::Builder::new()
             .name(format!("nps-alert-{}", cfg.name))
-            .spawn(move || sender.run())
-            .map_err(|e| e.to_string())?;
+            .spawn(move || sender.run())?;
         Ok(AlertSink {
             cfg: cfg.clone(),
             db_path: db_path.to_string(),
@@ -73,14 +72,13 @@ impl AlertSink {
         })
     }
 
-    fn record(&mut self, site: &str, id: &str) -> Result<(), String> {
-        if self.conn.is_none() {
-            self.conn = Some(crate::store::open_conn(&self.db_path).map_err(|e| e.to_string())?);
-        }
-        let (Some(conn), name) = (self.conn.as_ref(), &self.cfg.name) else {
-            return Err("no connection".into());
+    fn record(&mut self, site: &str, id: &str) -> rusqlite::Result<()> {
+        let conn = match self.conn.take() {
+            Some(c) => self.conn.insert(c),
+            None => self.conn.insert(crate::store::open_conn(&self.db_path)?),
         };
-        let Some((r, _)) = latest(conn, site, id).map_err(|e| e.to_string())? else {
+        let name = &self.cfg.name;
+        let Some((r, _)) = latest(conn, site, id)? else {
             return Ok(()); // Not stored (cannot happen: the outbox row was written with it).
         };
         let (wants, has_comment, grace) =
@@ -93,23 +91,20 @@ impl AlertSink {
                     Ok(if state == DUE { AlertState::Due(due.max(0) as u64) } else { AlertState::Done })
                 })
                 .optional()
-            })
-            .map_err(|e| e.to_string())?;
+            })?;
         let now = now_ms();
         match alert::plan(state, wants, has_comment, now, grace) {
             AlertPlan::Keep => {}
             AlertPlan::Cancel => {
                 conn.prepare_cached("DELETE FROM alerts WHERE sink = ?1 AND site = ?2 AND response_id = ?3 AND state = 0")
-                    .and_then(|mut st| st.execute(params![name, site, id]))
-                    .map_err(|e| e.to_string())?;
+                    .and_then(|mut st| st.execute(params![name, site, id]))?;
             }
             AlertPlan::Due(ms) => {
                 conn.prepare_cached(
                     "INSERT INTO alerts (sink, site, response_id, state, due_ms, created_ms) VALUES (?1, ?2, ?3, 0, ?4, ?5)
                      ON CONFLICT (sink, site, response_id) DO UPDATE SET due_ms = excluded.due_ms WHERE state = 0",
                 )
-                .and_then(|mut st| st.execute(params![name, site, id, ms as i64, now as i64]))
-                .map_err(|e| e.to_string())?;
+                .and_then(|mut st| st.execute(params![name, site, id, ms as i64, now as i64]))?;
                 let _ = self.wake.try_send(());
             }
         }
@@ -216,7 +211,7 @@ impl Sender {
     }
 
     /// Sends every due alert; returns how long to sleep.
-    fn round(&self, conn: &Connection, rng: &mut Rng) -> Result<u64, String> {
+    fn round(&self, conn: &Connection, rng: &mut Rng) -> rusqlite::Result<u64> {
         let now = now_ms();
         let due: Vec<(String, String, u32)> = conn
             .prepare_cached(
@@ -226,16 +221,13 @@ impl Sender {
             .and_then(|mut st| {
                 st.query_map(params![self.cfg.name, now as i64], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
                     .collect()
-            })
-            .map_err(|e| e.to_string())?;
+            })?;
         for (site, id, attempts) in due {
-            self.send_one(conn, &site, &id, attempts, rng)
-                .map_err(|e| e.to_string())?;
+            self.send_one(conn, &site, &id, attempts, rng)?;
         }
         let next: Option<i64> = conn
             .prepare_cached("SELECT min(due_ms) FROM alerts WHERE sink = ?1 AND state = 0")
-            .and_then(|mut st| st.query_row(params![self.cfg.name], |r| r.get(0)))
-            .map_err(|e| e.to_string())?;
+            .and_then(|mut st| st.query_row(params![self.cfg.name], |r| r.get(0)))?;
         Ok(next.map_or(IDLE_MS, |t| {
             (t.max(0) as u64).saturating_sub(now_ms()).clamp(1, IDLE_MS)
         }))

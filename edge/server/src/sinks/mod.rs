@@ -25,14 +25,37 @@ pub trait Sink: Send {
     fn deliver(&mut self, msg_id: &str, payload: &str, now_secs: u64) -> (Attempt, Option<String>);
 }
 
+/// Why a sink cannot be built from its (validated, resolved) config entry.
+#[derive(Debug, thiserror::Error)]
+pub enum SinkError {
+    /// The `sqlite` entry is the store itself.
+    #[error("the store is not a sink")]
+    NotASink,
+    /// A webhook's signing secret.
+    #[error("secret: {0}")]
+    Secret(String),
+    /// A value still names its environment variable.
+    #[error("url {0} is not resolved")]
+    Unresolved(String),
+    /// The SMTP server's URL.
+    #[error("smtp url: {0}")]
+    SmtpUrl(#[source] lettre::transport::smtp::Error),
+    /// The SMTP sender's address.
+    #[error("smtp from: {0}")]
+    SmtpFrom(#[source] lettre::address::AddressError),
+    /// The sink's thread cannot be started.
+    #[error("thread: {0}")]
+    Thread(#[from] std::io::Error),
+}
+
 /// Builds the delivery sink for a config entry.
 pub fn build(
     cfg: &SinkConfig,
     db_path: &str,
     counters: Arc<SinkCounters>,
-) -> Result<Box<dyn Sink>, String> {
+) -> Result<Box<dyn Sink>, SinkError> {
     Ok(match cfg {
-        SinkConfig::Sqlite { .. } => return Err("the store is not a sink".into()),
+        SinkConfig::Sqlite { .. } => return Err(SinkError::NotASink),
         SinkConfig::Webhook {
             url,
             secret,

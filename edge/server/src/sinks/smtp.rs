@@ -12,7 +12,7 @@ use lettre::transport::smtp::SmtpTransport;
 use lettre::{Message, Transport};
 use nps_edge_core::retry::Attempt;
 
-use super::Sink;
+use super::{Sink, SinkError};
 
 /// An SMTP server.
 pub struct SmtpSink {
@@ -22,6 +22,19 @@ pub struct SmtpSink {
     last: Option<Instant>,
 }
 
+/// Why an outbox row cannot become an e-mail (recorded on the row, which goes to dead letters).
+#[derive(Debug, thiserror::Error)]
+enum MessageError {
+    #[error("payload: {0}")]
+    Payload(#[from] serde_json::Error),
+    #[error("payload without {0}")]
+    Missing(&'static str),
+    #[error("to: {0}")]
+    To(#[source] lettre::address::AddressError),
+    #[error("message: {0}")]
+    Build(#[source] lettre::error::Error),
+}
+
 impl SmtpSink {
     /// `url`: `smtp://host:port`, `smtp://host:587?tls=required`, `smtps://host:465` (resolved).
     pub fn new(
@@ -29,12 +42,12 @@ impl SmtpSink {
         from: &str,
         per_minute: u32,
         timeout_ms: u64,
-    ) -> Result<SmtpSink, String> {
+    ) -> Result<SmtpSink, SinkError> {
         let transport = SmtpTransport::from_url(url)
-            .map_err(|e| format!("smtp url: {e}"))?
+            .map_err(SinkError::SmtpUrl)?
             .timeout(Some(Duration::from_millis(timeout_ms)))
             .build();
-        let from: Mailbox = from.parse().map_err(|e| format!("smtp from: {e}"))?;
+        let from: Mailbox = from.parse().map_err(SinkError::SmtpFrom)?;
         Ok(SmtpSink {
             transport,
             from,
@@ -43,12 +56,11 @@ impl SmtpSink {
         })
     }
 
-    fn message(&self, payload: &str) -> Result<Message, String> {
-        let v: serde_json::Value =
-            serde_json::from_str(payload).map_err(|e| format!("payload: {e}"))?;
+    fn message(&self, payload: &str) -> Result<Message, MessageError> {
+        let v: serde_json::Value = serde_json::from_str(payload)?;
         let d = &v["data"];
-        let field = |k: &str| d[k].as_str().ok_or_else(|| format!("payload without {k}"));
-        let to: Mailbox = field("to")?.parse().map_err(|e| format!("to: {e}"))?;
+        let field = |k: &'static str| d[k].as_str().ok_or(MessageError::Missing(k));
+        let to: Mailbox = field("to")?.parse().map_err(MessageError::To)?;
         Message::builder()
             .from(self.from.clone())
             .to(to)
@@ -66,7 +78,7 @@ impl SmtpSink {
                             .body(field("html")?.to_string()),
                     ),
             )
-            .map_err(|e| format!("message: {e}"))
+            .map_err(MessageError::Build)
     }
 }
 
@@ -80,7 +92,7 @@ impl Sink for SmtpSink {
         let msg = match self.message(payload) {
             Ok(m) => m,
             // Nothing a retry can fix: dead letter.
-            Err(e) => return (Attempt::Status(400, None), Some(e)),
+            Err(e) => return (Attempt::Status(400, None), Some(e.to_string())),
         };
         if let Some(last) = self.last {
             let since = last.elapsed();

@@ -5,7 +5,7 @@
 use nps_edge_core::retry::Attempt;
 use nps_edge_core::webhook::{headers, WebhookSecret};
 
-use super::{http_agent, post_json, Sink};
+use super::{http_agent, post_json, Sink, SinkError};
 
 /// A webhook receiver.
 pub struct WebhookSink {
@@ -16,8 +16,8 @@ pub struct WebhookSink {
 
 impl WebhookSink {
     /// `secret` must already be resolved (`whsec_…`).
-    pub fn new(url: &str, secret: &str, timeout_ms: u64) -> Result<WebhookSink, String> {
-        let secret = WebhookSecret::parse(secret)?;
+    pub fn new(url: &str, secret: &str, timeout_ms: u64) -> Result<WebhookSink, SinkError> {
+        let secret = WebhookSecret::parse(secret).map_err(SinkError::Secret)?;
         let agent = http_agent(timeout_ms, "nps-edge");
         Ok(WebhookSink {
             url: url.to_string(),
