@@ -170,8 +170,9 @@ async function answer(out, env) {
       ok = false;
       text = String(e?.message ?? e);
     }
-    // The task waiting for this answer lived in an instance that has since trapped.
-    if (generation !== mine) return unavailable("the edge restarted while answering; retry the request");
+    // The task waiting for this answer lives in an instance that has trapped since (here, or in
+    // the object when it runs in this isolate): never entered again.
+    if (generation !== mine || trapped) return unavailable("the edge restarted while answering; retry the request");
     out = glue.resume(id, ok, text);
   }
   return out;
