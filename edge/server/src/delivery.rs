@@ -78,32 +78,28 @@ fn run(d: &mut Deliverer, store: &Store, stop: &AtomicBool) {
         let mut results = Vec::with_capacity(rows.len());
         let mut unreachable = false;
         for row in rows {
-            match store::still_wanted(&conn, &row.msg_id) {
-                Ok(true) => {}
+            let unsent = match store::still_wanted(&conn, &row.msg_id) {
+                Ok(true) => None,
                 // Its person was erased: the row goes, nothing is sent.
                 Ok(false) => {
                     tracing::info!(sink = %d.name, "delivery dropped: its invitation was erased");
-                    results.push(DeliveryResult {
-                        seq: row.seq,
-                        msg_id: row.msg_id.clone(),
-                        attempts: row.attempts,
-                        next: Next::Done,
-                        error: None,
-                    });
-                    continue;
+                    Some((Next::Done, None))
                 }
                 // Not known: sent on a later round, never without the check.
                 Err(e) => {
                     tracing::warn!(sink = %d.name, error = %e, "cannot check an invitation");
-                    results.push(DeliveryResult {
-                        seq: row.seq,
-                        msg_id: row.msg_id.clone(),
-                        attempts: row.attempts,
-                        next: Next::RetryIn(IDLE_MS),
-                        error: Some(e.to_string()),
-                    });
-                    continue;
+                    Some((Next::RetryIn(IDLE_MS), Some(e.to_string())))
                 }
+            };
+            if let Some((next, error)) = unsent {
+                results.push(DeliveryResult {
+                    seq: row.seq,
+                    msg_id: row.msg_id.clone(),
+                    attempts: row.attempts,
+                    next,
+                    error,
+                });
+                continue;
             }
             let (attempt, error) = d.sink.deliver(&row.msg_id, &row.payload, now_ms() / 1000);
             let attempts = row.attempts.saturating_add(1);

@@ -349,21 +349,14 @@ async fn attempt(
 }
 
 /// Why a call of the deliverer to a state object failed.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 enum StateCallError {
     /// The call itself.
+    #[error("{0}")]
     Call(BackendError),
     /// Its answer is not what was asked for.
-    Answer(serde_json::Error),
-}
-
-impl std::fmt::Display for StateCallError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            StateCallError::Call(e) => write!(f, "{e}"),
-            StateCallError::Answer(e) => write!(f, "unexpected answer: {e}"),
-        }
-    }
+    #[error("unexpected answer: {0}")]
+    Answer(#[source] serde_json::Error),
 }
 
 async fn state_call(l: &Loaded, object: &str, op: &Op) -> Result<String, StateCallError> {

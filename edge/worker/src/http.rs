@@ -59,7 +59,7 @@ pub(crate) async fn handle(
 ) -> String {
     let loaded = match loaded::get(&env) {
         Ok(l) => l,
-        Err(e) => return unavailable(&format!("invalid config: {e}")),
+        Err(e) => return unavailable(&e.to_string()),
     };
     let after_scheme = url.find("://").map_or(url.as_str(), |i| &url[i + 3..]);
     let path_and_query = after_scheme.find('/').map_or("/", |i| &after_scheme[i..]);

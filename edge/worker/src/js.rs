@@ -79,14 +79,9 @@ extern "C" {
 }
 
 /// A binding failure: what the runtime said.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
 pub struct JsError(pub String);
-
-impl std::fmt::Display for JsError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
 
 impl From<JsValue> for JsError {
     fn from(v: JsValue) -> Self {

@@ -60,7 +60,7 @@ pub async fn queue(
 /// retention (both find nothing to do when nothing is due, so every trigger runs both).
 #[wasm_bindgen]
 pub async fn scheduled(env: Env) -> std::result::Result<JsValue, JsValue> {
-    let l = loaded::get(&env).map_err(|e| JsValue::from_str(&format!("invalid config: {e}")))?;
+    let l = loaded::get(&env).map_err(|e| JsValue::from_str(&e.to_string()))?;
     let overdue = l.app.sweep_overdue().await;
     if let Err(e) = &overdue {
         tracing::error!(error = %e, "overdue sweep failed; retried at the next trigger");

@@ -39,19 +39,24 @@ impl Loaded {
     }
 }
 
+/// The isolate's config does not load: answered on every request (503) and logged once.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid config: {0}")]
+pub(crate) struct InvalidConfig(ConfigError);
+
 thread_local! {
-    static LOADED: RefCell<Option<Result<Rc<Loaded>, Rc<ConfigError>>>> = const { RefCell::new(None) };
+    static LOADED: RefCell<Option<Result<Rc<Loaded>, Rc<InvalidConfig>>>> = const { RefCell::new(None) };
 }
 
 /// The application of this isolate, loading it on first use.
-pub(crate) fn get(env: &Env) -> Result<Rc<Loaded>, Rc<ConfigError>> {
+pub(crate) fn get(env: &Env) -> Result<Rc<Loaded>, Rc<InvalidConfig>> {
     if let Some(r) = LOADED.with(|l| l.borrow().clone()) {
         return r;
     }
     crate::logs::init();
     let r = load(env).map(Rc::new).map_err(|e| {
         tracing::error!(error = %e, "invalid config");
-        Rc::new(e)
+        Rc::new(InvalidConfig(e))
     });
     LOADED.with(|l| *l.borrow_mut() = Some(r.clone()));
     r

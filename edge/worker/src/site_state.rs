@@ -24,7 +24,7 @@ use nps_edge_app::backend::SqlValue;
 use nps_edge_app::store::{case_of_row, case_write, response_params, ONE_CASE, UPSERT_RESPONSE};
 use nps_edge_core::alert::{plan, AlertPlan, AlertState};
 use nps_edge_core::case_notice::{case_msg_id, case_payload, notice_sinks, CaseEvent};
-use nps_edge_core::config::{ConfigError, SinkConfig};
+use nps_edge_core::config::SinkConfig;
 use nps_edge_core::dedup::{decide, Owner, SeenId, SeenRespondent};
 use nps_edge_core::erasure::response_of_message;
 use nps_edge_core::retry;
@@ -34,7 +34,7 @@ use wasm_bindgen_futures::future_to_promise;
 use worker::Env;
 
 use crate::js::{binding, JsError, ObjectContext, QueueProducer, Sql, D1};
-use crate::loaded::{self, Loaded};
+use crate::loaded::{self, InvalidConfig, Loaded};
 use crate::ops::{
     Claim, Erased as ErasedHere, Op, Record, Recorded, SuppressionRow, VisitorAnswer,
 };
@@ -74,30 +74,17 @@ const ALARM_BATCH: i64 = 100;
 const ALERT_KEEP_MS: f64 = 90.0 * 86_400_000.0;
 
 /// Why the object could not do what it was asked (the caller gets it as a rejected call).
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 enum ObjectError {
     /// Its SQL storage (or another binding) refused.
-    Storage(JsError),
+    #[error(transparent)]
+    Storage(#[from] JsError),
     /// The isolate's config is invalid (the error names the key).
-    Config(Rc<ConfigError>),
+    #[error(transparent)]
+    Config(Rc<InvalidConfig>),
     /// Not an operation this object knows.
-    BadRequest(serde_json::Error),
-}
-
-impl std::fmt::Display for ObjectError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            ObjectError::Storage(e) => write!(f, "{e}"),
-            ObjectError::Config(e) => write!(f, "invalid config: {e}"),
-            ObjectError::BadRequest(e) => write!(f, "bad request: {e}"),
-        }
-    }
-}
-
-impl From<JsError> for ObjectError {
-    fn from(e: JsError) -> Self {
-        ObjectError::Storage(e)
-    }
+    #[error("bad request: {0}")]
+    BadRequest(#[source] serde_json::Error),
 }
 
 impl ObjectError {
@@ -330,8 +317,7 @@ impl Inner {
                         SqlValue::opt_text(reason.as_deref()),
                         real(created_ms as f64),
                     ],
-                )
-                ?;
+                )?;
                 done("true".into())
             }
             Op::SupDel { subject } => {
