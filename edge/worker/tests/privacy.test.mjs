@@ -13,7 +13,7 @@ after(async () => {
 const DAY = 86_400_000;
 
 describe("privacy on the worker", () => {
-  it("the scheduled handler deletes what is older than a site's retention, nothing younger, no other site", async () => {
+  it("the scheduled handler deletes what is older than a site's retention, nothing younger, no other site; helpdesk event ids after a week", async () => {
     const rc = await startReceiver();
     const cfg = testConfig(rc.url);
     cfg.sites.push({ id: "brief", origins: ["https://shop.example"], retention_days: 30, rate_limit: { burst: 1000, per_minute: 60000 } });
@@ -32,9 +32,14 @@ describe("privacy on the worker", () => {
       await w.db.prepare("UPDATE responses SET received_ms = ? WHERE id = ?").bind(then, r.id).run();
       await w.db.prepare("UPDATE events SET received_ms = ? WHERE id = ?").bind(then, `e-${tag}`).run();
     }
+    // Applied helpdesk events are remembered a week, whatever the site's retention.
+    for (const [id, days] of [["msg-8d", 8], ["msg-6d", 6]]) {
+      await w.db.prepare("INSERT INTO helpdesk_events (site, id, received_ms) VALUES ('demo', ?, ?)").bind(id, Date.now() - days * DAY).run();
+    }
     const worker = await w.mf.getWorker();
     const result = await worker.scheduled({ cron: "17 * * * *" });
     assert.equal(result.outcome, "ok");
+    assert.deepEqual((await w.db.prepare("SELECT id FROM helpdesk_events").all()).results.map((x) => x.id), ["msg-6d"]);
     const left = (await w.db.prepare("SELECT id FROM responses ORDER BY id").all()).results.map((x) => x.id).sort();
     const byTag = Object.fromEntries(rows.map((x) => [x.r.id, x.tag]));
     assert.deepEqual(left.map((id) => byTag[id]).sort(), ["new-b", "old-d"]);
