@@ -1,15 +1,26 @@
-//! What the edge says about cases to other systems: the `nps.case.*` webhooks after each change,
-//! and the one overdue alert per case that the periodic sweep sends to the chat.
+//! What the edge says about cases to other systems: the `nps.case.*` webhooks after each change
+//! (and, from the periodic sweep, those whose handing-on failed), and the one overdue alert per
+//! case that the periodic sweep sends to the chat.
 
 use nps_edge_core::case_notice::{self, CaseEvent};
 use nps_edge_core::cases::Case;
 
 use crate::backend::{Backend, BackendError, SqlValue};
-use crate::store::{case_of_row, MARK_OVERDUE_ALERTED, ONE_CASE, OVERDUE_UNALERTED};
+use crate::store::{
+    case_of_row, notice_of_row, MARK_OVERDUE_ALERTED, NOTICE_GIVEN, ONE_CASE, OVERDUE_UNALERTED,
+    OWED_NOTICES,
+};
 use crate::App;
 
 /// Overdue cases alerted per site and sweep (the next sweep takes the rest).
 const OVERDUE_BATCH: i64 = 100;
+
+/// Owed case messages handed on per site and sweep (the next sweep takes the rest).
+const NOTICE_BATCH: i64 = 100;
+
+/// How old an owed message must be before the sweep hands it on: a change being made right now
+/// hands on its own, in milliseconds.
+const NOTICE_GRACE_MS: u64 = 60_000;
 
 /// Reads a case (`None` when it is not in the store: a runtime without one, or not written yet).
 pub(crate) async fn read_case<B: Backend>(
@@ -48,12 +59,60 @@ pub(crate) async fn announce<B: Backend>(
         .await
 }
 
+/// Hands on the message a team's change owes (`event` for the case as it is now, the change
+/// made at `at` ms), then records it as given. A crash in between repeats the message, with the
+/// same `webhook-id`, rather than losing it.
+pub(crate) async fn give_notice<B: Backend>(
+    app: &App<B>,
+    site: &str,
+    event: CaseEvent,
+    case: &Case,
+    at: i64,
+) -> Result<(), BackendError> {
+    announce(app, site, event, case).await?;
+    let params = vec![
+        SqlValue::Text(site.into()),
+        SqlValue::Text(case.id.clone()),
+        SqlValue::Int(at),
+    ];
+    app.backend().execute(NOTICE_GIVEN, params).await?;
+    Ok(())
+}
+
 /// Whether some sink would hear about this site's cases (so that nobody pays a read otherwise).
 pub(crate) fn anyone_listens<B: Backend>(app: &App<B>, site: &str) -> bool {
     !case_notice::notice_sinks(app.config(), site, None, None).is_empty()
 }
 
 impl<B: Backend> App<B> {
+    /// Hands on the case messages that team changes owe and that were not handed on when the
+    /// change was made (a crash, the sinks' store down): those older than [`NOTICE_GRACE_MS`].
+    /// The runtimes call it with the overdue sweep. Returns the number handed on.
+    pub async fn sweep_case_notices(&self) -> Result<u64, BackendError> {
+        let before = self.backend.now_ms().saturating_sub(NOTICE_GRACE_MS);
+        let mut given = 0;
+        for site in self.config.sites.iter().filter(|s| s.cases.enabled) {
+            let params = vec![
+                SqlValue::Text(site.id.clone()),
+                SqlValue::Int(before as i64),
+                SqlValue::Int(NOTICE_BATCH),
+            ];
+            let rows = match self.backend.query(OWED_NOTICES, params).await {
+                Err(BackendError::NoStore) => return Ok(0),
+                r => r?,
+            };
+            for row in rows.iter() {
+                let (Some(case), Some((event, at))) = (case_of_row(row), notice_of_row(row)) else {
+                    continue;
+                };
+                give_notice(self, &site.id, event, &case, at).await?;
+                tracing::info!(site = %site.id, case = %case.id, kind = event.as_str(), "owed case webhook handed on");
+                given += 1;
+            }
+        }
+        Ok(given)
+    }
+
     /// One overdue alert per case past its due time without a first touch, to the chat sinks
     /// that alert on its answer. The alert is handed to the sinks before the case is marked, so
     /// a crash in between repeats an alert rather than losing one. The runtimes call it every

@@ -337,6 +337,8 @@ updated_ms = ?3 WHERE site = ?1 AND id = ?2";
 /// concurrent change makes it change nothing, and the caller reads again. Site `?1`, id `?2`, new
 /// status `?4` (NULL = unchanged), owner given `?5` (0/1) and its value `?6`, now `?7`, re-survey
 /// time `?8` (used when it becomes resolved), external ref given `?9` (0/1) and its value `?10`.
+/// A change that changes something also records, in the same statement, the message it owes
+/// (`notice`, `notice_ms`: see [`ONE_CASE_NOTICE`]), so that no crash can lose that message.
 pub const PATCH_CASE: &str = "UPDATE cases SET status = coalesce(?4, status), \
 owner = CASE WHEN ?5 = 1 THEN ?6 ELSE owner END, \
 external_ref = CASE WHEN ?9 = 1 THEN ?10 ELSE external_ref END, \
@@ -344,8 +346,43 @@ first_touch_ms = CASE WHEN ?4 IS NOT NULL AND ?4 <> status THEN coalesce(first_t
 ELSE first_touch_ms END, \
 resolved_ms = CASE WHEN ?4 = 'resolved' AND status <> 'resolved' THEN ?7 ELSE resolved_ms END, \
 resurvey_ms = CASE WHEN ?4 = 'resolved' AND status <> 'resolved' THEN ?8 \
-WHEN ?4 = 'reopened' THEN NULL ELSE resurvey_ms END, updated_ms = ?7 \
+WHEN ?4 = 'reopened' THEN NULL ELSE resurvey_ms END, updated_ms = ?7, \
+notice = CASE WHEN ?4 = 'resolved' AND status <> 'resolved' THEN 'nps.case.resolved' \
+WHEN (?4 IS NOT NULL AND ?4 <> status) OR (?5 = 1 AND ?6 IS NOT owner) \
+OR (?9 = 1 AND ?10 IS NOT external_ref) THEN 'nps.case.updated' ELSE notice END, \
+notice_ms = CASE WHEN (?4 IS NOT NULL AND ?4 <> status) OR (?5 = 1 AND ?6 IS NOT owner) \
+OR (?9 = 1 AND ?10 IS NOT external_ref) THEN ?7 ELSE notice_ms END \
 WHERE site = ?1 AND id = ?2 AND status = ?3";
+
+/// One case with the message it is owed: [`ONE_CASE`]'s columns, then `notice` (the
+/// `nps.case.*` type of a change not yet handed to the sinks, or NULL) and `notice_ms`.
+pub const ONE_CASE_NOTICE: &str = concat!(
+    "SELECT ",
+    case_columns!(),
+    ", notice, notice_ms FROM cases WHERE site = ?1 AND id = ?2"
+);
+
+/// Cases owed a message for a change made before `?2` ms (its handing-on failed or never
+/// happened): site `?1`, at most `?3`, oldest first. Columns as [`ONE_CASE_NOTICE`].
+pub const OWED_NOTICES: &str = concat!(
+    "SELECT ",
+    case_columns!(),
+    ", notice, notice_ms FROM cases WHERE site = ?1 AND notice IS NOT NULL AND notice_ms < ?2 \
+ORDER BY notice_ms LIMIT ?3"
+);
+
+/// The message of the change made at `?3` ms is in the sinks' hands: site `?1`, case `?2` (a
+/// later change keeps its own).
+pub const NOTICE_GIVEN: &str = "UPDATE cases SET notice = NULL, notice_ms = NULL \
+WHERE site = ?1 AND id = ?2 AND notice_ms = ?3";
+
+/// The message a case is owed, from the last two columns of a [`ONE_CASE_NOTICE`] row.
+pub fn notice_of_row(row: &[SqlValue]) -> Option<(nps_edge_core::case_notice::CaseEvent, i64)> {
+    let n = row.len();
+    let event = row.get(n.checked_sub(2)?)?.as_str()?;
+    let at = row.get(n - 1)?.as_i64()?;
+    Some((nps_edge_core::case_notice::CaseEvent::parse(event)?, at))
+}
 
 /// Whether site `?1`'s helpdesk event `?2` (its `webhook-id`) was applied already.
 pub const HELPDESK_EVENT_SEEN: &str = "SELECT id FROM helpdesk_events WHERE site = ?1 AND id = ?2";

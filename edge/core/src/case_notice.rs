@@ -34,6 +34,13 @@ impl CaseEvent {
         }
     }
 
+    /// The event of a message type (`nps.case.updated`); `None` for anything else.
+    pub fn parse(kind: &str) -> Option<CaseEvent> {
+        [CaseEvent::Opened, CaseEvent::Updated, CaseEvent::Resolved]
+            .into_iter()
+            .find(|e| e.as_str() == kind)
+    }
+
     /// What an answer's rev received at `now_ms` did to `case` (as stored after it): a case opened
     /// by that very rev is `Opened`, any other change `Updated`.
     pub fn of_answer(case: &Case, now_ms: u64) -> CaseEvent {
@@ -122,6 +129,15 @@ pub fn overdue_msg_id(site: &str, case_id: &str) -> String {
 mod tests {
     use super::*;
     use crate::config::Config;
+
+    #[test]
+    fn an_event_is_read_back_from_its_message_type() {
+        for e in [CaseEvent::Opened, CaseEvent::Updated, CaseEvent::Resolved] {
+            assert_eq!(CaseEvent::parse(e.as_str()), Some(e));
+        }
+        assert_eq!(CaseEvent::parse("resolved"), None);
+        assert_eq!(CaseEvent::parse("nps.case.closed"), None);
+    }
 
     fn config() -> Config {
         Config::from_toml_str(

@@ -84,7 +84,8 @@ pub struct NativeConfig {
     /// the process (the WAL is in the OS), may lose the last commits on power loss.
     #[serde(default)]
     pub synchronous: Synchronous,
-    /// How often overdue cases are looked for, in seconds (1–3600). Default 60.
+    /// How often overdue cases and owed case webhooks are looked for, in seconds (1–3600).
+    /// Default 60.
     #[serde(default = "default_sweep_seconds")]
     pub sweep_seconds: u64,
 }

@@ -148,7 +148,9 @@ impl Edge {
         let reminders = c.sites.iter().any(|s| s.links.deliver.is_some());
         // The retention sweep also forgets applied helpdesk events.
         let helpdesk = c.sites.iter().any(|s| s.cases.helpdesk_secret.is_some());
-        if retention || overdue || reminders || helpdesk {
+        // Case messages a team's change owes, when handing them on failed.
+        let cases = c.sites.iter().any(|s| s.cases.enabled);
+        if retention || overdue || reminders || helpdesk || cases {
             threads.push(spawn_sweeps(app.clone(), stop.clone())?);
         }
         Ok(Edge {
@@ -174,8 +176,8 @@ impl Edge {
 
 /// How often the retention sweep runs (and once at start).
 const RETENTION_EVERY: std::time::Duration = std::time::Duration::from_secs(3600);
-/// The sweeps' thread: [`App::sweep_retention`] at start, then hourly; [`App::sweep_overdue`]
-/// and [`App::sweep_reminders`] every `native.sweep_seconds`.
+/// The sweeps' thread: [`App::sweep_retention`] at start, then hourly; [`App::sweep_overdue`],
+/// [`App::sweep_case_notices`] and [`App::sweep_reminders`] every `native.sweep_seconds`.
 fn spawn_sweeps(app: Arc<EdgeApp>, stop: Arc<AtomicBool>) -> std::io::Result<JoinHandle<()>> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -194,6 +196,9 @@ fn spawn_sweeps(app: Arc<EdgeApp>, stop: Arc<AtomicBool>) -> std::io::Result<Joi
                 }
                 if let Err(e) = rt.block_on(app.sweep_overdue()) {
                     tracing::error!(error = %e, "overdue sweep failed; retried in a minute");
+                }
+                if let Err(e) = rt.block_on(app.sweep_case_notices()) {
+                    tracing::error!(error = %e, "case webhook sweep failed; retried in a minute");
                 }
                 if let Err(e) = rt.block_on(app.sweep_reminders()) {
                     tracing::error!(error = %e, "reminder sweep failed; retried in a minute");

@@ -77,6 +77,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0007_helpdesk_events",
         include_str!("../migrations/0007_helpdesk_events.sql"),
     ),
+    (
+        "0008_case_notices",
+        include_str!("../migrations/0008_case_notices.sql"),
+    ),
 ];
 
 /// Applies the migrations a database has not seen, each in its own transaction with its

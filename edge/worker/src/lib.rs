@@ -56,14 +56,18 @@ pub async fn queue(
     Ok(JsValue::UNDEFINED)
 }
 
-/// Scheduled entry point (the cron trigger in wrangler.toml): overdue cases, reminders, then each site's
-/// retention (both find nothing to do when nothing is due, so every trigger runs both).
+/// Scheduled entry point (the cron trigger in wrangler.toml): overdue cases, owed case webhooks,
+/// reminders, then each site's retention (each finds nothing to do when nothing is due, so every
+/// trigger runs them all).
 #[wasm_bindgen]
 pub async fn scheduled(env: Env) -> std::result::Result<JsValue, JsValue> {
     let l = loaded::get(&env).map_err(|e| JsValue::from_str(&e.to_string()))?;
     let overdue = l.app.sweep_overdue().await;
     if let Err(e) = &overdue {
         tracing::error!(error = %e, "overdue sweep failed; retried at the next trigger");
+    }
+    if let Err(e) = l.app.sweep_case_notices().await {
+        tracing::error!(error = %e, "case webhook sweep failed; retried at the next trigger");
     }
     if let Err(e) = l.app.sweep_reminders().await {
         tracing::error!(error = %e, "reminder sweep failed; retried at the next trigger");

@@ -5,7 +5,7 @@
 // the object's alarm delivers each row exactly once.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { post, response, startReceiver, startWorker, testConfig, until } from "./harness.mjs";
+import { ADMIN_TOKEN, post, response, startReceiver, startWorker, testConfig, until } from "./harness.mjs";
 
 let w, rc;
 before(async () => {
@@ -106,5 +106,41 @@ describe("the answer survives a failing sink at each step", () => {
       await w.setFault("queue", false);
     }
     await settles(r, [1, 2]);
+  });
+});
+
+describe("a team's change to a case owes its webhook", () => {
+  it("a change whose webhook was never handed on (a crash right after it) is sent by the cron trigger, once", async () => {
+    const r = response(); // a detractor: it opens a case
+    const ofCase = (type) => rc.cases.filter((m) => m.body.type === type && m.body.data.id === r.id);
+    const owed = async () => (await w.db.prepare("SELECT notice, notice_ms FROM cases WHERE site = 'demo' AND id = ?").bind(r.id).all()).results;
+    assert.equal((await post(w.url, "/v1/responses", r)).json.status, "accepted");
+    assert.ok(await until(async () => ofCase("nps.case.opened").length === 1 && (await owed()).length === 1));
+    assert.deepEqual(await owed(), [{ notice: null, notice_ms: null }]);
+
+    // What a crash between the change's statement and the hand-off leaves, two minutes ago: the
+    // change made, its message owed.
+    const then = Date.now() - 120000;
+    await w.db.prepare("UPDATE cases SET status = 'resolved', resolved_ms = ?2, updated_ms = ?2, notice = 'nps.case.resolved', notice_ms = ?2 WHERE site = 'demo' AND id = ?1")
+      .bind(r.id, then).run();
+    const worker = await w.mf.getWorker();
+    assert.equal((await worker.scheduled({ cron: "*/5 * * * *" })).outcome, "ok");
+    assert.ok(await until(async () => ofCase("nps.case.resolved").length === 1), "the owed message is sent");
+    const sent = ofCase("nps.case.resolved")[0];
+    assert.equal(sent.body.data.status, "resolved");
+    assert.equal(sent.id, `case.demo.${r.id}.resolved.${then}`);
+    assert.deepEqual(await owed(), [{ notice: null, notice_ms: null }], "and recorded as given");
+    assert.equal((await worker.scheduled({ cron: "*/5 * * * *" })).outcome, "ok");
+
+    // A change through the API owes nothing once its request has handed the message on.
+    const res = await fetch(`${w.url}/v1/sites/demo/cases/${r.id}`, {
+      method: "PATCH", headers: { authorization: `Bearer ${ADMIN_TOKEN}`, "content-type": "application/json" }, body: JSON.stringify({ owner: "ann@example.com" }),
+    });
+    assert.equal(res.status, 200, await res.text());
+    assert.ok(await until(async () => ofCase("nps.case.updated").length === 1));
+    assert.deepEqual(await owed(), [{ notice: null, notice_ms: null }]);
+    await new Promise((res) => setTimeout(res, 1500));
+    assert.equal(ofCase("nps.case.resolved").length, 1, "sent once");
+    assert.equal(ofCase("nps.case.updated").length, 1, "sent once");
   });
 });

@@ -12,10 +12,10 @@ use crate::handlers::{any_body, known_site, param, scope};
 use crate::http::{ApiError, Request, Response};
 use crate::routes::Params;
 use crate::store::{
-    case_of_row, CASE_NOTES, INSERT_NOTE, LIST_CASES, ONE_CASE, PATCH_CASE, TOUCH_CASE,
+    case_of_row, notice_of_row, CASE_NOTES, INSERT_NOTE, LIST_CASES, ONE_CASE, ONE_CASE_NOTICE,
+    PATCH_CASE, TOUCH_CASE,
 };
 use crate::{unavailable, App};
-use nps_edge_core::case_notice::CaseEvent;
 
 /// How often a status change is re-read and retried when another change won the race.
 const PATCH_ATTEMPTS: usize = 5;
@@ -238,19 +238,18 @@ pub(crate) async fn change<B: Backend>(
             .map_err(unavailable)?;
         if changed == 1 {
             tracing::info!(site, case = id, status = ?patch.status, "case updated");
-            let after = load(app, site, id).await?;
-            if (&after.status, &after.owner, &after.external_ref)
-                != (&case.status, &case.owner, &case.external_ref)
-            {
-                let resolved = Status::Resolved.as_str();
-                let event = if after.status == resolved && case.status != resolved {
-                    CaseEvent::Resolved
-                } else {
-                    CaseEvent::Updated
-                };
-                // The change is made: a failure to hand on its webhook is logged, not answered.
-                if let Err(e) = followup::announce(app, site, event, &after).await {
-                    tracing::error!(site, case = id, error = %e, "case webhook not handed to the sinks");
+            let rows = app
+                .backend()
+                .query(ONE_CASE_NOTICE, vec![text(site), text(id)])
+                .await
+                .map_err(unavailable)?;
+            let row = rows.first().ok_or(EdgeError::NotFound)?;
+            let after = case_of_row(row).ok_or(EdgeError::NotFound)?;
+            // The change is made, and the message it owes is recorded with it: a failure to hand
+            // it on is logged, not answered; the periodic sweep hands it on later.
+            if let Some((event, at)) = notice_of_row(row) {
+                if let Err(e) = followup::give_notice(app, site, event, &after, at).await {
+                    tracing::error!(site, case = id, error = %e, "case webhook not handed to the sinks yet");
                 }
             }
             return Ok(after);
