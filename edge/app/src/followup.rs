@@ -5,7 +5,7 @@
 use nps_edge_core::case_notice::{self, CaseEvent};
 use nps_edge_core::cases::Case;
 
-use crate::backend::{Backend, BackendError, SqlValue};
+use crate::backend::{Backend, BackendError, Rows, SqlValue};
 use crate::store::{
     case_of_row, notice_of_row, MARK_OVERDUE_ALERTED, NOTICE_GIVEN, ONE_CASE, OVERDUE_UNALERTED,
     OWED_NOTICES,
@@ -85,6 +85,26 @@ pub(crate) fn anyone_listens<B: Backend>(app: &App<B>, site: &str) -> bool {
 }
 
 impl<B: Backend> App<B> {
+    /// The rows of a sweep's statement for one site (site `?1`, a time `?2`, at most `?3`);
+    /// `None` for a runtime without a response store.
+    async fn sweep_rows(
+        &self,
+        sql: &'static str,
+        site: &str,
+        at_ms: u64,
+        most: i64,
+    ) -> Result<Option<Rows>, BackendError> {
+        let params = vec![
+            SqlValue::Text(site.into()),
+            SqlValue::Int(at_ms as i64),
+            SqlValue::Int(most),
+        ];
+        match self.backend.query(sql, params).await {
+            Err(BackendError::NoStore) => Ok(None),
+            r => r.map(Some),
+        }
+    }
+
     /// Hands on the case messages that team changes owe and that were not handed on when the
     /// change was made (a crash, the sinks' store down): those older than [`NOTICE_GRACE_MS`].
     /// The runtimes call it with the overdue sweep. Returns the number handed on.
@@ -92,14 +112,11 @@ impl<B: Backend> App<B> {
         let before = self.backend.now_ms().saturating_sub(NOTICE_GRACE_MS);
         let mut given = 0;
         for site in self.config.sites.iter().filter(|s| s.cases.enabled) {
-            let params = vec![
-                SqlValue::Text(site.id.clone()),
-                SqlValue::Int(before as i64),
-                SqlValue::Int(NOTICE_BATCH),
-            ];
-            let rows = match self.backend.query(OWED_NOTICES, params).await {
-                Err(BackendError::NoStore) => return Ok(0),
-                r => r?,
+            let Some(rows) = self
+                .sweep_rows(OWED_NOTICES, &site.id, before, NOTICE_BATCH)
+                .await?
+            else {
+                return Ok(0);
             };
             for row in rows.iter() {
                 let (Some(case), Some((event, at))) = (case_of_row(row), notice_of_row(row)) else {
@@ -128,14 +145,11 @@ impl<B: Backend> App<B> {
             if !any_chat {
                 continue;
             }
-            let params = vec![
-                SqlValue::Text(site.id.clone()),
-                SqlValue::Int(now as i64),
-                SqlValue::Int(OVERDUE_BATCH),
-            ];
-            let rows = match self.backend.query(OVERDUE_UNALERTED, params).await {
-                Err(BackendError::NoStore) => return Ok(0),
-                r => r?,
+            let Some(rows) = self
+                .sweep_rows(OVERDUE_UNALERTED, &site.id, now, OVERDUE_BATCH)
+                .await?
+            else {
+                return Ok(0);
             };
             for case in rows.iter().filter_map(|r| case_of_row(r)) {
                 for sink in case_notice::overdue_sinks(&self.config, &site.id, &case) {
