@@ -186,7 +186,12 @@ export default {
       healthy();
       let body;
       try {
-        body = await readBody(request);
+        // The usual request (a declared length within the limit) is read here, without the
+        // extra async frame of readBody: a promise and a resumption less per request.
+        const declared = h.get("content-length");
+        body = declared !== null && request.body !== null && !NO_BODY.has(request.method) && Number(declared) <= LIMIT
+          ? new Uint8Array(await request.arrayBuffer())
+          : await readBody(request);
       } catch (e) {
         if (e instanceof WebAssembly.RuntimeError) throw e;
         body = new Uint8Array(0); // a broken upload: answered as an unreadable body (400)
@@ -202,12 +207,14 @@ export default {
     }
     const cut = out.indexOf("\n\n");
     const lines = out.slice(0, cut).split("\n");
-    const headers = new Headers();
-    for (let i = 1; i + 1 < lines.length; i += 2) headers.set(lines[i], lines[i + 1]);
+    // A plain object (each name appears once: the application sets, never appends), which the
+    // runtime turns into the response's headers in one step rather than a call per header.
+    const headers = {};
+    for (let i = 1; i + 1 < lines.length; i += 2) headers[lines[i]] = lines[i + 1];
     const status = Number(lines[0]);
     const text = out.slice(cut + 2);
-    const built = headers.get("x-nps-static");
-    if (built !== null) return builtFile(env, built, status, headers);
+    const built = headers["x-nps-static"];
+    if (built !== undefined) return builtFile(env, built, status, new Headers(headers));
     return new Response(text === "" || status === 204 || status === 304 ? null : text, { status, headers });
   },
   queue(batch, env, ctx) {
