@@ -333,26 +333,46 @@ SELECT ?1, ?2, coalesce((SELECT max(seq) FROM case_notes WHERE site = ?1 AND cas
 pub const TOUCH_CASE: &str = "UPDATE cases SET first_touch_ms = coalesce(first_touch_ms, ?3), \
 updated_ms = ?3 WHERE site = ?1 AND id = ?2";
 
+/// In [`PATCH_CASE`], against the row as it was: the change resolves the case.
+macro_rules! resolving {
+    () => {
+        "(?4 = 'resolved' AND status <> 'resolved')"
+    };
+}
+
+/// In [`PATCH_CASE`], against the row as it was: the change changes the status, the owner or the
+/// external ref (what its `nps.case.*` message is about).
+macro_rules! case_changes {
+    () => {
+        "((?4 IS NOT NULL AND ?4 <> status) OR (?5 = 1 AND ?6 IS NOT owner) \
+OR (?9 = 1 AND ?10 IS NOT external_ref))"
+    };
+}
+
 /// Applies a checked change, only if the case is still in the status it was read in (`?3`): a
 /// concurrent change makes it change nothing, and the caller reads again. Site `?1`, id `?2`, new
 /// status `?4` (NULL = unchanged), owner given `?5` (0/1) and its value `?6`, now `?7`, re-survey
 /// time `?8` (used when it becomes resolved), external ref given `?9` (0/1) and its value `?10`.
 /// A change that changes something also records, in the same statement, the message it owes
 /// (`notice`, `notice_ms`: see [`ONE_CASE_NOTICE`]), so that no crash can lose that message.
-pub const PATCH_CASE: &str = "UPDATE cases SET status = coalesce(?4, status), \
+pub const PATCH_CASE: &str = concat!(
+    "UPDATE cases SET status = coalesce(?4, status), \
 owner = CASE WHEN ?5 = 1 THEN ?6 ELSE owner END, \
 external_ref = CASE WHEN ?9 = 1 THEN ?10 ELSE external_ref END, \
 first_touch_ms = CASE WHEN ?4 IS NOT NULL AND ?4 <> status THEN coalesce(first_touch_ms, ?7) \
-ELSE first_touch_ms END, \
-resolved_ms = CASE WHEN ?4 = 'resolved' AND status <> 'resolved' THEN ?7 ELSE resolved_ms END, \
-resurvey_ms = CASE WHEN ?4 = 'resolved' AND status <> 'resolved' THEN ?8 \
-WHEN ?4 = 'reopened' THEN NULL ELSE resurvey_ms END, updated_ms = ?7, \
-notice = CASE WHEN ?4 = 'resolved' AND status <> 'resolved' THEN 'nps.case.resolved' \
-WHEN (?4 IS NOT NULL AND ?4 <> status) OR (?5 = 1 AND ?6 IS NOT owner) \
-OR (?9 = 1 AND ?10 IS NOT external_ref) THEN 'nps.case.updated' ELSE notice END, \
-notice_ms = CASE WHEN (?4 IS NOT NULL AND ?4 <> status) OR (?5 = 1 AND ?6 IS NOT owner) \
-OR (?9 = 1 AND ?10 IS NOT external_ref) THEN ?7 ELSE notice_ms END \
-WHERE site = ?1 AND id = ?2 AND status = ?3";
+ELSE first_touch_ms END, resolved_ms = CASE WHEN ",
+    resolving!(),
+    " THEN ?7 ELSE resolved_ms END, resurvey_ms = CASE WHEN ",
+    resolving!(),
+    " THEN ?8 WHEN ?4 = 'reopened' THEN NULL ELSE resurvey_ms END, updated_ms = ?7, \
+notice = CASE WHEN ",
+    resolving!(),
+    " THEN 'nps.case.resolved' WHEN ",
+    case_changes!(),
+    " THEN 'nps.case.updated' ELSE notice END, notice_ms = CASE WHEN ",
+    case_changes!(),
+    " THEN ?7 ELSE notice_ms END WHERE site = ?1 AND id = ?2 AND status = ?3"
+);
 
 /// One case with the message it is owed: [`ONE_CASE`]'s columns, then `notice` (the
 /// `nps.case.*` type of a change not yet handed to the sinks, or NULL) and `notice_ms`.

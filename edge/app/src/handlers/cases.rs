@@ -25,13 +25,24 @@ fn text(s: &str) -> SqlValue {
 }
 
 pub(crate) async fn load<B: Backend>(app: &App<B>, site: &str, id: &str) -> Result<Case, ApiError> {
+    case_of_row(&load_row(app, ONE_CASE, site, id).await?).ok_or_else(|| EdgeError::NotFound.into())
+}
+
+/// The row of one case (`sql`: [`ONE_CASE`] or a statement with its columns first, site `?1`,
+/// id `?2`); 404 when there is none.
+async fn load_row<B: Backend>(
+    app: &App<B>,
+    sql: &'static str,
+    site: &str,
+    id: &str,
+) -> Result<Vec<SqlValue>, ApiError> {
     let rows = app
         .backend()
-        .query(ONE_CASE, vec![text(site), text(id)])
+        .query(sql, vec![text(site), text(id)])
         .await
         .map_err(unavailable)?;
-    rows.first()
-        .and_then(|r| case_of_row(r))
+    rows.into_iter()
+        .next()
         .ok_or_else(|| EdgeError::NotFound.into())
 }
 
@@ -238,16 +249,11 @@ pub(crate) async fn change<B: Backend>(
             .map_err(unavailable)?;
         if changed == 1 {
             tracing::info!(site, case = id, status = ?patch.status, "case updated");
-            let rows = app
-                .backend()
-                .query(ONE_CASE_NOTICE, vec![text(site), text(id)])
-                .await
-                .map_err(unavailable)?;
-            let row = rows.first().ok_or(EdgeError::NotFound)?;
-            let after = case_of_row(row).ok_or(EdgeError::NotFound)?;
+            let row = load_row(app, ONE_CASE_NOTICE, site, id).await?;
+            let after = case_of_row(&row).ok_or(EdgeError::NotFound)?;
             // The change is made, and the message it owes is recorded with it: a failure to hand
             // it on is logged, not answered; the periodic sweep hands it on later.
-            if let Some((event, at)) = notice_of_row(row) {
+            if let Some((event, at)) = notice_of_row(&row) {
                 if let Err(e) = followup::give_notice(app, site, event, &after, at).await {
                     tracing::error!(site, case = id, error = %e, "case webhook not handed to the sinks yet");
                 }
